@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+// Sketch: a static-graph compiler for recurrent models (see README.md and docs/).
+import PackageDescription
+
+let package = Package(
+  name: "Sketch",
+  products: [
+    .executable(name: "sketch", targets: ["Sketch"]),
+    // `import Codegen` re-exports Optimizer, Graph and Runtime: the whole user API.
+    .library(name: "SketchCompiler", targets: ["Runtime", "Graph", "Optimizer", "Codegen"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+  ],
+  targets: [
+    // System libraries from Debian (libopenblas-dev, libhdf5-dev, libpng-dev); see docs/toolchain notes.
+    .systemLibrary(
+      name: "CBLAS", path: "Sources/Runtime/CBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CHDF5", path: "Sources/Runtime/CHDF5", pkgConfig: "hdf5-serial",
+      providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(
+      name: "CPNG", path: "Sources/Runtime/CPNG", pkgConfig: "libpng",
+      providers: [.apt(["libpng-dev"])]),
+    .target(
+      name: "Runtime",
+      dependencies: ["CBLAS", "CHDF5", "CPNG", .product(name: "RealModule", package: "swift-numerics")],
+      exclude: ["CBLAS", "CHDF5", "CPNG"]),
+    .target(name: "Graph", dependencies: ["Runtime"]),
+    .target(name: "Optimizer", dependencies: ["Graph"]),
+    .target(name: "Codegen", dependencies: ["Optimizer"]),
+    .executableTarget(
+      name: "Sketch",
+      dependencies: ["Codegen", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .target(name: "TestSupport", dependencies: ["Codegen"], path: "Tests/TestSupport"),
+    .testTarget(name: "SketchTests", dependencies: ["Codegen", "TestSupport"]),
+  ]
+)

@@ -1,0 +1,91 @@
+import Graph
+import Optimizer
+import Runtime
+
+/// Which backend runs a compiled function.
+public enum Mode: String, Sendable, CaseIterable {
+  /// The reference interpreter (each op's Swift kernel). The native C backend will be added as
+  /// another case behind the same `compile` API.
+  case interpreter
+
+  /// The mode used when none is given: `SKETCH_MODE` if set, else the interpreter.
+  public static var `default`: Mode {
+    if let s = getenvString("SKETCH_MODE"), let m = Mode(rawValue: s) { return m }
+    return .interpreter
+  }
+}
+
+/// Compiles a graph into a callable function, like `theano.function`.
+///
+/// - Parameters:
+///   - inputs: the `input(...)` variables, in the order the function takes its arguments.
+///   - outputs: the variables it returns, in order.
+///   - updates: pairs (shared variable, new value). The new values are computed with the outputs,
+///     from the values before the call, and assigned after all of them are computed.
+///   - mode: the backend.
+public func compile(
+  inputs: [Var], outputs: [Var], updates: [(Var, Var)] = [], mode: Mode = .default,
+  file: StaticString = #fileID, line: UInt = #line
+) throws -> Function {
+  let here = SourceLocation(file: file, line: line)
+  var targets: [SharedVariable] = []
+  for (target, value) in updates {
+    try value.check()
+    guard let s = target.sharedVariable else {
+      throw GraphError(op: "compile", "an update target must be a shared variable, got \(target.operandDescription)",
+        location: here)
+    }
+    guard !targets.contains(where: { $0 === s }) else {
+      throw GraphError(op: "compile", "shared variable '\(s.name)' is updated twice", location: here)
+    }
+    guard value.dtype == s.type.dtype, value.rank == s.type.rank,
+      zip(value.shape, s.type.shape).allSatisfy({ $0.fixedValue == nil || $0 == $1 })
+    else {
+      throw GraphError(op: "compile",
+        "the update of '\(s.name)' (\(s.type)) has type \(value.type); it must keep the variable's type",
+        location: here, operands: [value.operandDescription])
+    }
+    targets.append(s)
+  }
+  let graph = try FunctionGraph(inputs: inputs, outputs: outputs + updates.map(\.1))
+  return Function(graph: graph, outputCount: outputs.count, updateTargets: targets, mode: mode)
+}
+
+/// A compiled function: call it with one tensor per input; it returns the outputs and applies updates.
+public final class Function: @unchecked Sendable {
+  public let graph: FunctionGraph
+  public let mode: Mode
+  let outputCount: Int
+  let updateTargets: [SharedVariable]
+
+  init(graph: FunctionGraph, outputCount: Int, updateTargets: [SharedVariable], mode: Mode) {
+    self.graph = graph
+    self.outputCount = outputCount
+    self.updateTargets = updateTargets
+    self.mode = mode
+  }
+
+  /// Runs the function on `arguments` (by position).
+  public func callAsFunction(_ arguments: Tensor...) throws -> [Tensor] { try call(arguments) }
+
+  public func call(_ arguments: [Tensor]) throws -> [Tensor] {
+    let values: [Tensor]
+    switch mode {
+    case .interpreter: values = try Interpreter.run(graph, arguments: arguments)
+    }
+    for (s, v) in zip(updateTargets, values[outputCount...]) { try s.set(v) }
+    return Array(values[..<outputCount])
+  }
+
+  /// The function's graph as a pytensor-style tree.
+  public var debugDescription: String { graph.debugDescription() }
+}
+
+func getenvString(_ name: String) -> String? {
+  guard let p = getenv(name) else { return nil }
+  return String(cString: p)
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif

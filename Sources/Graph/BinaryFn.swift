@@ -1,0 +1,104 @@
+import RealModule
+import Runtime
+
+/// Elementwise functions of two arguments (numpy broadcasting): evaluator, derivative, print name.
+public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
+  case add, sub, mul, div, pow, maximum, minimum
+  case lt, le, gt, ge, eq, ne
+  case and, or
+
+  public var name: String { rawValue }
+
+  public var isComparison: Bool {
+    switch self {
+    case .lt, .le, .gt, .ge, .eq, .ne: return true
+    default: return false
+    }
+  }
+
+  public var isLogical: Bool { self == .and || self == .or }
+
+  public var isCommutative: Bool {
+    switch self {
+    case .add, .mul, .maximum, .minimum, .eq, .ne, .and, .or: return true
+    default: return false
+    }
+  }
+
+  /// The dtype of the result for operands of dtype `t`, or nil if `t` is not accepted.
+  public func resultType(_ t: DType) -> DType? {
+    switch self {
+    case .add, .sub, .mul, .div, .maximum, .minimum: return t == .bool ? nil : t
+    case .pow: return t.isFloatingPoint ? t : nil
+    case .lt, .le, .gt, .ge: return t == .bool ? nil : .bool
+    case .eq, .ne: return .bool
+    case .and, .or: return t == .bool ? .bool : nil
+    }
+  }
+
+  /// The arithmetic functions on floats (comparisons are `compare`).
+  @inlinable
+  public func apply<T: TensorFloat>(_ a: T, _ b: T) -> T {
+    switch self {
+    case .add: return a + b
+    case .sub: return a - b
+    case .mul: return a * b
+    case .div: return a / b
+    case .pow: return T.pow(a, b)
+    // NaN-propagating like numpy's maximum/minimum.
+    case .maximum: return a.isNaN || b.isNaN ? .nan : (a >= b ? a : b)
+    case .minimum: return a.isNaN || b.isNaN ? .nan : (a <= b ? a : b)
+    default: preconditionFailure("\(name) is not arithmetic")
+    }
+  }
+
+  /// Integer arithmetic: wrapping like C; division truncates toward zero and x/0 is 0.
+  public func apply(_ a: Int32, _ b: Int32) -> Int32 {
+    switch self {
+    case .add: return a &+ b
+    case .sub: return a &- b
+    case .mul: return a &* b
+    case .div: return b == 0 ? 0 : (a == .min && b == -1 ? .min : a / b)
+    case .maximum: return Swift.max(a, b)
+    case .minimum: return Swift.min(a, b)
+    default: preconditionFailure("\(name) is not int32 arithmetic")
+    }
+  }
+
+  @inlinable
+  public func compare<T: Comparable>(_ a: T, _ b: T) -> Bool {
+    switch self {
+    case .lt: return a < b
+    case .le: return a <= b
+    case .gt: return a > b
+    case .ge: return a >= b
+    case .eq: return a == b
+    case .ne: return a != b
+    default: preconditionFailure("\(name) is not a comparison")
+    }
+  }
+
+  public func logical(_ a: Bool, _ b: Bool) -> Bool {
+    switch self {
+    case .and: return a && b
+    case .or: return a || b
+    case .eq: return a == b
+    case .ne: return a != b
+    default: preconditionFailure("\(name) is not logical")
+    }
+  }
+
+  /// Gradients with respect to a and b before broadcast axes are summed away (nil: none flows).
+  func gradient(a: Var, b: Var, y: Var, g: Var) -> (Var?, Var?) {
+    switch self {
+    case .add: return (g, g)
+    case .sub: return (g, -g)
+    case .mul: return (g * b, g * a)
+    case .div: return (g / b, -(g * y / b))
+    case .pow: return (g * b * Graph.pow(a, b - 1), g * y * Graph.log(a))
+    case .maximum: return (g * (a >= b).cast(g.dtype), g * (a < b).cast(g.dtype))
+    case .minimum: return (g * (a <= b).cast(g.dtype), g * (a > b).cast(g.dtype))
+    case .lt, .le, .gt, .ge, .eq, .ne, .and, .or: return (nil, nil)
+    }
+  }
+}

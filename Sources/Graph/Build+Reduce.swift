@@ -1,0 +1,86 @@
+import Runtime
+
+func normalizedAxes(_ axes: [Int]?, rank: Int) -> [Int] {
+  (axes ?? Array(0..<rank)).map { $0 < 0 ? $0 + rank : $0 }.sorted()
+}
+
+func reduce(_ f: ReduceFn, _ x: Var, _ axes: [Int]?, _ keep: Bool, _ l: SourceLocation) -> Var {
+  let ax = normalizedAxes(axes, rank: x.rank)
+  if ax.isEmpty { return x }
+  return apply(.reduce(f, axes: ax, keepDims: keep), [x], at: l)
+}
+
+/// Sum over `axes` (all axes by default).
+public func sum(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  reduce(.sum, x, axes, keepDims, loc(file, line))
+}
+
+public func max(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  reduce(.max, x, axes, keepDims, loc(file, line))
+}
+
+public func min(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  reduce(.min, x, axes, keepDims, loc(file, line))
+}
+
+/// The number of elements of `x` over `axes`, as a scalar of `dtype` (x's by default).
+public func size(_ x: Var, axes: [Int]? = nil, dtype: DType? = nil, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  let ax = normalizedAxes(axes, rank: x.rank)
+  let d = dtype ?? x.dtype
+  if x.failure == nil, let n = TensorType(x.dtype, ax.map { x.shape[$0] }).fixedCount {
+    return constant(Double(n), d, file: file, line: line)
+  }
+  return apply(.size(axes: ax, dtype: d), [x], at: loc(file, line))
+}
+
+/// Mean over `axes` (all axes by default).
+public func mean(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  let l = loc(file, line)
+  return SourceLocation.with(l) {
+    sum(x, axes: axes, keepDims: keepDims, file: file, line: line) / size(x, axes: axes, file: file, line: line)
+  }
+}
+
+/// The index of the largest element along `axis` (int32; the first one on ties).
+public func argmax(_ x: Var, axis: Int = -1, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  apply(.argmax(axis: axis < 0 ? axis + x.rank : axis, keepDims: keepDims), [x], at: loc(file, line))
+}
+
+/// `log(sum(exp(x)))` over `axes`, computed as `m + log(sum(exp(x - m)))` with `m = max(x)`.
+public func logsumexp(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  SourceLocation.with(loc(file, line)) {
+    let m = stopGradient(max(x, axes: axes, keepDims: true, file: file, line: line), file: file, line: line)
+    // An all -inf row has max -inf; shift by 0 there so the result is -inf, not NaN.
+    let safe = select(isFiniteMask(m), m, zerosLike(m))
+    let s = log(sum(exp(x - safe), axes: axes, keepDims: true, file: file, line: line), file: file, line: line) + safe
+    if keepDims { return s }
+    return reshape(s, shapeOf(sum(x, axes: axes, file: file, line: line)), file: file, line: line)
+  }
+}
+
+/// True where x is finite (|x| < inf), as a bool tensor.
+func isFiniteMask(_ x: Var) -> Var { abs(x) < Double.infinity }
+
+/// The softmax along `axis`, max-shifted.
+public func softmax(_ x: Var, axis: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  SourceLocation.with(loc(file, line)) {
+    let e = exp(x - stopGradient(max(x, axes: [axis], keepDims: true)))
+    return e / sum(e, axes: [axis], keepDims: true)
+  }
+}
+
+/// `log(softmax(x))` along `axis`, computed as `x - logsumexp(x)`.
+public func logSoftmax(_ x: Var, axis: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  SourceLocation.with(loc(file, line)) {
+    x - logsumexp(x, axes: [axis], keepDims: true, file: file, line: line)
+  }
+}
+
+extension Var {
+  public func sum(axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+    Graph.sum(self, axes: axes, keepDims: keepDims, file: file, line: line)
+  }
+  public func mean(axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+    Graph.mean(self, axes: axes, keepDims: keepDims, file: file, line: line)
+  }
+}

@@ -1,0 +1,201 @@
+import Runtime
+
+/// One entry of a target shape: a size, `-1` (inferred, reshape only), or the size of another
+/// variable's axis at run time: `.dim(x, 0)`.
+public enum ShapeSpec: ExpressibleByIntegerLiteral {
+  case n(Int)
+  case infer
+  case dim(Var, Int)
+
+  public init(integerLiteral v: Int) { self = v == -1 ? .infer : .n(v) }
+}
+
+/// The items of a shape spec, with the referenced variables as extra op inputs.
+func lowerShape(_ spec: [ShapeSpec]) -> ([ShapeItem], [Var]) {
+  var refs: [Var] = []
+  let items: [ShapeItem] = spec.map { s in
+    switch s {
+    case .n(let k): return .fixed(k)
+    case .infer: return .infer
+    case .dim(let v, let a):
+      let axis = a < 0 ? a + v.rank : a
+      if let i = refs.firstIndex(where: { $0 === v }) { return .dimOf(input: i + 1, axis: axis) }
+      refs.append(v)
+      return .dimOf(input: refs.count, axis: axis)
+    }
+  }
+  return (items, refs)
+}
+
+/// The shape spec that reproduces `x`'s shape at run time.
+public func shapeOf(_ x: Var) -> [ShapeSpec] {
+  x.shape.enumerated().map { i, d in d.fixedValue.map { .n($0) } ?? .dim(x, i) }
+}
+
+/// The same elements in a new shape, e.g. `reshape(x, [-1, 3])` or `reshape(y, [.dim(x, 0), 4])`.
+public func reshape(_ x: Var, _ shape: [ShapeSpec], file: StaticString = #fileID, line: UInt = #line) -> Var {
+  let (items, refs) = lowerShape(shape)
+  return apply(.reshape(items), [x] + refs, at: loc(file, line))
+}
+
+/// `x` broadcast to `shape` (numpy's broadcast_to): x's dims of size 1 stretch, leading axes are added.
+public func broadcast(_ x: Var, to shape: [ShapeSpec], file: StaticString = #fileID, line: UInt = #line) -> Var {
+  let (items, refs) = lowerShape(shape)
+  return apply(.broadcast(items), [x] + refs, at: loc(file, line))
+}
+
+/// `x` broadcast to the shape of `y`.
+public func broadcast(_ x: Var, like y: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  if x.failure == nil, y.failure == nil, x.type.shape == y.type.shape { return x }
+  return broadcast(x, to: shapeOf(y), file: file, line: line)
+}
+
+/// A tensor shaped like `x` filled with `value`.
+public func fill(like x: Var, _ value: Double, dtype: DType? = nil, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  broadcast(constant(value, dtype ?? x.dtype, file: file, line: line), to: shapeOf(x), file: file, line: line)
+}
+
+public func zerosLike(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { fill(like: x, 0, file: file, line: line) }
+public func onesLike(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { fill(like: x, 1, file: file, line: line) }
+
+/// Permutes the axes; by default reverses them.
+public func transpose(_ x: Var, _ perm: [Int]? = nil, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  let p = perm ?? Array((0..<x.rank).reversed())
+  if p == Array(0..<x.rank) { return x }
+  return apply(.transpose(p), [x], at: loc(file, line))
+}
+
+/// One item of a Theano dimshuffle pattern: an input axis, or `"x"` for a new broadcastable axis.
+public enum DimshuffleItem: ExpressibleByIntegerLiteral, ExpressibleByStringLiteral {
+  case axis(Int)
+  case newAxis
+  public init(integerLiteral v: Int) { self = .axis(v) }
+  public init(stringLiteral v: String) {
+    precondition(v == "x", "dimshuffle: use an axis number or \"x\"")
+    self = .newAxis
+  }
+}
+
+/// Theano's dimshuffle: reorder axes, insert broadcastable axes (`"x"`), drop axes of size 1.
+public func dimshuffle(_ x: Var, _ pattern: [DimshuffleItem], file: StaticString = #fileID, line: UInt = #line) -> Var {
+  let l = loc(file, line)
+  let kept = pattern.compactMap { if case .axis(let a) = $0 { return a } else { return nil } }
+  for a in 0..<x.rank where !kept.contains(a) && !x.shape[a].isOne {
+    return failed("dimshuffle", "axis \(a) of \(x.type) is dropped but is not of size 1", [x], at: l)
+  }
+  guard Set(kept).count == kept.count, kept.allSatisfy({ $0 >= 0 && $0 < x.rank }) else {
+    return failed("dimshuffle", "pattern axes \(kept) are not distinct axes of rank \(x.rank)", [x], at: l)
+  }
+  let order = kept + (0..<x.rank).filter { !kept.contains($0) }
+  let t = transpose(x, order, file: file, line: line)
+  let spec: [ShapeSpec] = pattern.map { item in
+    if case .axis(let a) = item { return x.shape[a].fixedValue.map { .n($0) } ?? .dim(x, a) }
+    return .n(1)
+  }
+  if spec.count == x.rank, pattern.allSatisfy({ if case .axis = $0 { return true } else { return false } }) { return t }
+  return reshape(t, spec, file: file, line: line)
+}
+
+/// Inserts an axis of size 1 at `axis`.
+public func expandDims(_ x: Var, axis: Int, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  let a = axis < 0 ? axis + x.rank + 1 : axis
+  var spec = shapeOf(x)
+  spec.insert(.n(1), at: Swift.max(0, Swift.min(a, spec.count)))
+  return reshape(x, spec, file: file, line: line)
+}
+
+/// Removes an axis of size 1.
+public func squeeze(_ x: Var, axis: Int, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  let a = axis < 0 ? axis + x.rank : axis
+  guard a >= 0, a < x.rank, x.shape[a].isOne else {
+    return failed("squeeze", "axis \(axis) of \(x.type) is not of size 1", [x], at: loc(file, line))
+  }
+  var spec = shapeOf(x)
+  spec.remove(at: a)
+  return reshape(x, spec, file: file, line: line)
+}
+
+/// Joins tensors along an existing axis.
+public func concatenate(_ xs: [Var], axis: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  guard let first = xs.first else { return failed("concatenate", "no tensors to join", [], at: loc(file, line)) }
+  if xs.count == 1 { return first }
+  let a = axis < 0 ? axis + first.rank : axis
+  return apply(.concat(axis: a), xs, at: loc(file, line))
+}
+
+/// Joins tensors along a new axis.
+public func stack(_ xs: [Var], axis: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  guard let first = xs.first else { return failed("stack", "no tensors to stack", [], at: loc(file, line)) }
+  let a = axis < 0 ? axis + first.rank + 1 : axis
+  return concatenate(xs.map { expandDims($0, axis: a, file: file, line: line) }, axis: a, file: file, line: line)
+}
+
+/// Gathers slices along `axis` at int32 `indices` (numpy's take; integer-array indexing).
+public func take(_ x: Var, _ indices: Var, axis: Int = 0, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  apply(.take(axis: axis < 0 ? axis + x.rank : axis), [x, indices], at: loc(file, line))
+}
+
+/// Identity whose gradient is zero (Theano's `zero_grad`, JAX's `stop_gradient`).
+public func stopGradient(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  apply(.stopGradient, [x], at: loc(file, line))
+}
+
+// MARK: - Slicing
+
+/// What can index one axis: an Int (drops the axis), a range, or a ``SliceRange``.
+public protocol SliceExpression { var sliceRange: SliceRange { get } }
+extension Int: SliceExpression { public var sliceRange: SliceRange { .index(self) } }
+extension SliceRange: SliceExpression { public var sliceRange: SliceRange { self } }
+extension Range<Int>: SliceExpression { public var sliceRange: SliceRange { SliceRange(start: lowerBound, stop: upperBound) } }
+extension ClosedRange<Int>: SliceExpression {
+  public var sliceRange: SliceRange { SliceRange(start: lowerBound, stop: upperBound == -1 ? nil : upperBound + 1) }
+}
+extension PartialRangeFrom<Int>: SliceExpression { public var sliceRange: SliceRange { SliceRange(start: lowerBound) } }
+extension PartialRangeUpTo<Int>: SliceExpression { public var sliceRange: SliceRange { SliceRange(stop: upperBound) } }
+extension PartialRangeThrough<Int>: SliceExpression {
+  public var sliceRange: SliceRange { SliceRange(stop: upperBound == -1 ? nil : upperBound + 1) }
+}
+
+extension Var {
+  /// numpy-style static slicing: `x[1..<3]`, `x[.all, 0]`, `x[..<(-1)]`, `x[SliceRange(step: -1)]`.
+  public subscript(_ items: any SliceExpression..., file file: StaticString = #fileID, line line: UInt = #line) -> Var {
+    slice(self, items.map(\.sliceRange), file: file, line: line)
+  }
+}
+
+/// `x[ranges]` with one ``SliceRange`` per leading axis.
+public func slice(_ x: Var, _ ranges: [SliceRange], file: StaticString = #fileID, line: UInt = #line) -> Var {
+  if ranges.allSatisfy(\.isFull) { return x }
+  return apply(.slice(ranges), [x], at: loc(file, line))
+}
+
+/// `x` with `x[ranges]` replaced by `y` (Theano's set_subtensor); y broadcasts to the slice.
+public func setSlice(_ x: Var, _ ranges: [SliceRange], _ y: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  apply(.updateSlice(ranges, accumulate: false), [x, y], at: loc(file, line))
+}
+
+/// `x` with `y` added to `x[ranges]` (Theano's inc_subtensor); y broadcasts to the slice.
+public func incSlice(_ x: Var, _ ranges: [SliceRange], _ y: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  apply(.updateSlice(ranges, accumulate: true), [x, y], at: loc(file, line))
+}
+
+// MARK: - Matmul
+
+/// `op(a) · op(b)` over the last two axes (2-D, or batched with equal leading axes or a 2-D b).
+public func matmul(
+  _ a: Var, _ b: Var, transposeA: Bool = false, transposeB: Bool = false,
+  file: StaticString = #fileID, line: UInt = #line
+) -> Var {
+  apply(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b], at: loc(file, line))
+}
+
+extension Var {
+  public func matmul(_ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+    Graph.matmul(self, b, file: file, line: line)
+  }
+  /// The transpose of a matrix (all axes reversed).
+  public var T: Var { transpose(self) }
+  public func reshape(_ shape: [ShapeSpec], file: StaticString = #fileID, line: UInt = #line) -> Var {
+    Graph.reshape(self, shape, file: file, line: line)
+  }
+}

@@ -1,0 +1,95 @@
+import Runtime
+
+/// The reference backend: runs a ``FunctionGraph`` node by node with each op's Swift kernel.
+///
+/// It is the definition of what a graph computes; the native backend is tested against it.
+public enum Interpreter {
+  /// Runs the graph on `arguments` (one per input, in order) and returns the outputs.
+  public static func run(_ graph: FunctionGraph, arguments: [Tensor]) throws -> [Tensor] {
+    try checkArguments(graph, arguments)
+    var values = [Tensor?](repeating: nil, count: graph.nodes.count)
+    for (i, id) in graph.inputs.enumerated() { values[id] = arguments[i] }
+    let last = graph.lastUses()
+    for (i, node) in graph.nodes.enumerated() where values[i] == nil {
+      let args = node.inputs.map { values[$0]! }
+      do {
+        values[i] = try evaluate(node, args, inputTypes: node.inputs.map { graph.nodes[$0].type })
+      } catch let e as RuntimeError {
+        throw RuntimeError("\(node.location): \(node.op.name)\(node.name.map { " '\($0)'" } ?? ""): \(e.message)")
+      }
+      // Free what no later node reads.
+      for j in node.inputs where last[j] == i { values[j] = nil }
+    }
+    return graph.outputs.map { values[$0]! }
+  }
+
+  /// Checks count, dtype, rank and fixed dims of the arguments, and that each named dim symbol has
+  /// one size across all of them.
+  public static func checkArguments(_ graph: FunctionGraph, _ arguments: [Tensor]) throws {
+    guard arguments.count == graph.inputs.count else {
+      let names = graph.inputs.map { graph.nodes[$0].name ?? "?" }
+      throw RuntimeError("expected \(graph.inputs.count) arguments (\(names.joined(separator: ", "))), got \(arguments.count)")
+    }
+    var bound: [String: (Int, String)] = [:]
+    for (i, id) in graph.inputs.enumerated() {
+      let node = graph.nodes[id]
+      let a = arguments[i]
+      let name = node.name ?? "argument \(i)"
+      guard a.dtype == node.type.dtype, node.type.accepts(a.shape) else {
+        throw RuntimeError(
+          "argument \(i) ('\(name)') must be \(node.type), got \(a.dtype.shortName)\(a.shape) (declared at \(node.location))")
+      }
+      for (axis, d) in node.type.shape.enumerated() {
+        guard case .symbol(let s) = d, !d.isAnonymous else { continue }
+        if let (n, other) = bound[s], n != a.shape[axis] {
+          throw RuntimeError(
+            "dimension \(s) is \(n) in '\(other)' but \(a.shape[axis]) in '\(name)' (axis \(axis)); inputs that share a dimension name must agree")
+        }
+        bound[s] = (a.shape[axis], name)
+      }
+    }
+  }
+
+  /// Runs one node's kernel on its argument values.
+  public static func evaluate(_ node: FunctionGraph.Node, _ a: [Tensor], inputTypes: [TensorType]) throws -> Tensor {
+    switch node.op {
+    case .input(let n): throw RuntimeError("input '\(n)' has no value")
+    case .constant(let t): return t
+    case .shared(let s): return s.value
+    case .unary(let f): return Kernels.unary(f, a[0])
+    case .binary(let f):
+      let shape = try Kernels.broadcastShape([a[0].shape, a[1].shape], inputTypes: inputTypes)
+      return Kernels.binary(f, a[0], a[1], shape: shape)
+    case .select:
+      let shape = try Kernels.broadcastShape(a.map(\.shape), inputTypes: inputTypes)
+      return Kernels.select(a[0], a[1], a[2], shape: shape)
+    case .cast(let d): return a[0].cast(to: d)
+    case .reduce(let f, let axes, let keep): return Kernels.reduce(f, a[0], axes: axes, keepDims: keep)
+    case .argmax(let axis, let keep): return Kernels.argmax(a[0], axis: axis, keepDims: keep)
+    case .matmul(let ta, let tb): return try Kernels.matmul(a[0], a[1], transposeA: ta, transposeB: tb)
+    case .transpose(let p): return Kernels.transpose(a[0], p)
+    case .reshape(let items):
+      let shape = try Kernels.resolve(items, refs: Array(a.dropFirst()), count: a[0].count)
+      guard shape.reduce(1, *) == a[0].count else {
+        throw RuntimeError("cannot reshape \(a[0].shape) (\(a[0].count) elements) to \(shape)")
+      }
+      return a[0].reshaped(shape)
+    case .broadcast(let items):
+      let shape = try Kernels.resolve(items, refs: Array(a.dropFirst()), count: nil)
+      return try Kernels.broadcast(a[0], to: shape)
+    case .slice(let r): return try Kernels.slice(a[0], r)
+    case .updateSlice(let r, let acc): return try Kernels.updateSlice(a[0], r, a[1], accumulate: acc)
+    case .concat(let axis): return try Kernels.concat(a, axis: axis)
+    case .concatPart(let axis, let index): return try Kernels.concatPart(a[0], parts: Array(a.dropFirst()), axis: axis, index: index)
+    case .take(let axis): return try Kernels.take(a[0], a[1], axis: axis)
+    case .takeGrad(let axis): return try Kernels.takeGrad(shapeOf: a[0], a[1], a[2], axis: axis)
+    case .size(let axes, let d):
+      return Tensor(shape: [], dtype: d, values: [Double(axes.map { a[0].shape[$0] }.reduce(1, *))])
+    case .stopGradient: return a[0]
+    case .random(let r): return try Kernels.random(r, a)
+    case .foldKey:
+      let data = UInt64(UInt32(bitPattern: Int32(a[1].scalarValue)))
+      return RandomKey(tensor: a[0]).fold(data).tensor
+    }
+  }
+}

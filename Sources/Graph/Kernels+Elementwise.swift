@@ -1,0 +1,133 @@
+import Runtime
+
+/// The reference kernels of the interpreter.
+enum Kernels {
+  /// The run-time broadcast shape; a dim stretches only where it is 1 at run time.
+  static func broadcastShape(_ shapes: [[Int]], inputTypes: [TensorType]) throws -> [Int] {
+    let r = shapes.map(\.count).max() ?? 0
+    var out = [Int](repeating: 1, count: r)
+    for s in shapes {
+      for (i, d) in s.enumerated() {
+        let j = r - s.count + i
+        if d == out[j] || d == 1 { continue }
+        guard out[j] == 1 else {
+          throw RuntimeError("shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) do not broadcast")
+        }
+        out[j] = d
+      }
+    }
+    // Theano's rule, which gradients rely on: only dims that are statically 1 may stretch.
+    for (s, t) in zip(shapes, inputTypes) {
+      for (i, d) in s.enumerated() where d == 1 && out[r - s.count + i] != 1 && !t.shape[i].isOne {
+        throw RuntimeError(
+          "an operand of type \(t) has size 1 on axis \(i) at run time and would broadcast to \(out[r - s.count + i]); only dims declared as 1 broadcast (declare the dim as 1, or use broadcast(_:to:))")
+      }
+    }
+    return out
+  }
+
+  /// For each output element (row-major over `out`), the index of the element of a tensor of shape `s`
+  /// that broadcasting reads.
+  static func broadcastIndex(_ s: [Int], to out: [Int]) -> [Int] {
+    let n = out.reduce(1, *)
+    if s == out { return Array(0..<n) }
+    let pad = out.count - s.count
+    let src = Tensor.strides(for: s)
+    let strides = out.indices.map { i in i < pad || s[i - pad] == 1 ? 0 : src[i - pad] }
+    return odometer(out, strides: strides, base: 0)
+  }
+
+  /// Offsets `base + Σ idx[i] * strides[i]` for every index of `shape`, row-major.
+  static func odometer(_ shape: [Int], strides: [Int], base: Int) -> [Int] {
+    let n = shape.reduce(1, *)
+    var result = [Int]()
+    result.reserveCapacity(n)
+    if n == 0 { return result }
+    let r = shape.count
+    if r == 0 { return [base] }
+    var idx = [Int](repeating: 0, count: r)
+    var off = base
+    let inner = shape[r - 1]
+    let innerStride = strides[r - 1]
+    while true {
+      for k in 0..<inner { result.append(off + k * innerStride) }
+      var d = r - 2
+      while d >= 0 {
+        idx[d] += 1
+        off += strides[d]
+        if idx[d] < shape[d] { break }
+        off -= strides[d] * shape[d]
+        idx[d] = 0
+        d -= 1
+      }
+      if d < 0 { break }
+    }
+    return result
+  }
+
+  static func expand<T>(_ a: [T], _ s: [Int], to out: [Int]) -> [T] {
+    if s == out { return a }
+    if a.count == 1 { return [T](repeating: a[0], count: out.reduce(1, *)) }
+    return broadcastIndex(s, to: out).map { a[$0] }
+  }
+
+  static func unary(_ f: UnaryFn, _ x: Tensor) -> Tensor {
+    switch x.storage {
+    case .float32(let a): return Tensor(shape: x.shape, a.map { f.apply($0) })
+    case .float64(let a): return Tensor(shape: x.shape, a.map { f.apply($0) })
+    case .int32(let a): return Tensor(shape: x.shape, a.map { f.apply($0) })
+    case .bool(let a): return Tensor(shape: x.shape, a.map { !$0 })
+    }
+  }
+
+  static func binary(_ f: BinaryFn, _ x: Tensor, _ y: Tensor, shape: [Int]) -> Tensor {
+    func zipMap<T, R: TensorScalar>(_ a: [T], _ b: [T], _ op: (T, T) -> R) -> Tensor {
+      let ea = expand(a, x.shape, to: shape)
+      let eb = expand(b, y.shape, to: shape)
+      var out = [R]()
+      out.reserveCapacity(ea.count)
+      for i in ea.indices { out.append(op(ea[i], eb[i])) }
+      return Tensor(shape: shape, out)
+    }
+    switch (x.storage, y.storage) {
+    case (.float32(let a), .float32(let b)):
+      return f.isComparison ? zipMap(a, b) { f.compare($0, $1) } : zipMap(a, b) { f.apply($0, $1) }
+    case (.float64(let a), .float64(let b)):
+      return f.isComparison ? zipMap(a, b) { f.compare($0, $1) } : zipMap(a, b) { f.apply($0, $1) }
+    case (.int32(let a), .int32(let b)):
+      return f.isComparison ? zipMap(a, b) { f.compare($0, $1) } : zipMap(a, b) { f.apply($0, $1) }
+    case (.bool(let a), .bool(let b)):
+      return zipMap(a, b) { f.logical($0, $1) }
+    default:
+      preconditionFailure("binary \(f.name): dtypes \(x.dtype) and \(y.dtype) passed type checking")
+    }
+  }
+
+  static func select(_ c: Tensor, _ x: Tensor, _ y: Tensor, shape: [Int]) -> Tensor {
+    let cond = expand(c.array(Bool.self), c.shape, to: shape)
+    func pick<T: TensorScalar>(_ a: [T], _ b: [T]) -> Tensor {
+      let ea = expand(a, x.shape, to: shape)
+      let eb = expand(b, y.shape, to: shape)
+      return Tensor(shape: shape, cond.indices.map { cond[$0] ? ea[$0] : eb[$0] })
+    }
+    switch (x.storage, y.storage) {
+    case (.float32(let a), .float32(let b)): return pick(a, b)
+    case (.float64(let a), .float64(let b)): return pick(a, b)
+    case (.int32(let a), .int32(let b)): return pick(a, b)
+    case (.bool(let a), .bool(let b)): return pick(a, b)
+    default: preconditionFailure("select: dtypes passed type checking")
+    }
+  }
+}
+
+extension TensorStorage {
+  /// The elements at `indices`, in order (every data-movement kernel reduces to this).
+  func gather(_ indices: [Int]) -> TensorStorage {
+    switch self {
+    case .float32(let a): return .float32(indices.map { a[$0] })
+    case .float64(let a): return .float64(indices.map { a[$0] })
+    case .int32(let a): return .int32(indices.map { a[$0] })
+    case .bool(let a): return .bool(indices.map { a[$0] })
+    }
+  }
+}

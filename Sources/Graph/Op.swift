@@ -1,0 +1,196 @@
+import Runtime
+
+/// The primitive operations of a Sketch graph. Everything else in the API is built from these.
+///
+/// Each primitive keeps its facets together: the shape rule (`Op+Type.swift`), the gradient
+/// (`Op+Gradient.swift`) and the reference kernel (`Interpreter*.swift`); elementwise functions keep
+/// theirs in `UnaryFn.swift` and `BinaryFn.swift`. Exhaustive switches make a forgotten facet a compile
+/// error.
+public enum Op: Hashable, Sendable {
+  /// A positional argument of a compiled function.
+  case input(String)
+  case constant(Tensor)
+  case shared(SharedVariable)
+  case unary(UnaryFn)
+  case binary(BinaryFn)
+  /// `select(cond, a, b)`: elementwise `cond ? a : b` with broadcasting.
+  case select
+  case cast(DType)
+  /// Reduction over `axes` (sorted, non-negative).
+  case reduce(ReduceFn, axes: [Int], keepDims: Bool)
+  case argmax(axis: Int, keepDims: Bool)
+  /// `op(A) · op(B)` over the last two axes; leading axes are batch axes (equal in both, or B is 2-D).
+  case matmul(transposeA: Bool, transposeB: Bool)
+  case transpose([Int])
+  /// Inputs: x, then the reference tensors named by `.dimOf` items.
+  case reshape([ShapeItem])
+  /// Inputs: x, then the reference tensors named by `.dimOf` items.
+  case broadcast([ShapeItem])
+  case slice([SliceRange])
+  /// Inputs: x, y. The result is x with `x[ranges]` replaced by y (or incremented by y).
+  case updateSlice([SliceRange], accumulate: Bool)
+  case concat(axis: Int)
+  /// The part of `g` (input 0) that `concat(axis)` of inputs 1... took from input `1 + index`.
+  case concatPart(axis: Int, index: Int)
+  /// Inputs: x, indices (int32). Gathers along `axis`; the result's axis is replaced by indices' shape.
+  case take(axis: Int)
+  /// Inputs: x (for its shape), indices, g. Scatter-adds g into zeros shaped like x (take's gradient).
+  case takeGrad(axis: Int)
+  /// The element count of input 0 over `axes`, as a scalar of `dtype`.
+  case size(axes: [Int], dtype: DType)
+  /// Identity whose gradient is zero.
+  case stopGradient
+  /// Draws from a counter-based stream; input 0 is the key (int32[2]).
+  case random(RandomOp)
+  /// Inputs: key (int32[2]), data (int32 scalar). A new key, `Runtime.RandomKey.fold`.
+  case foldKey
+
+  /// The name used in dumps and errors.
+  public var name: String {
+    switch self {
+    case .input(let n): return "input(\(n))"
+    case .constant: return "constant"
+    case .shared(let s): return "shared(\(s.name))"
+    case .unary(let f): return f.name
+    case .binary(let f): return f.name
+    case .select: return "select"
+    case .cast(let t): return "cast{\(t.shortName)}"
+    case .reduce(let f, let axes, let keep): return "\(f.name){axes=\(axes)\(keep ? ",keepdims" : "")}"
+    case .argmax(let a, let keep): return "argmax{axis=\(a)\(keep ? ",keepdims" : "")}"
+    case .matmul(let ta, let tb):
+      return "matmul" + (ta || tb ? "{\(ta ? "Aᵀ" : "A")\(tb ? "Bᵀ" : "B")}" : "")
+    case .transpose(let p): return "transpose\(p)"
+    case .reshape(let s): return "reshape[\(s.map(\.description).joined(separator: ","))]"
+    case .broadcast(let s): return "broadcast[\(s.map(\.description).joined(separator: ","))]"
+    case .slice(let r): return "slice[\(r.map(\.description).joined(separator: ","))]"
+    case .updateSlice(let r, let acc):
+      return "\(acc ? "incSlice" : "setSlice")[\(r.map(\.description).joined(separator: ","))]"
+    case .concat(let a): return "concat{axis=\(a)}"
+    case .concatPart(let a, let i): return "concatPart{axis=\(a),part=\(i)}"
+    case .take(let a): return "take{axis=\(a)}"
+    case .takeGrad(let a): return "takeGrad{axis=\(a)}"
+    case .size(let axes, let t): return "size{axes=\(axes),\(t.shortName)}"
+    case .stopGradient: return "stopGradient"
+    case .random(let r): return r.name
+    case .foldKey: return "foldKey"
+    }
+  }
+
+  /// True for ops that map elements one to one under broadcasting (fusion candidates).
+  public var isElementwise: Bool {
+    switch self {
+    case .unary, .binary, .select, .cast: return true
+    default: return false
+    }
+  }
+
+  /// True for ops with no inputs whose value comes from outside the graph or the op itself.
+  public var isLeaf: Bool {
+    switch self {
+    case .input, .constant, .shared: return true
+    default: return false
+    }
+  }
+}
+
+/// One item of a target shape for `reshape`, `broadcast` and random draws.
+public enum ShapeItem: Hashable, Sendable, CustomStringConvertible {
+  case fixed(Int)
+  /// The one dim computed from the element count (reshape only), like numpy's -1.
+  case infer
+  /// The run-time size of axis `axis` of the op's input number `input` (1 = the first reference).
+  case dimOf(input: Int, axis: Int)
+
+  public var description: String {
+    switch self {
+    case .fixed(let n): return "\(n)"
+    case .infer: return "-1"
+    case .dimOf(let i, let a): return "$\(i).\(a)"
+    }
+  }
+}
+
+/// A static slice of one axis, numpy-style: negative bounds count from the end; `index` drops the axis.
+public struct SliceRange: Hashable, Sendable, CustomStringConvertible {
+  public var start: Int?
+  public var stop: Int?
+  public var step: Int
+  /// A single index: the axis is removed from the result.
+  public var isIndex: Bool
+
+  public init(start: Int? = nil, stop: Int? = nil, step: Int = 1) {
+    self.start = start
+    self.stop = stop
+    self.step = step
+    self.isIndex = false
+  }
+
+  public static func index(_ i: Int) -> SliceRange {
+    var r = SliceRange(start: i, stop: nil, step: 1)
+    r.isIndex = true
+    return r
+  }
+
+  public static let all = SliceRange()
+
+  public var isFull: Bool { start == nil && stop == nil && step == 1 && !isIndex }
+
+  /// The first index and the count this range selects from an axis of size `n`, or nil if out of range.
+  public func resolve(_ n: Int) -> (start: Int, count: Int)? {
+    if isIndex {
+      let i = start! < 0 ? start! + n : start!
+      return (0..<n).contains(i) ? (i, 1) : nil
+    }
+    precondition(step != 0)
+    func clamp(_ v: Int?, _ dflt: Int, lo: Int, hi: Int) -> Int {
+      guard var v else { return dflt }
+      if v < 0 { v += n }
+      return Swift.min(Swift.max(v, lo), hi)
+    }
+    if step > 0 {
+      let a = clamp(start, 0, lo: 0, hi: n)
+      let b = clamp(stop, n, lo: 0, hi: n)
+      return (a, b > a ? (b - a + step - 1) / step : 0)
+    } else {
+      let a = clamp(start, n - 1, lo: -1, hi: n - 1)
+      let b = clamp(stop, -1, lo: -1, hi: n - 1)
+      return (a, a > b ? (a - b + (-step) - 1) / (-step) : 0)
+    }
+  }
+
+  public var description: String {
+    if isIndex { return "\(start!)" }
+    if isFull { return ":" }
+    let s = start.map(String.init) ?? ""
+    let e = stop.map(String.init) ?? ""
+    return step == 1 ? "\(s):\(e)" : "\(s):\(e):\(step)"
+  }
+}
+
+/// Draws of the counter-based RNG (`Runtime.Random`); every draw takes its key as input 0.
+public enum RandomOp: Hashable, Sendable {
+  /// Uniform in [0, 1); inputs: key, shape references.
+  case uniform(DType, [ShapeItem])
+  /// Standard normal; inputs: key, shape references.
+  case normal(DType, [ShapeItem])
+  /// Inputs: key, probabilities p (float). Result: bool, p's shape.
+  case bernoulli
+  /// Inputs: key, probabilities [..., K] (unnormalised, nonnegative). Result: int32 [...].
+  case categorical
+
+  public var name: String {
+    switch self {
+    case .uniform(let t, let s): return "uniform{\(t.shortName)}[\(s.map(\.description).joined(separator: ","))]"
+    case .normal(let t, let s): return "normal{\(t.shortName)}[\(s.map(\.description).joined(separator: ","))]"
+    case .bernoulli: return "bernoulli"
+    case .categorical: return "categorical"
+    }
+  }
+}
+
+/// Reductions.
+public enum ReduceFn: String, Hashable, Sendable, CaseIterable {
+  case sum, max, min
+
+  public var name: String { rawValue }
+}

@@ -1,0 +1,64 @@
+import RealModule
+
+/// A Swift type that can be the element of a ``Tensor``: Float, Double, Int32 or Bool.
+public protocol TensorScalar: Sendable, Hashable {
+  static var dtype: DType { get }
+  /// The elements of `storage` when it holds this type.
+  static func elements(of storage: TensorStorage) -> [Self]?
+  static func storage(_ elements: [Self]) -> TensorStorage
+  /// Conversion used by `Tensor.cast` and test helpers (bool: 0 or 1).
+  init(converting value: Double)
+  var doubleValue: Double { get }
+}
+
+/// A floating-point element type: the kernels of the interpreter are generic over it.
+public protocol TensorFloat: TensorScalar, Real, BinaryFloatingPoint {}
+
+extension Float: TensorFloat {
+  public static var dtype: DType { .float32 }
+  public static func elements(of storage: TensorStorage) -> [Float]? {
+    if case .float32(let a) = storage { return a }
+    return nil
+  }
+  public static func storage(_ elements: [Float]) -> TensorStorage { .float32(elements) }
+  public init(converting value: Double) { self = Float(value) }
+  public var doubleValue: Double { Double(self) }
+}
+
+extension Double: TensorFloat {
+  public static var dtype: DType { .float64 }
+  public static func elements(of storage: TensorStorage) -> [Double]? {
+    if case .float64(let a) = storage { return a }
+    return nil
+  }
+  public static func storage(_ elements: [Double]) -> TensorStorage { .float64(elements) }
+  public init(converting value: Double) { self = value }
+  public var doubleValue: Double { self }
+}
+
+extension Int32: TensorScalar {
+  public static var dtype: DType { .int32 }
+  public static func elements(of storage: TensorStorage) -> [Int32]? {
+    if case .int32(let a) = storage { return a }
+    return nil
+  }
+  public static func storage(_ elements: [Int32]) -> TensorStorage { .int32(elements) }
+  /// Truncates toward zero like C; values outside the Int32 range saturate.
+  public init(converting value: Double) {
+    if value.isNaN { self = 0 } else if value >= 2147483647 { self = .max } else if value <= -2147483648 {
+      self = .min
+    } else { self = Int32(value.rounded(.towardZero)) }
+  }
+  public var doubleValue: Double { Double(self) }
+}
+
+extension Bool: TensorScalar {
+  public static var dtype: DType { .bool }
+  public static func elements(of storage: TensorStorage) -> [Bool]? {
+    if case .bool(let a) = storage { return a }
+    return nil
+  }
+  public static func storage(_ elements: [Bool]) -> TensorStorage { .bool(elements) }
+  public init(converting value: Double) { self = value != 0 }
+  public var doubleValue: Double { self ? 1 : 0 }
+}

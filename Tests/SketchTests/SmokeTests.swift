@@ -1,0 +1,21 @@
+import Codegen
+import XCTest
+
+final class SmokeTests: XCTestCase {
+  func testAddBroadcastAndGrad() throws {
+    let x = input("x", .float64, ["B", 3])
+    let b = shared(Tensor(shape: [3], [1.0, 2.0, 3.0]), name: "b")
+    let y = tanh(x + b).sum()
+    let g = try grad(y, wrt: [x, b])
+    let f = try compile(inputs: [x], outputs: [y] + g)
+    let out = try f(Tensor(shape: [2, 3], [0.0, 0, 0, 1, 1, 1]))
+    let expected = [1.0, 2, 3, 2, 3, 4].map { Foundation.tanh($0) }.reduce(0, +)
+    XCTAssertEqual(out[0].scalarValue, expected, accuracy: 1e-12)
+    XCTAssertEqual(out[1].shape, [2, 3])
+    XCTAssertEqual(out[2].shape, [3])
+    print(debugprint(y))
+    try checkGradient(at: [Tensor(shape: [2, 3], [0.1, 0.2, -0.3, 0.4, 0.5, 0.6])]) { v in
+      softmax(v[0]) * logSoftmax(v[0] * 2)
+    }
+  }
+}
