@@ -7,18 +7,35 @@ public enum Interpreter {
   /// Runs the graph on `arguments` (one per input, in order) and returns the outputs.
   public static func run(_ graph: FunctionGraph, arguments: [Tensor]) throws -> [Tensor] {
     try checkArguments(graph, arguments)
+    return try runUnchecked(graph, arguments: arguments)
+  }
+
+  /// Runs the graph without checking the arguments (scan bodies, whose slots are checked by the loop).
+  static func runUnchecked(_ graph: FunctionGraph, arguments: [Tensor]) throws -> [Tensor] {
     var values = [Tensor?](repeating: nil, count: graph.nodes.count)
+    var tuples: [Int: [Tensor]] = [:]
     for (i, id) in graph.inputs.enumerated() { values[id] = arguments[i] }
     let last = graph.lastUses()
     for (i, node) in graph.nodes.enumerated() where values[i] == nil {
       let args = node.inputs.map { values[$0]! }
       do {
-        values[i] = try evaluate(node, args, inputTypes: node.inputs.map { graph.nodes[$0].type })
+        switch node.op {
+        case .scan(let spec):
+          tuples[i] = try runScan(spec, args)
+          values[i] = Tensor(shape: [0], [Int32]())
+        case .tupleElement(let k):
+          values[i] = tuples[node.inputs[0]]![k]
+        default:
+          values[i] = try evaluate(node, args, inputTypes: node.inputs.map { graph.nodes[$0].type })
+        }
       } catch let e as RuntimeError {
         throw RuntimeError("\(node.location): \(node.op.name)\(node.name.map { " '\($0)'" } ?? ""): \(e.message)")
       }
       // Free what no later node reads.
-      for j in node.inputs where last[j] == i { values[j] = nil }
+      for j in node.inputs where last[j] == i {
+        values[j] = nil
+        tuples[j] = nil
+      }
     }
     return graph.outputs.map { values[$0]! }
   }
@@ -87,6 +104,8 @@ public enum Interpreter {
       return Tensor(shape: [], dtype: d, values: [Double(axes.map { a[0].shape[$0] }.reduce(1, *))])
     case .stopGradient: return a[0]
     case .random(let r): return try Kernels.random(r, a)
+    case .scan, .tupleElement:
+      throw RuntimeError("scan nodes run through Interpreter.run")
     case .foldKey:
       let data = UInt64(UInt32(bitPattern: Int32(a[1].scalarValue)))
       return RandomKey(tensor: a[0]).fold(data).tensor

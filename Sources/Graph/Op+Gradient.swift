@@ -32,7 +32,7 @@ extension Var {
         let yk = keep ? self : keepDimsShape(self, reducedOver: axes, of: x!)
         return [gb * equal(x!, broadcast(yk, like: x!)).cast(g.dtype)]
       }
-    case .argmax, .size, .stopGradient, .random, .foldKey:
+    case .argmax, .size, .stopGradient, .random, .foldKey, .scan, .tupleElement:
       return inputs.map { _ in nil }
     case .matmul(let ta, let tb):
       return matmulGradient(inputs[0], inputs[1], g, ta, tb)

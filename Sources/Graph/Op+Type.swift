@@ -10,6 +10,8 @@ extension Op {
     switch self {
     case .input, .constant, .shared:
       throw TypeMismatch("leaf ops are not built from inputs")
+    case .scan, .tupleElement:
+      throw TypeMismatch("scan nodes are built by scan()")
 
     case .unary(let f):
       try arity(t, 1)

@@ -44,6 +44,10 @@ public enum Op: Hashable, Sendable {
   case random(RandomOp)
   /// Inputs: key (int32[2]), data (int32 scalar). A new key, `Runtime.RandomKey.fold`.
   case foldKey
+  /// A loop; see ``ScanSpec`` for its inputs and outputs. A multi-output node.
+  case scan(ScanSpec)
+  /// Output `k` of a multi-output node (input 0).
+  case tupleElement(Int)
 
   /// The name used in dumps and errors.
   public var name: String {
@@ -73,6 +77,8 @@ public enum Op: Hashable, Sendable {
     case .stopGradient: return "stopGradient"
     case .random(let r): return r.name
     case .foldKey: return "foldKey"
+    case .scan(let spec): return "scan\(spec.reverse ? "{reverse}" : "")"
+    case .tupleElement(let k): return "tupleElement{\(k)}"
     }
   }
 

@@ -28,6 +28,11 @@ public struct HDF5DatasetInfo: Sendable, Hashable {
   public let shape: [Int]
   public let element: Element
 
+  public init(shape: [Int], element: Element) {
+    self.shape = shape
+    self.element = element
+  }
+
   /// The dtype a numeric dataset reads as; nil for strings.
   public var dtype: DType? {
     if case .numeric(let dtype) = element { return dtype }

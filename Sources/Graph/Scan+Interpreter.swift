@@ -1,0 +1,69 @@
+import Runtime
+
+extension Interpreter {
+  /// Runs a scan loop: the body once per step, carries threaded through, per-step outputs stacked by t.
+  static func runScan(_ spec: ScanSpec, _ args: [Tensor]) throws -> [Tensor] {
+    var rest = args[...]
+    let stepsArg = spec.hasSteps ? rest.popFirst() : nil
+    let seqs = Array(rest.prefix(spec.sequenceSlots.count))
+    rest = rest.dropFirst(spec.sequenceSlots.count)
+    var carries = Array(rest.prefix(spec.carrySlots.count))
+    let consts = Array(rest.dropFirst(spec.carrySlots.count))
+    var T: Int
+    if let stepsArg {
+      T = Int(stepsArg.scalarValue)
+    } else {
+      T = seqs[0].shape[0]
+    }
+    for (n, s) in zip(spec.sequenceNames, seqs) where s.shape[0] != T {
+      throw RuntimeError("sequence '\(n)' has \(s.shape[0]) steps but the scan runs \(T) (scan at \(spec.location))")
+    }
+    guard T > 0 else {
+      throw RuntimeError("a scan of \(T) steps (scan at \(spec.location)); scans need at least one step")
+    }
+    let body = spec.bodyGraph
+    let nC = spec.carrySlots.count
+    let initialShapes = carries.map(\.shape)
+    var perStep = [[Tensor?]](repeating: [Tensor?](repeating: nil, count: T), count: body.outputs.count - nC)
+    for it in 0..<T {
+      let t = spec.reverse ? T - 1 - it : it
+      let slices = seqs.map { row($0, t) }
+      let out = try runUnchecked(body, arguments: [Tensor(scalar: Int32(t))] + slices + carries + consts)
+      for j in 0..<nC where out[j].shape != initialShapes[j] {
+        throw RuntimeError(
+          "carry '\(spec.carryNames[j])' has shape \(initialShapes[j]) at the start but \(out[j].shape) after step \(t) (scan at \(spec.location))")
+      }
+      carries = Array(out[..<nC])
+      for k in 0..<(out.count - nC) { perStep[k][t] = out[nC + k] }
+    }
+    return try carries + perStep.enumerated().map { k, ts in try stackRows(ts.map { $0! }, name: k) }
+  }
+
+  /// Row t of a tensor along its leading axis.
+  static func row(_ x: Tensor, _ t: Int) -> Tensor {
+    let inner = Array(x.shape.dropFirst())
+    let n = inner.reduce(1, *)
+    let range = (t * n)..<((t + 1) * n)
+    switch x.storage {
+    case .float32(let a): return Tensor(shape: inner, Array(a[range]))
+    case .float64(let a): return Tensor(shape: inner, Array(a[range]))
+    case .int32(let a): return Tensor(shape: inner, Array(a[range]))
+    case .bool(let a): return Tensor(shape: inner, Array(a[range]))
+    }
+  }
+
+  /// Stacks equally shaped tensors along a new leading axis.
+  static func stackRows(_ rows: [Tensor], name: Int) throws -> Tensor {
+    let shape = rows[0].shape
+    if let bad = rows.firstIndex(where: { $0.shape != shape }) {
+      throw RuntimeError("per-step output \(name) has shape \(shape) at step 0 but \(rows[bad].shape) at step \(bad)")
+    }
+    func cat<T: TensorScalar>(_ parts: [[T]]) -> Tensor { Tensor(shape: [rows.count] + shape, parts.flatMap { $0 }) }
+    switch rows[0].storage {
+    case .float32: return cat(rows.map { $0.array(Float.self) })
+    case .float64: return cat(rows.map { $0.array(Double.self) })
+    case .int32: return cat(rows.map { $0.array(Int32.self) })
+    case .bool: return cat(rows.map { $0.array(Bool.self) })
+    }
+  }
+}

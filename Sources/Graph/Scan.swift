@@ -1,0 +1,170 @@
+import Foundation
+import Runtime
+
+/// Which forward values the gradient of a scan keeps from the forward loop.
+public enum ScanPolicy: String, Sendable, Hashable {
+  /// Keep every per-step value the backward step reads (the default: no recomputation).
+  case store
+  /// Keep only the carries of each step; the backward step recomputes the rest from them.
+  case recompute
+}
+
+/// The loop of a `scan` node: its body graph (its own variables, with placeholders) and its signature.
+///
+/// A scan node's inputs are `[steps?] + sequences + initial carries + constants`; it has several
+/// outputs, read with `tupleElement(k)`: the final carries, then the per-step outputs stacked along a
+/// new leading time axis (entry t is the output of time step t, also for reverse scans), then the
+/// values stored for the gradient (added when the gradient is taken).
+public final class ScanSpec: Hashable, @unchecked Sendable {
+  public let sequenceNames: [String]
+  public let carryNames: [String]
+  public let constantNames: [String]
+  public let outputNames: [String]
+  public let reverse: Bool
+  public let hasSteps: Bool
+  public let policy: ScanPolicy
+  public let location: SourceLocation
+  /// The int32 scalar placeholder holding the time index t of the current step.
+  public let index: Var
+  public let sequenceSlots: [Var]
+  public let carrySlots: [Var]
+  public let constantSlots: [Var]
+  private let lock = NSLock()
+  private var _bodyOutputs: [Var]
+  private var _outputTypes: [TensorType]
+  private var _bodyGraph: FunctionGraph?
+  let timeDim: Dim
+
+  init(
+    sequenceNames: [String], carryNames: [String], constantNames: [String], outputNames: [String],
+    reverse: Bool, hasSteps: Bool, policy: ScanPolicy, location: SourceLocation, index: Var,
+    sequenceSlots: [Var], carrySlots: [Var], constantSlots: [Var], bodyOutputs: [Var], timeDim: Dim
+  ) {
+    self.sequenceNames = sequenceNames
+    self.carryNames = carryNames
+    self.constantNames = constantNames
+    self.outputNames = outputNames
+    self.reverse = reverse
+    self.hasSteps = hasSteps
+    self.policy = policy
+    self.location = location
+    self.index = index
+    self.sequenceSlots = sequenceSlots
+    self.carrySlots = carrySlots
+    self.constantSlots = constantSlots
+    self._bodyOutputs = bodyOutputs
+    self.timeDim = timeDim
+    let nC = carrySlots.count
+    self._outputTypes = bodyOutputs.enumerated().map { j, v in
+      j < nC ? v.type : TensorType(v.dtype, [timeDim] + v.shape)
+    }
+  }
+
+  /// New carries, then per-step outputs (user outputs, then stored values).
+  public var bodyOutputs: [Var] { lock.withLock { _bodyOutputs } }
+  /// The types of the node's outputs: final carries, then stacked per-step outputs.
+  public var outputTypes: [TensorType] { lock.withLock { _outputTypes } }
+
+  public var bodyInputs: [Var] { [index] + sequenceSlots + carrySlots + constantSlots }
+
+  /// The body as a function graph (arguments: index, sequence slices, carries, constants).
+  public var bodyGraph: FunctionGraph {
+    lock.withLock {
+      if let g = _bodyGraph { return g }
+      // The body was type-checked and its free variables captured when the scan was built.
+      let g = try! FunctionGraph(inputs: [index] + sequenceSlots + carrySlots + constantSlots, outputs: _bodyOutputs)
+      _bodyGraph = g
+      return g
+    }
+  }
+
+  /// Makes the loop also output `v` (a body variable) at every step; returns its node output index.
+  func store(_ v: Var) -> Int {
+    lock.withLock {
+      if let j = _bodyOutputs.indices.first(where: { $0 >= carrySlots.count && _bodyOutputs[$0] === v }) { return j }
+      _bodyOutputs.append(v)
+      _outputTypes.append(TensorType(v.dtype, [timeDim] + v.shape))
+      _bodyGraph = nil
+      return _bodyOutputs.count - 1
+    }
+  }
+
+  public static func == (a: ScanSpec, b: ScanSpec) -> Bool { a === b }
+  public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
+
+  /// The type scan nodes carry (they are tuples; read them with `tupleElement`).
+  public static let tupleType = TensorType(.int32, [.symbol("tuple")])
+}
+
+/// What the step function of a scan receives: the slices, carries and constants of one step, by name.
+public struct ScanStep {
+  /// The time index t of this step (int32 scalar): 0...T-1, descending in a reverse scan.
+  public let index: Var
+  let named: [String: Var]
+  let location: SourceLocation
+
+  /// The sequence slice, carry or constant called `name`.
+  public subscript(_ name: String) -> Var {
+    if let v = named[name] { return v }
+    return failed("scan", "the step asked for '\(name)', which is not a sequence, carry or constant of this scan "
+      + "(have: \(named.keys.sorted().joined(separator: ", ")))", [], at: location)
+  }
+}
+
+/// What a step returns: the new value of every carry, and per-step outputs, by name.
+public struct ScanStepResult {
+  public var carries: [String: Var]
+  public var outputs: [String: Var]
+  public init(carries: [String: Var] = [:], outputs: [String: Var] = [:]) {
+    self.carries = carries
+    self.outputs = outputs
+  }
+}
+
+/// Variables by name; asking for a missing name gives a failed variable that says which names exist.
+public struct NamedVars: Sequence {
+  public let values: [String: Var]
+  let what: String
+  let anchor: Var
+
+  public subscript(_ name: String) -> Var {
+    if let v = values[name] { return v }
+    return failed("scan", "no \(what) '\(name)' (have: \(values.keys.sorted().joined(separator: ", ")))",
+      [anchor], at: anchor.location)
+  }
+
+  public var names: [String] { values.keys.sorted() }
+  public func makeIterator() -> Dictionary<String, Var>.Iterator { values.makeIterator() }
+}
+
+/// The results of a scan: per-step outputs stacked to [T, ...], and the final carries, by name.
+public struct ScanResult {
+  /// The scan node (a multi-output node).
+  public let node: Var
+  /// The per-step outputs, stacked along a leading time axis (entry t is step t's output).
+  public let outputs: NamedVars
+  /// The carries after the last step.
+  public let final: NamedVars
+
+  init(node: Var, outputs: [String: Var], final: [String: Var]) {
+    self.node = node
+    self.outputs = NamedVars(values: outputs, what: "per-step output", anchor: node)
+    self.final = NamedVars(values: final, what: "carry", anchor: node)
+  }
+
+  /// The stacked per-step output called `name`.
+  public subscript(_ name: String) -> Var { outputs[name] }
+}
+
+/// The output `k` of a multi-output node (a scan).
+public func tupleElement(_ node: Var, _ k: Int) -> Var {
+  guard case .scan(let spec) = node.op else {
+    return failed("tupleElement", "\(node.operandDescription) has a single output", [node], at: node.location)
+  }
+  if let f = node.failure {
+    return Var(op: .tupleElement(k), inputs: [node], type: spec.outputTypes[k], location: node.location, failure: f, name: nil)
+  }
+  let name = k < spec.carryNames.count ? spec.carryNames[k] : nil
+  return Var(op: .tupleElement(k), inputs: [node], type: spec.outputTypes[k], location: node.location,
+    failure: nil, name: name)
+}
