@@ -14,9 +14,9 @@ extension FunctionGraph {
     return s
   }
 
-  func headline(_ i: Int) -> String {
+  func headline(_ i: Int, prefix: String = "") -> String {
     let node = nodes[i]
-    var s = "\(node.op.name) [id \(FunctionGraph.label(i))] \(node.type)"
+    var s = "\(node.op.name) [id \(prefix)\(FunctionGraph.label(i))] \(node.type)"
     if let n = node.name { s += " '\(n)'" }
     if case .constant(let t) = node.op, t.count <= 4 {
       s += " {\(t.doubles.map { t.dtype.isFloatingPoint ? "\($0)" : "\(Int($0))" }.joined(separator: ", "))}"
@@ -26,27 +26,69 @@ extension FunctionGraph {
 
   /// A tree per output: `op [id X] type 'name'`; a node already shown is printed as `··· [id X]`.
   public func debugDescription(showLocations: Bool = false) -> String {
-    var out = ""
+    var out = tree(prefix: "", showLocations: showLocations)
+    // Inner graphs after the outer one (pytensor style), each placeholder linked to the outer node.
+    var pending = nodes.indices.filter { if case .scan = nodes[$0].op { return true } else { return false } }
+      .map { (self, $0, "") }
+    var first = true
+    while !pending.isEmpty {
+      let (g, i, outerPrefix) = pending.removeFirst()
+      guard case .scan(let spec) = g.nodes[i].op else { continue }
+      if first { out += "\nInner graphs:\n" }
+      first = false
+      let me = outerPrefix + FunctionGraph.label(i)
+      let body = spec.bodyGraph
+      out += "\nscan [id \(me)]\(spec.reverse ? " reverse" : "")\(spec.location.isKnown ? " (\(spec.location))" : "")\n"
+      let ins = g.nodes[i].inputs
+      var k = spec.hasSteps ? 1 : 0
+      if spec.hasSteps { out += "  steps ← [id \(outerPrefix)\(FunctionGraph.label(ins[0]))]\n" }
+      for (kind, names) in [("sequence", spec.sequenceNames), ("carry", spec.carryNames), ("constant", spec.constantNames)] {
+        for n in names {
+          out += "  \(kind) \(n) ← [id \(outerPrefix)\(FunctionGraph.label(ins[k]))]\n"
+          k += 1
+        }
+      }
+      let outNames = spec.carryNames.map { "new carry \($0)" } + spec.outputNames.map { "output \($0)" }
+      let pfx = me + "."
+      var shown = Set<Int>()
+      for (j, o) in body.outputs.enumerated() {
+        out += "  → \(j < outNames.count ? outNames[j] : "stored for the gradient"):\n"
+        out += body.tree(roots: [o], prefix: pfx, indent: "  ", showLocations: showLocations, shown: &shown)
+      }
+      pending += body.nodes.indices.filter { if case .scan = body.nodes[$0].op { return true } else { return false } }
+        .map { (body, $0, pfx) }
+    }
+    return out
+  }
+
+  func tree(prefix: String, showLocations: Bool) -> String {
     var shown = Set<Int>()
+    var out = ""
+    for (k, o) in outputs.enumerated() {
+      if outputs.count > 1 { out += "output \(k):\n" }
+      out += tree(roots: [o], prefix: prefix, indent: "", showLocations: showLocations, shown: &shown)
+    }
+    return out
+  }
+
+  func tree(roots: [Int], prefix lp: String, indent: String, showLocations: Bool, shown: inout Set<Int>) -> String {
+    var out = ""
     func walk(_ i: Int, _ prefix: String, _ branch: String) {
       let node = nodes[i]
       if shown.contains(i) && !node.inputs.isEmpty {
-        out += "\(prefix)\(branch)··· [id \(FunctionGraph.label(i))] \(node.type)\n"
+        out += "\(indent)\(prefix)\(branch)··· [id \(lp)\(FunctionGraph.label(i))] \(node.type)\n"
         return
       }
       shown.insert(i)
-      var line = headline(i)
+      var line = headline(i, prefix: lp)
       if showLocations && node.location.isKnown { line += "  (\(node.location))" }
-      out += "\(prefix)\(branch)\(line)\n"
+      out += "\(indent)\(prefix)\(branch)\(line)\n"
       let childPrefix = prefix + (branch.isEmpty ? "" : (branch == " └─ " ? "    " : " │  "))
       for (k, j) in node.inputs.enumerated() {
         walk(j, childPrefix, k == node.inputs.count - 1 ? " └─ " : " ├─ ")
       }
     }
-    for (k, o) in outputs.enumerated() {
-      if outputs.count > 1 { out += "output \(k):\n" }
-      walk(o, "", "")
-    }
+    for o in roots { walk(o, "", "") }
     return out
   }
 

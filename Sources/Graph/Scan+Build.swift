@@ -154,11 +154,15 @@ func scanCore(
     return v.id < start
   }
   var stack = newCarries + stepOutputs
+  var usedNames = Set(names)
   while let v = stack.popLast() {
     guard visited.insert(ObjectIdentifier(v)).inserted else { continue }
     if isOuter(v) {
       captured.append(v)
-      let s = slot("captured:\(v.name ?? v.op.name)#\(v.id)", v.type)
+      var n = v.name ?? "\(v.op.name)#\(v.id)"
+      if usedNames.contains(n) { n += "#\(v.id)" }
+      usedNames.insert(n)
+      let s = slot(n, v.type)
       capturedSlot[ObjectIdentifier(v)] = s
       continue
     }
