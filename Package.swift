@@ -35,6 +35,6 @@ let package = Package(
       name: "Sketch",
       dependencies: ["Codegen", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .target(name: "TestSupport", dependencies: ["Codegen"], path: "Tests/TestSupport"),
-    .testTarget(name: "SketchTests", dependencies: ["Codegen", "TestSupport"]),
+    .testTarget(name: "SketchTests", dependencies: ["Codegen", "TestSupport", "Sketch"], resources: [.copy("Fixtures")]),
   ]
 )

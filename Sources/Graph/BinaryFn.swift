@@ -44,7 +44,13 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     case .sub: return a - b
     case .mul: return a * b
     case .div: return a / b
-    case .pow: return T.pow(a, b)
+    case .pow:
+      // C/numpy semantics: a negative base with an integral exponent is defined (Real.pow gives NaN).
+      if a < 0, b.rounded() == b {
+        let r = T.pow(-a, b)
+        return (b / 2).rounded() == b / 2 ? r : -r
+      }
+      return T.pow(a, b)
     // NaN-propagating like numpy's maximum/minimum.
     case .maximum: return a.isNaN || b.isNaN ? .nan : (a >= b ? a : b)
     case .minimum: return a.isNaN || b.isNaN ? .nan : (a <= b ? a : b)

@@ -69,10 +69,13 @@ public func softmax(_ x: Var, axis: Int = -1, file: StaticString = #fileID, line
   }
 }
 
-/// `log(softmax(x))` along `axis`, computed as `x - logsumexp(x)`.
+/// `log(softmax(x))` along `axis`, computed as `(x - m) - log(sum(exp(x - m)))` with `m = max(x)`
+/// (subtracting the shifted terms keeps float32 exact for large logits).
 public func logSoftmax(_ x: Var, axis: Int = -1, file: StaticString = #fileID, line: UInt = #line) -> Var {
   SourceLocation.with(loc(file, line)) {
-    x - logsumexp(x, axes: [axis], keepDims: true, file: file, line: line)
+    let m = stopGradient(max(x, axes: [axis], keepDims: true, file: file, line: line), file: file, line: line)
+    let shifted = x - select(isFiniteMask(m), m, zerosLike(m))
+    return shifted - log(sum(exp(shifted), axes: [axis], keepDims: true, file: file, line: line), file: file, line: line)
   }
 }
 

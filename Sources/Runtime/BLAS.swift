@@ -119,7 +119,8 @@ public enum BLAS {
     _ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false
   ) -> Tensor {
     precondition(
-      a.rank == 2 && b.rank == 2, "BLAS.matmul: operands must be 2-D, got \(a.shape) and \(b.shape)")
+      a.rank == 2 && b.rank == 2, "BLAS.matmul: operands must be 2-D, got \(a.shape) and \(b.shape)"
+    )
     precondition(
       a.dtype == b.dtype, "BLAS.matmul: dtypes differ (\(a.dtype) and \(b.dtype))")
     let m = transposeA ? a.shape[1] : a.shape[0]
@@ -151,7 +152,8 @@ public enum BLAS {
   ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "BLAS.gemm: negative size m=\(m) n=\(n) k=\(k)")
     precondition(
-      max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), "BLAS.gemm: size exceeds the 32-bit BLAS interface")
+      max(m, n, k, lda, ldb, ldc) <= Int(Int32.max),
+      "BLAS.gemm: size exceeds the 32-bit BLAS interface")
     // Row-major: the stored A is m x k (k x m when transposed), so its row length is k (m).
     precondition(lda >= max(1, transA ? m : k), "BLAS.gemm: lda \(lda) too small")
     precondition(ldb >= max(1, transB ? k : n), "BLAS.gemm: ldb \(ldb) too small")

@@ -76,7 +76,9 @@ public enum HDF5Attribute: Sendable, Hashable {
 extension HDF5File {
   /// Sets the attribute `name` on the object at `objectPath` (the root group by default), replacing any
   /// attribute of that name.
-  public func setAttribute(_ name: String, _ value: HDF5Attribute, on objectPath: String = "/") throws {
+  public func setAttribute(_ name: String, _ value: HDF5Attribute, on objectPath: String = "/")
+    throws
+  {
     try requireWritable(objectPath)
     let oid = try openObject(objectPath)
     defer { H5Oclose(oid) }
@@ -103,14 +105,24 @@ extension HDF5File {
     defer { H5Aclose(aid) }
     let status: herr_t
     switch value {
-    case .double(let x): status = withUnsafeBytes(of: x) { H5Awrite(aid, shim_H5T_NATIVE_DOUBLE(), $0.baseAddress) }
-    case .int(let x): status = withUnsafeBytes(of: Int64(x)) { H5Awrite(aid, shim_H5T_NATIVE_INT64(), $0.baseAddress) }
+    case .double(let x):
+      status = withUnsafeBytes(of: x) { H5Awrite(aid, shim_H5T_NATIVE_DOUBLE(), $0.baseAddress) }
+    case .int(let x):
+      status = withUnsafeBytes(of: Int64(x)) {
+        H5Awrite(aid, shim_H5T_NATIVE_INT64(), $0.baseAddress)
+      }
     case .string(let s): status = HDF5Library.writeStrings([s]) { H5Awrite(aid, $0, $1) }
-    case .doubles(let a): status = a.isEmpty ? 0 : a.withUnsafeBytes { H5Awrite(aid, shim_H5T_NATIVE_DOUBLE(), $0.baseAddress) }
+    case .doubles(let a):
+      status =
+        a.isEmpty
+        ? 0 : a.withUnsafeBytes { H5Awrite(aid, shim_H5T_NATIVE_DOUBLE(), $0.baseAddress) }
     case .ints(let a):
       let wide = a.map { Int64($0) }
-      status = wide.isEmpty ? 0 : wide.withUnsafeBytes { H5Awrite(aid, shim_H5T_NATIVE_INT64(), $0.baseAddress) }
-    case .strings(let a): status = a.isEmpty ? 0 : HDF5Library.writeStrings(a) { H5Awrite(aid, $0, $1) }
+      status =
+        wide.isEmpty
+        ? 0 : wide.withUnsafeBytes { H5Awrite(aid, shim_H5T_NATIVE_INT64(), $0.baseAddress) }
+    case .strings(let a):
+      status = a.isEmpty ? 0 : HDF5Library.writeStrings(a) { H5Awrite(aid, $0, $1) }
     }
     if status < 0 { throw error(place, "writing the attribute failed", library: true) }
   }
@@ -168,7 +180,9 @@ extension HDF5File {
     for index in 0..<info.num_attrs {
       let length = H5Aget_name_by_idx(
         oid, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT))
-      guard length >= 0 else { throw error(objectPath, "cannot read an attribute name", library: true) }
+      guard length >= 0 else {
+        throw error(objectPath, "cannot read an attribute name", library: true)
+      }
       var buffer = [CChar](repeating: 0, count: Int(length) + 1)
       H5Aget_name_by_idx(
         oid, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, buffer.count, hid_t(H5P_DEFAULT))

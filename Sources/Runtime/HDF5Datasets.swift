@@ -59,11 +59,14 @@ extension HDF5File {
     let dcpl = H5Pcreate(shim_H5P_DATASET_CREATE())
     defer { H5Pclose(dcpl) }
     if let compression, tensor.rank > 0, tensor.count > 0 {
-      let chunk = compression.chunkShape ?? HDF5File.automaticChunk(tensor.shape, tensor.dtype.byteSize)
+      let chunk =
+        compression.chunkShape ?? HDF5File.automaticChunk(tensor.shape, tensor.dtype.byteSize)
       guard chunk.count == tensor.rank, chunk.allSatisfy({ $0 > 0 }) else {
-        throw error(datasetPath, "chunk shape \(chunk) does not fit the tensor shape \(tensor.shape)")
+        throw error(
+          datasetPath, "chunk shape \(chunk) does not fit the tensor shape \(tensor.shape)")
       }
-      var dims = chunk.map { hsize_t($0) }
+      // A chunk may not exceed a fixed dimension.
+      var dims = zip(chunk, tensor.shape).map { hsize_t(min($0, $1)) }
       H5Pset_chunk(dcpl, Int32(dims.count), &dims)
       H5Pset_deflate(dcpl, UInt32(compression.level))
     }
@@ -72,12 +75,23 @@ extension HDF5File {
     if tensor.count == 0 { return }
     let status: herr_t
     switch tensor.storage {
-    case .float32(let a): status = a.withUnsafeBytes { H5Dwrite(did, memType, H5S_ALL, H5S_ALL, hid_t(H5P_DEFAULT), $0.baseAddress) }
-    case .float64(let a): status = a.withUnsafeBytes { H5Dwrite(did, memType, H5S_ALL, H5S_ALL, hid_t(H5P_DEFAULT), $0.baseAddress) }
-    case .int32(let a): status = a.withUnsafeBytes { H5Dwrite(did, memType, H5S_ALL, H5S_ALL, hid_t(H5P_DEFAULT), $0.baseAddress) }
+    case .float32(let a):
+      status = a.withUnsafeBytes {
+        H5Dwrite(did, memType, H5S_ALL, H5S_ALL, hid_t(H5P_DEFAULT), $0.baseAddress)
+      }
+    case .float64(let a):
+      status = a.withUnsafeBytes {
+        H5Dwrite(did, memType, H5S_ALL, H5S_ALL, hid_t(H5P_DEFAULT), $0.baseAddress)
+      }
+    case .int32(let a):
+      status = a.withUnsafeBytes {
+        H5Dwrite(did, memType, H5S_ALL, H5S_ALL, hid_t(H5P_DEFAULT), $0.baseAddress)
+      }
     case .bool(let a):
       let bytes = a.map { UInt8($0 ? 1 : 0) }
-      status = bytes.withUnsafeBytes { H5Dwrite(did, memType, H5S_ALL, H5S_ALL, hid_t(H5P_DEFAULT), $0.baseAddress) }
+      status = bytes.withUnsafeBytes {
+        H5Dwrite(did, memType, H5S_ALL, H5S_ALL, hid_t(H5P_DEFAULT), $0.baseAddress)
+      }
     }
     if status < 0 { throw error(datasetPath, "writing the data failed", library: true) }
   }
@@ -152,8 +166,10 @@ extension HDF5File {
     let name = HDF5File.normalized(datasetPath)
     guard name != "." else { throw error(datasetPath, "a dataset needs a name") }
     if exists(name) { throw error(datasetPath, "already exists") }
+    try requireParentGroups(datasetPath)
     var dims = shape.map { hsize_t($0) }
-    let space = shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil)
+    let space =
+      shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil)
     defer { H5Sclose(space) }
     let lcpl = HDF5Library.linkCreationList()
     defer { H5Pclose(lcpl) }
@@ -168,7 +184,9 @@ extension HDF5File {
     defer { H5Sclose(space) }
     let type = H5Dget_type(did)
     defer { H5Tclose(type) }
-    guard space >= 0, type >= 0 else { throw error(datasetPath, "cannot inspect the dataset", library: true) }
+    guard space >= 0, type >= 0 else {
+      throw error(datasetPath, "cannot inspect the dataset", library: true)
+    }
     return (try HDF5File.shape(of: space), HDF5Library.classify(type))
   }
 
@@ -197,10 +215,13 @@ extension HDF5File {
     defer { if memSpace != H5S_ALL { H5Sclose(memSpace) } }
     if let start, let count {
       guard start.count == shape.count, count.count == shape.count else {
-        throw error(datasetPath, "hyperslab start \(start) / count \(count) does not match shape \(shape)")
+        throw error(
+          datasetPath, "hyperslab start \(start) / count \(count) does not match shape \(shape)")
       }
-      for axis in shape.indices where start[axis] < 0 || count[axis] < 0 || start[axis] + count[axis] > shape[axis] {
-        throw error(datasetPath, "hyperslab start \(start) count \(count) is outside shape \(shape)")
+      for axis in shape.indices
+      where start[axis] < 0 || count[axis] < 0 || start[axis] + count[axis] > shape[axis] {
+        throw error(
+          datasetPath, "hyperslab start \(start) count \(count) is outside shape \(shape)")
       }
       outShape = count
       if !shape.isEmpty && count.reduce(1, *) > 0 {
@@ -216,21 +237,39 @@ extension HDF5File {
     let memType = HDF5Library.memoryType(dtype)
     defer { H5Tclose(memType) }
     let selection = memSpace == H5S_ALL ? H5S_ALL : fileSpace
-    func load<T>(_ zero: T) throws -> [T] {
+    func load<T>(_ zero: T, as type: hid_t) throws -> [T] {
       var values = [T](repeating: zero, count: n)
       if n == 0 { return values }
       let status = values.withUnsafeMutableBytes {
-        H5Dread(did, memType, memSpace, selection, hid_t(H5P_DEFAULT), $0.baseAddress)
+        H5Dread(did, type, memSpace, selection, hid_t(H5P_DEFAULT), $0.baseAddress)
       }
       if status < 0 { throw error(datasetPath, "reading the data failed", library: true) }
       return values
     }
     switch dtype {
-    case .float32: return Tensor(shape: outShape, try load(Float(0)))
-    case .float64: return Tensor(shape: outShape, try load(Double(0)))
-    case .int32: return Tensor(shape: outShape, try load(Int32(0)))
-    case .bool: return Tensor(shape: outShape, try load(UInt8(0)).map { $0 != 0 })
+    case .float32: return Tensor(shape: outShape, try load(Float(0), as: memType))
+    case .float64: return Tensor(shape: outShape, try load(Double(0), as: memType))
+    case .bool: return Tensor(shape: outShape, try load(UInt8(0), as: memType).map { $0 != 0 })
+    case .int32:
+      guard HDF5File.integerMayExceedInt32(did) else {
+        return Tensor(shape: outShape, try load(Int32(0), as: memType))
+      }
+      // Wider integers (h5py's default int64) are read as int64 and must fit in int32: HDF5 itself
+      // would clip out-of-range values silently.
+      let wide = try load(Int64(0), as: shim_H5T_NATIVE_INT64())
+      guard let bad = wide.first(where: { Int32(exactly: $0) == nil }) else {
+        return Tensor(shape: outShape, wide.map { Int32($0) })
+      }
+      throw error(datasetPath, "holds the integer \(bad), outside the int32 range Sketch reads")
     }
+  }
+
+  /// Whether an integer dataset's stored type can hold values outside Int32 (wider, or 4-byte unsigned).
+  private static func integerMayExceedInt32(_ did: hid_t) -> Bool {
+    let type = H5Dget_type(did)
+    defer { H5Tclose(type) }
+    let size = H5Tget_size(type)
+    return size > 4 || (size == 4 && H5Tget_sign(type) == H5T_SGN_NONE)
   }
 
   /// A chunk shape of about 1 MiB: whole trailing axes, splitting the leading ones.

@@ -132,6 +132,7 @@ public final class HDF5File {
   /// Abandons a file being created: closes it and removes the temporary file. The target is untouched.
   public func discard() {
     guard id >= 0 else { return }
+    HDF5Library.silenceErrors()
     H5Fclose(id)
     id = -1
     if let temporaryPath { AtomicFile.discard(temporaryPath: temporaryPath) }
@@ -161,7 +162,8 @@ public final class HDF5File {
     let name = HDF5File.normalized(objectPath)
     guard exists(name) else { throw error(objectPath, "no such object") }
     var info = H5O_info_t()
-    guard H5Oget_info_by_name2(id, name, &info, UInt32(H5O_INFO_BASIC), hid_t(H5P_DEFAULT)) >= 0 else {
+    guard H5Oget_info_by_name2(id, name, &info, UInt32(H5O_INFO_BASIC), hid_t(H5P_DEFAULT)) >= 0
+    else {
       throw error(objectPath, "cannot inspect the object", library: true)
     }
     switch info.type {
@@ -177,9 +179,12 @@ public final class HDF5File {
     let name = HDF5File.normalized(groupPath)
     if name == "." { return }
     if exists(name) {
-      guard try kind(of: name) == .group else { throw error(groupPath, "exists and is not a group") }
+      guard try kind(of: name) == .group else {
+        throw error(groupPath, "exists and is not a group")
+      }
       return
     }
+    try requireParentGroups(groupPath)
     let lcpl = HDF5Library.linkCreationList()
     defer { H5Pclose(lcpl) }
     let gid = H5Gcreate2(id, name, lcpl, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT))
@@ -232,12 +237,28 @@ public final class HDF5File {
     guard isWritable else { throw error(objectPath, "the file is open read-only") }
   }
 
+  /// Throws unless every existing parent of `objectPath` is a group (missing ones will be created).
+  func requireParentGroups(_ objectPath: String) throws {
+    var prefix = ""
+    for part in HDF5File.components(objectPath).dropLast() {
+      prefix += prefix.isEmpty ? part : "/" + part
+      guard exists(prefix) else { return }
+      let found = try kind(of: prefix)
+      if found != .group {
+        throw error(
+          objectPath, "cannot create it: its parent '/\(prefix)' is a \(found), not a group")
+      }
+    }
+  }
+
   /// Opens an existing object of the expected kind; the caller closes it with `H5Oclose`.
   func openObject(_ objectPath: String, expecting expected: HDF5ObjectKind? = nil) throws -> hid_t {
     try requireOpen(objectPath)
     let name = HDF5File.normalized(objectPath)
     guard exists(name) else {
-      let what = expected == .dataset ? "no such dataset" : expected == .group ? "no such group" : "no such object"
+      let what =
+        expected == .dataset
+        ? "no such dataset" : expected == .group ? "no such group" : "no such object"
       throw error(objectPath, what)
     }
     if let expected {

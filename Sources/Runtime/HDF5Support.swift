@@ -30,7 +30,8 @@ enum HDF5Library {
     }
     withExtendedLifetime(collector) {
       _ = H5Ewalk2(
-        shim_H5E_DEFAULT(), H5E_WALK_DOWNWARD, walker, Unmanaged.passUnretained(collector).toOpaque())
+        shim_H5E_DEFAULT(), H5E_WALK_DOWNWARD, walker,
+        Unmanaged.passUnretained(collector).toOpaque())
     }
     H5Eclear2(shim_H5E_DEFAULT())
     return collector.messages.last

@@ -149,7 +149,9 @@ public struct PNGImage: Sendable, Hashable {
   /// distance from the pixel center to the nearest segment: 1 inside a wide stroke, `width` at the
   /// center of a hairline. Each pixel is blended once with its largest coverage over all segments,
   /// so joins are not darkened twice.
-  public mutating func drawPolyline(_ points: [(x: Double, y: Double)], width: Double, color: Color = .black) {
+  public mutating func drawPolyline(
+    _ points: [(x: Double, y: Double)], width: Double, color: Color = .black
+  ) {
     guard let first = points.first, width > 0 else { return }
     let r = width / 2
     let reach = r + 0.5
@@ -170,7 +172,8 @@ public struct PNGImage: Sendable, Hashable {
     guard x0 <= x1, y0 <= y1 else { return }
     let boxWidth = x1 - x0 + 1
     var coverage = [Double](repeating: 0, count: boxWidth * (y1 - y0 + 1))
-    let segments = points.count == 1 ? [(first, first)] : (1..<points.count).map { (points[$0 - 1], points[$0]) }
+    let segments =
+      points.count == 1 ? [(first, first)] : (1..<points.count).map { (points[$0 - 1], points[$0]) }
     for (a, b) in segments {
       let sx0 = max(x0, Int((min(a.x, b.x) - reach).rounded(.down)))
       let sx1 = min(x1, Int((max(a.x, b.x) + reach).rounded(.up)))
@@ -194,7 +197,9 @@ public struct PNGImage: Sendable, Hashable {
   }
 
   /// The distance from `(px, py)` to the segment `a`-`b`.
-  static func distance(_ px: Double, _ py: Double, _ a: (x: Double, y: Double), _ b: (x: Double, y: Double)) -> Double {
+  static func distance(
+    _ px: Double, _ py: Double, _ a: (x: Double, y: Double), _ b: (x: Double, y: Double)
+  ) -> Double {
     let dx = b.x - a.x
     let dy = b.y - a.y
     let lengthSquared = dx * dx + dy * dy

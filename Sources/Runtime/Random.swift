@@ -171,7 +171,9 @@ public enum Random {
     case .float64:
       return Tensor(
         shape: shape,
-        (0..<n).map { uniformElement(Double.self, key: key, index: UInt64($0), low: low, high: high) })
+        (0..<n).map {
+          uniformElement(Double.self, key: key, index: UInt64($0), low: low, high: high)
+        })
     default:
       preconditionFailure("Random.uniform: dtype must be float32 or float64, got \(dtype)")
     }
@@ -186,11 +188,14 @@ public enum Random {
     case .float32:
       return Tensor(
         shape: shape,
-        (0..<n).map { normalElement(Float.self, key: key, index: UInt64($0), mean: mean, std: std) })
+        (0..<n).map { normalElement(Float.self, key: key, index: UInt64($0), mean: mean, std: std) }
+      )
     case .float64:
       return Tensor(
         shape: shape,
-        (0..<n).map { normalElement(Double.self, key: key, index: UInt64($0), mean: mean, std: std) })
+        (0..<n).map {
+          normalElement(Double.self, key: key, index: UInt64($0), mean: mean, std: std)
+        })
     default:
       preconditionFailure("Random.normal: dtype must be float32 or float64, got \(dtype)")
     }

@@ -23,4 +23,6 @@ with h5py.File(path, "w") as f:
     g.create_dataset("fixed", data=np.array([b"ab", b"hello", b""], dtype="S5"))
     g.create_dataset("text", data=["naïve", "日本語", ""], dtype=h5py.string_dtype())
     g.create_dataset("f16", data=np.array([1.5, -2], dtype=np.float16))
+    g.create_dataset("u8", data=np.array([[0, 200], [255, 7]], dtype=np.uint8))
+    g.create_dataset("huge", data=np.array([1, 2**40], dtype=np.int64))  # does not fit in int32
     g["f64"].attrs["unit"] = np.bytes_(b"px")

@@ -37,7 +37,8 @@ final class RuntimeAtomicFileTests: XCTestCase {
 
   func testTemporaryPathIsHiddenInTheSameDirectory() {
     let temp = AtomicFile.temporaryPath(for: "/some/dir/model.h5")
-    XCTAssertTrue(temp.hasPrefix("/some/dir/.model.h5.tmp-\(ProcessInfo.processInfo.processIdentifier)-"), temp)
+    XCTAssertTrue(
+      temp.hasPrefix("/some/dir/.model.h5.tmp-\(ProcessInfo.processInfo.processIdentifier)-"), temp)
     XCTAssertNotEqual(temp, AtomicFile.temporaryPath(for: "/some/dir/model.h5"))
     XCTAssertTrue(AtomicFile.temporaryPath(for: "plain").hasPrefix(".plain.tmp-"))
   }

@@ -70,13 +70,15 @@ final class RuntimeBLASTests: XCTestCase {
           let c0 = values(s.m * s.n, seed: UInt64(2000 + index)).map { Float($0) }
           var c = c0
           BLAS.gemm(
-            transA: transA, transB: transB, m: s.m, n: s.n, k: s.k, alpha: 2, a: a, b: b, beta: 0.25,
+            transA: transA, transB: transB, m: s.m, n: s.n, k: s.k, alpha: 2, a: a, b: b,
+            beta: 0.25,
             c: &c)
           let expected = naive(
             transA: transA, transB: transB, m: s.m, n: s.n, k: s.k, alpha: 2,
             a: a.map { Double($0) }, b: b.map { Double($0) }, beta: 0.25, c: c0.map { Double($0) })
           for (x, y) in zip(c, expected) {
-            XCTAssertEqual(Double(x), y, accuracy: 1e-4, "shape \(s) transA \(transA) transB \(transB)")
+            XCTAssertEqual(
+              Double(x), y, accuracy: 1e-4, "shape \(s) transA \(transA) transB \(transB)")
           }
         }
       }
@@ -97,12 +99,16 @@ final class RuntimeBLASTests: XCTestCase {
         let r64 = BLAS.matmul(ta, tb, transposeA: transA, transposeB: transB)
         XCTAssertEqual(r64.shape, [m, n])
         XCTAssertEqual(r64.dtype, .float64)
-        for (x, y) in zip(r64.array(Double.self), expected) { XCTAssertEqual(x, y, accuracy: 1e-12) }
+        for (x, y) in zip(r64.array(Double.self), expected) {
+          XCTAssertEqual(x, y, accuracy: 1e-12)
+        }
         let r32 = BLAS.matmul(
           ta.cast(to: .float32), tb.cast(to: .float32), transposeA: transA, transposeB: transB)
         XCTAssertEqual(r32.shape, [m, n])
         XCTAssertEqual(r32.dtype, .float32)
-        for (x, y) in zip(r32.array(Float.self), expected) { XCTAssertEqual(Double(x), y, accuracy: 1e-5) }
+        for (x, y) in zip(r32.array(Float.self), expected) {
+          XCTAssertEqual(Double(x), y, accuracy: 1e-5)
+        }
       }
     }
   }
@@ -145,7 +151,9 @@ final class RuntimeBLASTests: XCTestCase {
     var d: [Double] = [.nan, 1]
     BLAS.gemm(m: 1, n: 2, k: 0, a: [], b: [], beta: 0, c: &d)
     XCTAssertEqual(d, [0, 0])
-    XCTAssertEqual(BLAS.matmul(Tensor.zeros(.float64, [2, 0]), Tensor.zeros(.float64, [0, 3])), Tensor.zeros(.float64, [2, 3]))
+    XCTAssertEqual(
+      BLAS.matmul(Tensor.zeros(.float64, [2, 0]), Tensor.zeros(.float64, [0, 3])),
+      Tensor.zeros(.float64, [2, 3]))
   }
 
   func testBetaZeroIgnoresGarbageInC() {
@@ -162,7 +170,9 @@ final class RuntimeBLASTests: XCTestCase {
     XCTAssertEqual(BLAS.threads, 1)
     // A product after switching still gives the right answer.
     XCTAssertEqual(
-      BLAS.matmul(Tensor(shape: [1, 2], [1, 2] as [Double]), Tensor(shape: [2, 1], [3, 4] as [Double]))
-        .array(Double.self), [11])
+      BLAS.matmul(
+        Tensor(shape: [1, 2], [1, 2] as [Double]), Tensor(shape: [2, 1], [3, 4] as [Double])
+      )
+      .array(Double.self), [11])
   }
 }

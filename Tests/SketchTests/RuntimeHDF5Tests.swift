@@ -43,7 +43,9 @@ final class RuntimeHDF5Tests: XCTestCase {
     XCTAssertEqual(try reader.read("masks/m"), b)
     XCTAssertEqual(try reader.read("scalar"), scalar)
     XCTAssertEqual(try reader.read("empty"), empty)
-    XCTAssertEqual(try reader.info(of: "params/lstm0/W"), HDF5DatasetInfo(shape: [2, 3, 4], element: .numeric(.float32)))
+    XCTAssertEqual(
+      try reader.info(of: "params/lstm0/W"),
+      HDF5DatasetInfo(shape: [2, 3, 4], element: .numeric(.float32)))
     XCTAssertEqual(try reader.info(of: "masks/m").dtype, .bool)
     XCTAssertEqual(try reader.info(of: "scalar").shape, [])
     XCTAssertEqual(try reader.members(), ["empty", "ints", "masks", "params", "scalar"])
@@ -66,8 +68,12 @@ final class RuntimeHDF5Tests: XCTestCase {
     let small = Tensor(shape: [6, 5], (0..<30).map { Double($0) })
     let file = try HDF5File.create(path)
     try file.write(big, to: "big", compression: .gzip)
-    try file.write(big, to: "bigChunked", compression: HDF5Compression(level: 9, chunkShape: [7, 11]))
+    try file.write(
+      big, to: "bigChunked", compression: HDF5Compression(level: 9, chunkShape: [7, 11]))
     try file.write(small, to: "small")
+    // A chunk larger than the data is cut to the data's shape.
+    try file.write(
+      small, to: "smallChunked", compression: HDF5Compression(level: 1, chunkShape: [100, 2]))
     try file.close()
 
     // Two deflated copies take less room than one raw copy (600 kB).
@@ -76,6 +82,7 @@ final class RuntimeHDF5Tests: XCTestCase {
     let reader = try HDF5File.open(path)
     XCTAssertEqual(try reader.read("big"), big)
     XCTAssertEqual(try reader.read("bigChunked"), big)
+    XCTAssertEqual(try reader.read("smallChunked"), small)
 
     // Rows 2..<5, columns 1..<3 of small.
     let slab = try reader.read("small", start: [2, 1], count: [3, 2])
@@ -117,11 +124,13 @@ final class RuntimeHDF5Tests: XCTestCase {
     XCTAssertEqual(try reader.stringAttribute("a0"), "replaced")
     XCTAssertEqual(try reader.intAttribute("a1", of: "model/encoder"), -9_000_000_000)
     XCTAssertEqual(try reader.doubleAttribute("a1", of: "model/encoder"), -9e9)
-    XCTAssertEqual(try reader.doublesAttribute("a4", of: "model/encoder/W"), [1, -2, Double(Int.max)])
+    XCTAssertEqual(
+      try reader.doublesAttribute("a4", of: "model/encoder/W"), [1, -2, Double(Int.max)])
     XCTAssertEqual(try reader.intsAttribute("a4", of: "model/encoder/W"), [1, -2, Int.max])
     XCTAssertThrowsError(try reader.intAttribute("a2", of: "model/encoder")) { error in
       let text = "\(error)"
-      XCTAssertTrue(text.contains("/model/encoder@a2") && text.contains("expected an integer"), text)
+      XCTAssertTrue(
+        text.contains("/model/encoder@a2") && text.contains("expected an integer"), text)
     }
     XCTAssertThrowsError(try reader.attribute("nope")) { error in
       XCTAssertTrue("\(error)".contains("no such attribute"), "\(error)")
@@ -130,7 +139,10 @@ final class RuntimeHDF5Tests: XCTestCase {
 
   func testStringDatasetsWithNonASCIIText() throws {
     let path = directory + "/text.h5"
-    let lines = ["hello", "naïve café", "日本語のテキスト", "", "emoji 🎉 and ✍️", String(repeating: "x", count: 5000)]
+    let lines = [
+      "hello", "naïve café", "日本語のテキスト", "", "emoji 🎉 and ✍️",
+      String(repeating: "x", count: 5000),
+    ]
     let file = try HDF5File.create(path)
     try file.write(strings: lines, to: "transcriptions/lines")
     try file.write(strings: [], to: "transcriptions/none")
@@ -138,7 +150,8 @@ final class RuntimeHDF5Tests: XCTestCase {
     let reader = try HDF5File.open(path)
     XCTAssertEqual(try reader.readStrings("transcriptions/lines"), lines)
     XCTAssertEqual(try reader.readStrings("transcriptions/none"), [])
-    XCTAssertEqual(try reader.info(of: "transcriptions/lines"), HDF5DatasetInfo(shape: [6], element: .string))
+    XCTAssertEqual(
+      try reader.info(of: "transcriptions/lines"), HDF5DatasetInfo(shape: [6], element: .string))
     XCTAssertThrowsError(try reader.read("transcriptions/lines")) { error in
       XCTAssertTrue("\(error)".contains("string dataset"), "\(error)")
     }
@@ -194,7 +207,13 @@ final class RuntimeHDF5Tests: XCTestCase {
       XCTAssertTrue("\(error)".contains("already exists"), "\(error)")
     }
     XCTAssertThrowsError(try file.createGroup("params/W/sub")) { error in
-      XCTAssertTrue("\(error)".contains("params/W"), "\(error)")
+      XCTAssertEqual(
+        "\(error)",
+        "HDF5 file '\(path)', object '/params/W/sub': cannot create it: its parent '/params/W' is a "
+          + "dataset, not a group")
+    }
+    XCTAssertThrowsError(try file.write(Tensor([1] as [Float]), to: "params/W/x")) { error in
+      XCTAssertTrue("\(error)".contains("its parent '/params/W' is a dataset"), "\(error)")
     }
     try file.commit()
     let reader = try HDF5File.open(path)
@@ -227,12 +246,19 @@ final class RuntimeHDF5Tests: XCTestCase {
     XCTAssertEqual(try file.attribute("sizes"), .ints([3, 4, 5]))
     XCTAssertEqual(try file.attribute("weights"), .doubles([0.5, 1.5]))
     XCTAssertEqual(try file.stringAttribute("unit", of: "data/f64"), "px")
-    XCTAssertEqual(try file.read("data/f64"), Tensor(shape: [2, 3], [0, 0.25, 0.5, 0.75, 1, 1.25]))
+    XCTAssertEqual(
+      try file.read("data/f64"), Tensor(shape: [2, 3], [0, 0.25, 0.5, 0.75, 1, 1.25]))
     XCTAssertEqual(try file.read("data/i64"), Tensor([-5, 0, 7, Int32.max]))
     XCTAssertEqual(try file.read("data/mask"), Tensor([true, false, true]))
     XCTAssertEqual(try file.read("data/f16"), Tensor([1.5, -2] as [Float]))
     XCTAssertEqual(try file.readStrings("data/fixed"), ["ab", "hello", ""])
     XCTAssertEqual(try file.readStrings("data/text"), ["naïve", "日本語", ""])
-    XCTAssertEqual(try file.members(of: "data"), ["f16", "f64", "fixed", "i64", "mask", "text"])
+    XCTAssertEqual(try file.read("data/u8"), Tensor(shape: [2, 2], [0, 200, 255, 7] as [Int32]))
+    XCTAssertEqual(try file.info(of: "data/huge").dtype, .int32)
+    XCTAssertThrowsError(try file.read("data/huge")) { error in
+      XCTAssertTrue("\(error)".contains("1099511627776, outside the int32 range"), "\(error)")
+    }
+    XCTAssertEqual(
+      try file.members(of: "data"), ["f16", "f64", "fixed", "huge", "i64", "mask", "text", "u8"])
   }
 }

@@ -16,7 +16,9 @@ final class RuntimePNGTests: XCTestCase {
   }
 
   /// Reads a PNG with png_image_begin_read_from_file / png_image_finish_read (not through PNGImage).
-  private func readWithLibpng(_ path: String, rgb: Bool) throws -> (width: Int, height: Int, bytes: [UInt8]) {
+  private func readWithLibpng(_ path: String, rgb: Bool) throws -> (
+    width: Int, height: Int, bytes: [UInt8]
+  ) {
     var image = png_image()
     image.version = UInt32(PNG_IMAGE_VERSION)
     guard png_image_begin_read_from_file(&image, path) != 0 else {
@@ -25,7 +27,9 @@ final class RuntimePNGTests: XCTestCase {
     }
     image.format = rgb ? UInt32(PNG_FORMAT_FLAG_COLOR) : UInt32(PNG_FORMAT_GRAY)
     var bytes = [UInt8](repeating: 0, count: Int(image.width) * Int(image.height) * (rgb ? 3 : 1))
-    let ok = bytes.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+    let ok = bytes.withUnsafeMutableBytes {
+      png_image_finish_read(&image, nil, $0.baseAddress, 0, nil)
+    }
     guard ok != 0 else {
       png_image_free(&image)
       throw PNGError(path: path, message: "finish_read failed")
@@ -56,7 +60,8 @@ final class RuntimePNGTests: XCTestCase {
     let path = directory + "/rgb.png"
     try image.write(to: path)
     let back = try readWithLibpng(path, rgb: true)
-    XCTAssertEqual(back.bytes, [255, 0, 0, 10, 20, 30, 10, 20, 30, 10, 20, 30, 10, 20, 30, 0, 128, 255])
+    XCTAssertEqual(
+      back.bytes, [255, 0, 0, 10, 20, 30, 10, 20, 30, 10, 20, 30, 10, 20, 30, 0, 128, 255])
     XCTAssertEqual(try PNGImage.read(from: path, format: .rgb), image)
     // Gray conversion of a color uses Rec. 601 luma: 0.299 * 255 = 76.2 -> 76.
     var gray = PNGImage(width: 1, height: 1)
@@ -138,7 +143,8 @@ final class RuntimePNGTests: XCTestCase {
     XCTAssertEqual(dot[4, 4].r, 0)
     XCTAssertEqual(dot[3, 4].r, 0)  // distance 1 <= radius 1.5 - 0.5
     XCTAssertEqual(dot[2, 4].r, 255)  // distance 2 = radius + 0.5
-    XCTAssertEqual(dot.pixels.filter { $0 < 255 }.count, 9)  // the 3x3 block (corners, at distance 1.41, partly)
+    // Inked: the 3x3 block (its corners, at distance 1.41, partly).
+    XCTAssertEqual(dot.pixels.filter { $0 < 255 }.count, 9)
     // Strokes partly outside the image are clipped without trapping.
     var edge = PNGImage(width: 4, height: 4)
     edge.drawLine(from: (-10, 1.5), to: (30, 1.5), width: 1)

@@ -38,7 +38,8 @@ final class RuntimeRandomTests: XCTestCase {
 
   func testPhiloxKnownAnswerVectors() {
     for v in vectors {
-      let w = Philox.block(key: (v.key[0], v.key[1]), counter: (v.ctr[0], v.ctr[1], v.ctr[2], v.ctr[3]))
+      let w = Philox.block(
+        key: (v.key[0], v.key[1]), counter: (v.ctr[0], v.ctr[1], v.ctr[2], v.ctr[3]))
       XCTAssertEqual([w.0, w.1, w.2, w.3], v.out, "counter \(v.ctr) key \(v.key)")
     }
   }
@@ -80,7 +81,8 @@ final class RuntimeRandomTests: XCTestCase {
   func testUniformStreamsMatchSpecification() {
     let f32 = Random.uniform(key: key, shape: [2, 3], dtype: .float32).array(Float.self)
     let f64 = Random.uniform(key: key, shape: [6], dtype: .float64).array(Double.self)
-    let scaled = Random.uniform(key: key, shape: [6], dtype: .float32, low: -2, high: 3).array(Float.self)
+    let scaled = Random.uniform(key: key, shape: [6], dtype: .float32, low: -2, high: 3).array(
+      Float.self)
     for i in 0..<6 {
       let w = block(UInt64(i))
       let u32 = Float(w.0 >> 8) / 16_777_216
@@ -95,8 +97,10 @@ final class RuntimeRandomTests: XCTestCase {
   }
 
   func testNormalStreamMatchesSpecification() {
-    let f64 = Random.normal(key: key, shape: [8], dtype: .float64, mean: 1.5, std: 2).array(Double.self)
-    let f32 = Random.normal(key: key, shape: [8], dtype: .float32, mean: 1.5, std: 2).array(Float.self)
+    let f64 = Random.normal(key: key, shape: [8], dtype: .float64, mean: 1.5, std: 2).array(
+      Double.self)
+    let f32 = Random.normal(key: key, shape: [8], dtype: .float32, mean: 1.5, std: 2).array(
+      Float.self)
     for i in 0..<8 {
       let w = block(UInt64(i))
       let u1 = (Double(w.0) + 1) / 4_294_967_296
@@ -134,9 +138,12 @@ final class RuntimeRandomTests: XCTestCase {
       let variance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
       XCTAssertEqual(mean, 0, accuracy: 0.01, "\(dtype)")
       XCTAssertEqual(variance, 1, accuracy: 0.02, "\(dtype)")
-      let shifted = Random.normal(key: RandomKey(seed: 8), shape: [n], dtype: dtype, mean: 3, std: 0.5).doubles
+      let shifted = Random.normal(
+        key: RandomKey(seed: 8), shape: [n], dtype: dtype, mean: 3, std: 0.5
+      ).doubles
       let shiftedMean = shifted.reduce(0, +) / Double(n)
-      let shiftedVariance = shifted.reduce(0) { $0 + ($1 - shiftedMean) * ($1 - shiftedMean) } / Double(n)
+      let shiftedVariance =
+        shifted.reduce(0) { $0 + ($1 - shiftedMean) * ($1 - shiftedMean) } / Double(n)
       XCTAssertEqual(shiftedMean, 3, accuracy: 0.005)
       XCTAssertEqual(shiftedVariance, 0.25, accuracy: 0.005)
     }
@@ -151,13 +158,15 @@ final class RuntimeRandomTests: XCTestCase {
       let variance = u.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n)
       XCTAssertEqual(mean, 0.5, accuracy: 0.005)
       XCTAssertEqual(variance, 1.0 / 12, accuracy: 0.002)
-      let v = Random.uniform(key: RandomKey(seed: 10), shape: [n], dtype: dtype, low: -3, high: 5).doubles
+      let v = Random.uniform(key: RandomKey(seed: 10), shape: [n], dtype: dtype, low: -3, high: 5)
+        .doubles
       XCTAssertTrue(v.allSatisfy { $0 >= -3 && $0 < 5 })
       XCTAssertEqual(v.reduce(0, +) / Double(n), 1, accuracy: 0.04)
     }
     // Different keys give different streams.
     XCTAssertNotEqual(
-      Random.uniform(key: RandomKey(seed: 1), shape: [4]), Random.uniform(key: RandomKey(seed: 2), shape: [4]))
+      Random.uniform(key: RandomKey(seed: 1), shape: [4]),
+      Random.uniform(key: RandomKey(seed: 2), shape: [4]))
   }
 
   func testBernoulliFrequencyAndSpec() {
@@ -174,7 +183,8 @@ final class RuntimeRandomTests: XCTestCase {
       let u = Double((UInt64(w.0) << 32 | UInt64(w.1)) >> 11) * 0x1p-53
       XCTAssertEqual(flags[i], u < Double(Float(0.3)))
     }
-    let edges = Random.bernoulli(key: RandomKey(seed: 12), probabilities: Tensor([0, 1, 0, 1] as [Double]))
+    let edges = Random.bernoulli(
+      key: RandomKey(seed: 12), probabilities: Tensor([0, 1, 0, 1] as [Double]))
     XCTAssertEqual(edges.array(Bool.self), [false, true, false, true])
   }
 
