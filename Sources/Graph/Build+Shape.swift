@@ -199,3 +199,8 @@ extension Var {
     Graph.reshape(self, shape, file: file, line: line)
   }
 }
+
+extension SliceExpression where Self == SliceRange {
+  /// The whole axis (numpy's `:`), usable as `x[.all, 0]`.
+  public static var all: SliceRange { SliceRange() }
+}

@@ -11,6 +11,7 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
   /// The innermost message of the HDF5 library's error stack, when the library reported one.
   public let detail: String?
 
+  /// An error about `object` (nil: the file itself) in `file`.
   public init(file: String, object: String?, message: String, detail: String? = nil) {
     self.file = file
     self.object = object
@@ -34,10 +35,10 @@ public enum HDF5ObjectKind: Sendable, Hashable {
 
 /// An HDF5 file, opened read-only or being created, with safe access to groups, datasets and attributes.
 ///
-/// A file being created is written under a temporary name in the target's directory and renamed into
-/// place by ``commit()`` (or ``close()``); if it is dropped without being committed, or on a crash, the
-/// temporary file disappears (or is left under its hidden temporary name) and the target path is never
-/// half-written. Object paths are relative to the root (`"params/lstm0/W"`; a leading `/` is allowed).
+/// A file being created is written under a hidden temporary name in the target's directory and renamed
+/// into place by ``commit()`` (or ``close()``). Dropped without a commit, it is removed; after a crash
+/// only the hidden temporary file remains. Either way the target path never holds a half-written file.
+/// Object paths are relative to the root (`"params/lstm0/W"`; a leading `/` is allowed).
 ///
 /// Every call silences the library's automatic error printing on the calling thread and reports failures
 /// as ``HDF5Error``. Instances are not thread-safe; use one per thread.
