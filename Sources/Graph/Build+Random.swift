@@ -23,7 +23,11 @@ public func randomUniform(
   let (items, refs) = lowerShape(shape)
   let u = apply(.random(.uniform(dtype, items)), [key] + refs, at: loc(file, line))
   if low == 0 && high == 1 { return u }
-  return SourceLocation.with(loc(file, line)) { u * (high - low) + low }
+  // As docs/random.md specifies: low and high rounded to the dtype, then `low + (high - low) * u` in it.
+  return SourceLocation.with(loc(file, line)) {
+    let lo = constant(low, dtype, file: file, line: line)
+    return lo + (constant(high, dtype, file: file, line: line) - lo) * u
+  }
 }
 
 /// Normal draws with the given mean and standard deviation.
@@ -32,9 +36,12 @@ public func randomNormal(
   file: StaticString = #fileID, line: UInt = #line
 ) -> Var {
   let (items, refs) = lowerShape(shape)
-  let z = apply(.random(.normal(dtype, items)), [key] + refs, at: loc(file, line))
-  if mean == 0 && std == 1 { return z }
-  return SourceLocation.with(loc(file, line)) { z * std + mean }
+  if (mean == 0 && std == 1) || !dtype.isFloatingPoint {
+    return apply(.random(.normal(dtype, items)), [key] + refs, at: loc(file, line))
+  }
+  // As docs/random.md specifies: `mean + std * z` in Double, rounded once to the dtype.
+  let z = apply(.random(.normal(.float64, items)), [key] + refs, at: loc(file, line))
+  return SourceLocation.with(loc(file, line)) { (mean + std * z).cast(dtype, file: file, line: line) }
 }
 
 /// True with probability p, elementwise (bool, p's shape).

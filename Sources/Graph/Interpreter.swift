@@ -93,7 +93,7 @@ public enum Interpreter {
       return a[0].reshaped(shape)
     case .broadcast(let items):
       let shape = try Kernels.resolve(items, refs: Array(a.dropFirst()), count: nil)
-      return try Kernels.broadcast(a[0], to: shape)
+      return try Kernels.broadcast(a[0], to: shape, declared: inputTypes[0])
     case .slice(let r): return try Kernels.slice(a[0], r)
     case .updateSlice(let r, let acc): return try Kernels.updateSlice(a[0], r, a[1], accumulate: acc)
     case .concat(let axis): return try Kernels.concat(a, axis: axis)

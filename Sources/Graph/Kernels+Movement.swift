@@ -26,10 +26,18 @@ extension Kernels {
     return Tensor(shape: shape, storage: x.storage.gather(odometer(shape, strides: perm.map { src[$0] }, base: 0)))
   }
 
-  static func broadcast(_ x: Tensor, to shape: [Int]) throws -> Tensor {
+  /// `x` broadcast to `shape`; with `declared` (x's static type), only dims declared as 1 stretch, as
+  /// in elementwise ops (the gradient, a sum over the declared-1 axes, relies on it).
+  static func broadcast(_ x: Tensor, to shape: [Int], declared: TensorType? = nil) throws -> Tensor {
     guard x.rank <= shape.count else { throw RuntimeError("cannot broadcast \(x.shape) to \(shape)") }
     for (i, d) in x.shape.enumerated() where d != 1 && d != shape[shape.count - x.rank + i] {
       throw RuntimeError("cannot broadcast \(x.shape) to \(shape)")
+    }
+    if let declared {
+      for (i, d) in x.shape.enumerated() where d == 1 && shape[shape.count - x.rank + i] != 1 && !declared.shape[i].isOne {
+        throw RuntimeError(
+          "an operand of type \(declared) has size 1 on axis \(i) at run time and would broadcast to \(shape[shape.count - x.rank + i]); only dims declared as 1 broadcast")
+      }
     }
     return Tensor(shape: shape, storage: x.storage.gather(broadcastIndex(x.shape, to: shape)))
   }

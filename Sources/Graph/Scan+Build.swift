@@ -35,6 +35,17 @@ public func scan(
     location: loc(file, line), step)
 }
 
+/// `scan` with sequences, carries and constants given as arrays (for code that builds them in loops).
+public func scan(
+  sequenceList: [(String, Var)], carryList: [(String, Var)], constantList: [(String, Var)] = [],
+  steps: Var? = nil, reverse: Bool = false, mask: Var? = nil, policy: ScanPolicy = .store,
+  file: StaticString = #fileID, line: UInt = #line, _ step: (ScanStep) -> ScanStepResult
+) -> ScanResult {
+  scanCore(
+    sequences: sequenceList, carries: carryList, constants: constantList, steps: steps, reverse: reverse,
+    mask: mask, policy: policy, location: loc(file, line), step)
+}
+
 /// `scan` with a fixed number of steps.
 public func scan(
   steps: Int, carries: KeyValuePairs<String, Var> = [:], constants: KeyValuePairs<String, Var> = [:],
@@ -85,7 +96,8 @@ func scanCore(
       return scanFailure("sequence '\(name)' is \(s.type); a sequence needs a leading time axis", [s], location)
     }
     guard compatible(timeDim, s.shape[0]) else {
-      return scanFailure("sequence '\(name)' has \(s.shape[0]) steps, another length is \(timeDim)",
+      let what = name == maskName ? "the mask" : "sequence '\(name)'"
+      return scanFailure("\(what) has \(s.shape[0]) steps, another length is \(timeDim)",
         sequences.map(\.1), location)
     }
     timeDim = preferNamed(timeDim, s.shape[0])
@@ -123,14 +135,19 @@ func scanCore(
     }
     if mask != nil {
       let m = seqSlots.last!
-      guard c.rank >= 1, compatible(c.shape[0], m.shape[0]) else {
+      guard c.rank >= 1 else {
         return scanFailure("with a mask [T, B], carry '\(n)' must have the batch axis first, but it is \(c.type)",
           [initial, mask!], location)
       }
+      guard compatible(c.shape[0], m.shape[0]) else {
+        return scanFailure("the mask is \(mask!.type) (batch size \(m.shape[0])) but carry '\(n)' is \(c.type) "
+          + "(batch size \(c.shape[0])); a masked carry needs the batch axis first", [initial, mask!], location)
+      }
       c = SourceLocation.with(location) {
+        // Built at the scan's location (not this file's), so run-time errors point at the user's call.
         let keep = m.dtype == .bool ? m : m > 0.5
-        let spec: [ShapeSpec] = [.dim(keep, 0)] + [ShapeSpec](repeating: .n(1), count: c.rank - 1)
-        return select(reshape(keep, spec), c, carrySlots[j])
+        let (items, refs) = lowerShape([.dim(keep, 0)] + [ShapeSpec](repeating: .n(1), count: c.rank - 1))
+        return apply(.select, [apply(.reshape(items), [keep] + refs, at: location), c, carrySlots[j]], at: location)
       }
     }
     newCarries.append(c)

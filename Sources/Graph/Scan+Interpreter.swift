@@ -16,7 +16,14 @@ extension Interpreter {
       T = seqs[0].shape[0]
     }
     for (n, s) in zip(spec.sequenceNames, seqs) where s.shape[0] != T {
-      throw RuntimeError("sequence '\(n)' has \(s.shape[0]) steps but the scan runs \(T) (scan at \(spec.location))")
+      let what = n == maskName ? "the mask" : "sequence '\(n)'"
+      throw RuntimeError("\(what) has \(s.shape[0]) steps but the scan runs \(T) (scan at \(spec.location))")
+    }
+    if spec.sequenceNames.last == maskName, let m = seqs.last {
+      for (n, c) in zip(spec.carryNames, carries) where c.rank == 0 || c.shape[0] != m.shape[1] {
+        throw RuntimeError("the mask is \(m.shape) (batch size \(m.shape[1])) but carry '\(n)' is \(c.shape); "
+          + "a masked carry needs the batch axis first (scan at \(spec.location))")
+      }
     }
     guard T > 0 else {
       throw RuntimeError("a scan of \(T) steps (scan at \(spec.location)); scans need at least one step")

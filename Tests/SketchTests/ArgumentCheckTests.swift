@@ -91,4 +91,19 @@ final class ArgumentCheckTests: XCTestCase {
     let h = try compile(inputs: [x], outputs: [broadcast(x, to: [2, 3])])
     assertThrows(["broadcast", "[4]", "[2, 3]"]) { try h(tensor([4], [1, 2, 3, 4])) }
   }
+
+  func testBroadcastToStretchesOnlyDimsDeclaredOne() throws {
+    let x = input("x", .float64, ["A"])
+    let c = input("c", .float64, [2, 3])
+    let y = broadcast(x, to: [2, 3])
+    let g = try grad((y * c).sum(), wrt: x)
+    let f = try compile(inputs: [x, c], outputs: [y, g])
+    let outs = try f(tensor([3], [1, 2, 3]), tensor([2, 3], [1, 2, 3, 4, 5, 6]))
+    assertTensor(outs[0], .float64, [2, 3], [1, 2, 3, 1, 2, 3])
+    assertTensor(outs[1], .float64, [3], [5, 7, 9])
+    // A = 1 at run time would stretch a dim not declared 1 (and its gradient could not sum it back).
+    assertThrows(["broadcast", "size 1 on axis 0", "declared as 1"]) {
+      try f(tensor([1], [1]), tensor([2, 3], [1, 2, 3, 4, 5, 6]))
+    }
+  }
 }

@@ -28,10 +28,10 @@ final class HandwritingCostTests: XCTestCase {
 
   static let layerNames = ["lstm0_W", "lstm0_U", "lstm0_b", "lstm1_W", "lstm1_U", "lstm1_b", "out_W", "out_b"]
 
+  /// The peers' model is ours with depth 2, no skip, LSTM; its parameters in our order.
   func model(_ p: [Var], M: Int) -> HandwritingModel {
-    HandwritingModel(
-      layers: [LSTMLayer(W: p[0], U: p[1], b: p[2]), LSTMLayer(W: p[3], U: p[4], b: p[5])],
-      outW: p[6], outB: p[7], mdn: MixtureDensity(components: M, epsilon: 1e-5))
+    let config = ModelConfig(depth: 2, dim: p[1].shape[0].fixedValue!, mixDim: M, epsilon: 1e-5)
+    return HandwritingModel(config: config, variables: p)
   }
 
   func testCostAndGradientsMatchPeersReference() throws {
@@ -40,7 +40,7 @@ final class HandwritingCostTests: XCTestCase {
     let params = Self.layerNames.map { shared(f.params[$0]!, name: $0) }
     let x = input("x", .float64, ["T1", "B", 3])
     let mask = input("mask", .float64, ["T", "B"])
-    let (cost, nll) = model(params, M: M).cost(strokes: x, mask: mask)
+    let (cost, nll, _) = model(params, M: M).cost(strokes: x, mask: mask)
     let grads = try grad(cost, wrt: params)
     let fn = try compile(inputs: [x, mask], outputs: [cost, nll] + grads)
     let out = try fn(f.x, f.mask)

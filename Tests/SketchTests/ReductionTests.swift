@@ -63,6 +63,9 @@ final class ReductionTests: XCTestCase {
       assertTensor(outs[2], .int32, [2, 1], [1, 0])
       assertTensor(outs[3], .int32, [1, 3], [1, 0, 1])
     }
+    // NaN counts as the largest (the first NaN wins).
+    let n = input("n", .float64, [4])
+    assertTensor(try evaluate1(argmax(n), [n], [tensor([4], [1, .nan, 3, .nan])]), .int32, [], [1])
     // Three axes, against a loop.
     var rng = SeededGenerator(seed: 3)
     let arg = rng.tensor(shape)

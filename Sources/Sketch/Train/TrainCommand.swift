@@ -1,0 +1,115 @@
+import ArgumentParser
+import Codegen
+import Foundation
+
+/// `sketch train`: the original sketch.py command line.
+struct Train: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train the handwriting model (the original sketch.py flags and defaults).",
+    discussion: """
+      Creates a folder named after the experiment (e.g. handwriting-3X700m20d0r14b56e15G10) holding \
+      model.h5 (parameters, optimizer state, config, position), metrics.jsonl, loss.png, samples/ and, \
+      at the end, sketch.png, pen.png and sketch.svg. Ctrl-C saves and exits.
+      """)
+
+  @Option(help: "Name for this experiment.") var name = "handwriting"
+  @Option(help: "Number of training epochs to do.") var epochs = 500
+  @Option(name: [.customLong("bs"), .customLong("batch-size")], help: "Size of each mini-batch.") var batchSize = 56
+  @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: "Learning rate.") var learningRate = 1e-4
+  @Option(help: "RNN state dimension.") var dim = 700
+  @Option(name: .customLong("mix-dim"), help: "Number of gaussian mixtures.") var mixDim = 20
+  @Option(name: .customLong("model"), help: "Start from an old model (an experiment folder or model file), or 'continue'.")
+  var oldModel: String?
+  @Option(name: .customLong("max-length"), help: "Maximal number of steps in a single sequence.") var maxLength = 600
+  @Flag(name: .customLong("GRU"), help: "Use GRU transitions instead of LSTM.") var gru = false
+  @Option(name: [.customShort("d"), .customLong("dropout")], help: "Dropout on the recurrent outputs; 0 for none.")
+  var dropout = 0.0
+  @Option(help: "Number of recurrent layers to be stacked.") var depth = 3
+  @Option(name: [.customShort("G"), .customLong("max-grad")], help: "Maximal gradient norm (step clipping).")
+  var maxGrad = 10.0
+  @Option(name: .customLong("step-method"), help: "adam, scale, rmsprop, adagrad or adadelta.")
+  var stepMethod: StepMethod = .adam
+  @Option(help: "Epsilon of the mixture of gaussians.") var epsilon = 1e-5
+  @Flag(help: "Just generate a sample from --model without training.") var sample = false
+  @Flag(help: "Send the input to all layers, and use all layers' states for the readout.") var skip = false
+  @Flag(help: "Send the input to all layers; use only the top layer's states for the readout.") var top = false
+  @Option(name: [.customShort("u"), .customLong("uniform")], help: "Uniform initialisation width; 0 for orthogonal/Glorot.")
+  var uniform = 0.0
+
+  @Option(help: "The dataset (HDF5). Default: the built-in dataset, made on first use.") var data: String?
+  @Option(help: "Seed of initialisation, data order, dropout and samples.") var seed: UInt64 = 0
+  @Option(help: "Folder in which the experiment folder is made.") var output = "."
+  @Option(name: .customLong("max-batches"), help: "Stop after this many batches in total (a quick run).")
+  var maxBatches: Int?
+  @Option(name: .customLong("test-every"), help: "Evaluate the test split every N batches.") var testEvery = 100
+  @Option(name: .customLong("sample-every"), help: "Draw samples every N batches.") var sampleEvery = 100
+  @Option(name: .customLong("save-every"), help: "Save the model every N batches.") var saveEvery = 100
+  @Option(name: .customLong("test-batches"), help: "Test batches per evaluation (default: all).") var testBatches: Int?
+  @Option(help: "Samples per side of the sample grid.") var grid = 8
+
+  var modelConfig: ModelConfig {
+    ModelConfig(
+      depth: depth, dim: dim, mixDim: mixDim, gru: gru, skip: skip, top: top, dropout: dropout, epsilon: epsilon,
+      uniform: uniform)
+  }
+
+  var experimentName: String {
+    ExperimentName.make(
+      name: name, model: modelConfig, learningRate: learningRate, batchSize: batchSize, maxLength: maxLength,
+      maxGrad: maxGrad, stepMethod: stepMethod)
+  }
+
+  func validate() throws {
+    do { try modelConfig.validate() } catch { throw ValidationError("\(error)") }
+    if batchSize < 1 { throw ValidationError("--bs must be at least 1") }
+    if maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
+    if !(learningRate > 0) && stepMethod != .adadelta { throw ValidationError("--lr must be positive") }
+    if sample && (oldModel == nil || oldModel == "continue") {
+      throw ValidationError("--sample needs --model NAME (an experiment folder or model file)")
+    }
+  }
+
+  func run() throws {
+    let folder = URL(fileURLWithPath: output).appendingPathComponent(experimentName)
+    if sample {
+      try Sample.draw(model: oldModel!, output: nil, steps: maxLength, grid: grid, seed: seed, bias: 0)
+      return
+    }
+    var settings = TrainingSettings(
+      name: name, epochs: epochs, batchSize: batchSize, learningRate: learningRate, maxLength: maxLength,
+      maxGrad: maxGrad, stepMethod: stepMethod, seed: seed, data: "", maxBatches: maxBatches, testEvery: testEvery,
+      sampleEvery: sampleEvery, saveEvery: saveEvery, testBatches: testBatches)
+    var resume: Checkpoint.Contents?
+    var start: Checkpoint.Contents?
+    if oldModel == "continue" {
+      resume = try Checkpoint.read(folder.appendingPathComponent("model.h5").path)
+      let saved = try TrainingSettings.fromJSON(resume!.training)
+      settings = saved
+      settings.epochs = epochs
+      settings.maxBatches = maxBatches
+      print("continuing \(experimentName) at epoch \(resume!.position.epoch + 1), step \(resume!.position.step)")
+    } else if let old = oldModel {
+      start = try Checkpoint.read(Sample.modelFile(old))
+      print("starting from model \(old)")
+    }
+    if settings.data.isEmpty { settings.data = try data.map(Self.checkedPath) ?? defaultDatasetPath() }
+    let source = try openBatches(settings)
+    print("Running experiment \(experimentName) on \(settings.data)")
+    signal(SIGINT) { _ in interruptRequested = true }
+    let trainer = try Trainer(
+      settings: settings, config: modelConfig, experiment: experimentName, folder: folder, resume: resume, start: start)
+    trainer.sampleGrid = grid
+    let outcome = try trainer.run(source: source)
+    if case .stoppedOnNaN = outcome { throw ExitCode(3) }
+    if outcome == .interrupted { throw ExitCode(130) }
+  }
+
+  static func checkedPath(_ p: String) throws -> String {
+    guard FileManager.default.fileExists(atPath: p) else {
+      throw ValidationError("no dataset at \(p); make one with `sketch data hershey -o FILE` or `sketch data iam`")
+    }
+    return p
+  }
+}
+
+extension StepMethod: ExpressibleByArgument {}

@@ -1,0 +1,194 @@
+import Codegen
+import Foundation
+
+/// Set by the SIGINT handler; the loop saves and exits after the current batch.
+nonisolated(unsafe) var interruptRequested = false
+
+/// How a training run ended.
+enum TrainingOutcome: Equatable {
+  case finished
+  case interrupted
+  case stoppedOnNaN(step: Int)
+}
+
+/// The training loop of `sketch train`: batches, monitoring, checkpoints, samples.
+final class Trainer {
+  let settings: TrainingSettings
+  let model: HandwritingModel
+  let experiment: String
+  let folder: URL
+  private var optimizer: Optimizer
+  private let graphs: TrainingGraphs
+  private(set) var position: TrainingPosition
+  private let log: MetricsLog
+  private let output: (String) -> Void
+  var sampleGrid = 8
+  var sampleSteps: Int
+
+  /// A run in `folder` (created if needed). With `resume`, parameters, optimizer state and position
+  /// come from it (`--model continue`); with `start`, only parameters (`--model NAME`).
+  init(
+    settings: TrainingSettings, config: ModelConfig, experiment: String, folder: URL,
+    resume: Checkpoint.Contents? = nil, start: Checkpoint.Contents? = nil, output: @escaping (String) -> Void = { print($0) }
+  ) throws {
+    try config.validate()
+    self.settings = settings
+    self.experiment = experiment
+    self.folder = folder
+    self.output = output
+    self.sampleSteps = settings.maxLength
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    if let from = resume ?? start {
+      guard from.config == config else {
+        throw ConfigError(message: "the model file's architecture \(from.config.json()) differs from the flags \(config.json())")
+      }
+      model = HandwritingModel(config: config, values: from.parameters)
+    } else {
+      model = HandwritingModel(config: config, seed: settings.seed)
+    }
+    optimizer = Optimizer(method: settings.stepMethod, learningRate: settings.learningRate, maxGrad: settings.maxGrad)
+    graphs = try TrainingGraphs(model: model, optimizer: &optimizer)
+    position = resume?.position ?? TrainingPosition(seed: settings.seed)
+    if let resume {
+      for (name, v) in optimizer.state {
+        guard let t = resume.optimizerState[name] else {
+          throw ConfigError(message: "the model file has no optimizer state '\(name)'; resume with the same --step-method")
+        }
+        try v.sharedVariable!.set(t)
+      }
+    }
+    log = try MetricsLog(path: folder.appendingPathComponent("metrics.jsonl").path, resume: resume != nil)
+  }
+
+  var modelPath: String { folder.appendingPathComponent("model.h5").path }
+
+  /// Saves parameters, optimizer state and position (atomically).
+  func save() throws {
+    var params: [String: Tensor] = [:]
+    for (n, v) in model.parameters { params[n] = v.sharedVariable!.value }
+    var opt: [String: Tensor] = [:]
+    for (n, v) in optimizer.state { opt[n] = v.sharedVariable!.value }
+    try Checkpoint.write(
+      .init(config: model.config, parameters: params, optimizerState: opt, training: settings.json(),
+        position: position, experiment: experiment), to: modelPath)
+    try log.lossCurve().write(to: folder.appendingPathComponent("loss.png").path)
+  }
+
+  /// The mean per-sequence NLL (the original's test_sequence_log_likelihood) and the NLL per point.
+  func evaluate(_ batches: [StrokeBatch]) throws -> (perSequence: Double, perPoint: Double) {
+    var total = 0.0
+    var points = 0.0
+    var sequences = 0
+    for b in batches {
+      let r = try graphs.test(b.strokes, b.mask)
+      total += r[0].scalarValue
+      points += r[1].scalarValue
+      sequences += b.strokes.shape[1]
+    }
+    return (total / Double(Swift.max(sequences, 1)), total / Swift.max(points, 1))
+  }
+
+  /// Draws a grid of samples into `dir` (sketch.png, pen.png, sketch.svg, with a suffix).
+  func writeSamples(to dir: URL, suffix: String = "", seed: UInt64 = 0, bias: Double = 0) throws {
+    let n = sampleGrid * sampleGrid
+    let sampler = try compileSampler(model: model, steps: sampleSteps, batch: n)
+    let strokes = try sampler(RandomKey(seed: seed).tensor, Tensor(scalar: Float(bias)))[0]
+    try writeSampleFiles(strokes, grid: sampleGrid, to: dir, suffix: suffix)
+  }
+
+  /// Trains until the epochs (or `maxBatches`) are done, Ctrl-C, or a NaN.
+  func run(source: BatchSource) throws -> TrainingOutcome {
+    let start = Date()
+    var testSet = try source.testBatches()
+    if let k = settings.testBatches { testSet = Array(testSet.prefix(k)) }
+    let samplesDir = folder.appendingPathComponent("samples")
+    let tty = isatty(1) == 1
+    var recent: [Double] = []
+    while position.epoch < settings.epochs {
+      let batches = try source.trainBatches(epoch: position.epoch)
+      while position.batchInEpoch < batches.count {
+        if let m = settings.maxBatches, position.step >= m { return try finish(.finished, tty) }
+        if interruptRequested { return try finish(.interrupted, tty) }
+        let b = batches[position.batchInEpoch]
+        let key = RandomKey(seed: settings.seed).fold(UInt64(position.step)).tensor
+        let t0 = Date()
+        let r = try graphs.train(b.strokes, b.mask, key)
+        let cost = r[0].scalarValue
+        if !cost.isFinite || !r[1].scalarValue.isFinite {
+          output("\nstep \(position.step): the cost is \(cost) (gradient norm \(r[1].scalarValue)); stopping. "
+            + "The last good model is \(modelPath).")
+          log.record(["step": position.step, "event": "nan", "train_cost": cost.isFinite ? cost : -1])
+          return .stoppedOnNaN(step: position.step)
+        }
+        position.step += 1
+        position.batchInEpoch += 1
+        recent.append(Date().timeIntervalSince(t0))
+        if recent.count > 20 { recent.removeFirst() }
+        if position.step % 10 == 0 || position.step == 1 {
+          var fields: [String: Any] = [
+            "step": position.step, "epoch": position.epoch, "batch": position.batchInEpoch,
+            "train_cost": cost, "total_gradient_norm": r[1].scalarValue, "total_step_norm": r[2].scalarValue,
+            "readout_min": r[3].scalarValue, "readout_max": r[4].scalarValue,
+            "seconds": Date().timeIntervalSince(start),
+          ]
+          let names = graphs.parameterNames
+          for (i, n) in names.enumerated() {
+            fields["norm/\(n)"] = r[5 + i].scalarValue
+            fields["grad_norm/\(n)"] = r[5 + names.count + i].scalarValue
+          }
+          log.record(fields)
+        }
+        if position.step % settings.testEvery == 0 { try test(testSet, tty) }
+        if position.step % settings.saveEvery == 0 { try save() }
+        if position.step % settings.sampleEvery == 0 {
+          try writeSamples(to: samplesDir, suffix: String(format: "-%06d", position.step))
+        }
+        let rate = Double(recent.count) / Swift.max(recent.reduce(0, +), 1e-9)
+        let left = Double(batches.count - position.batchInEpoch + (settings.epochs - position.epoch - 1) * batches.count)
+        let line = String(format: "epoch %d  batch %d/%d  step %d  cost %.3f  %.2f batches/s  ETA %@",
+          position.epoch + 1, position.batchInEpoch, batches.count, position.step, cost, rate,
+          Trainer.duration(left / Swift.max(rate, 1e-9)) as NSString)
+        if tty {
+          FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
+        } else if position.step % 10 == 0 {
+          output(line)
+        }
+      }
+      position.epoch += 1
+      position.batchInEpoch = 0
+      try test(testSet, tty)
+      try save()
+    }
+    return try finish(.finished, tty)
+  }
+
+  private func test(_ testSet: [StrokeBatch], _ tty: Bool) throws {
+    guard !testSet.isEmpty else { return }
+    let (seq, point) = try evaluate(testSet)
+    log.record(["step": position.step, "epoch": position.epoch, "test_sequence_log_likelihood": seq, "test_nll_per_point": point])
+    output(String(format: "%@step %d: test_sequence_log_likelihood %.3f  (%.4f nats per point)", tty ? "\n" : "", position.step, seq, point))
+  }
+
+  private func finish(_ outcome: TrainingOutcome, _ tty: Bool) throws -> TrainingOutcome {
+    try save()
+    try writeSamples(to: folder)
+    output("\(tty ? "\n" : "")\(outcome == .interrupted ? "interrupted: " : "")saved \(modelPath) and \(folder.appendingPathComponent("sketch.png").path)")
+    return outcome
+  }
+
+  static func duration(_ s: Double) -> String {
+    guard s.isFinite else { return "?" }
+    let t = Int(s)
+    return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : (t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s")
+  }
+}
+
+/// Writes sketch.png (a grid of samples at one scale), pen.png and sketch.svg into `dir`.
+func writeSampleFiles(_ strokes: Tensor, grid: Int, to dir: URL, suffix: String = "") throws {
+  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  let seqs = StrokeRenderer.sequences(strokes)
+  try StrokeRenderer.grid(seqs, columns: grid, cell: 160).write(to: dir.appendingPathComponent("sketch\(suffix).png").path)
+  try StrokeRenderer.penImage(seqs).write(to: dir.appendingPathComponent("pen\(suffix).png").path)
+  let svg = StrokeRenderer.svg(seqs, columns: grid, cell: 160)
+  try AtomicFile.write(data: Array(svg.utf8), to: dir.appendingPathComponent("sketch\(suffix).svg").path)
+}

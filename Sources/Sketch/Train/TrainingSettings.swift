@@ -1,0 +1,53 @@
+import Foundation
+
+/// Everything `sketch train` was asked to do, saved in the model file (JSON) for `--model continue`.
+struct TrainingSettings: Codable, Equatable {
+  var name = "handwriting"
+  var epochs = 500
+  var batchSize = 56
+  var learningRate = 1e-4
+  var maxLength = 600
+  var maxGrad = 10.0
+  var stepMethod = StepMethod.adam
+  var seed: UInt64 = 0
+  /// The dataset file.
+  var data = ""
+  /// Stop after this many batches in total (quick runs); nil: run every epoch.
+  var maxBatches: Int? = nil
+  /// Evaluate the test split every this many batches (and after each epoch).
+  var testEvery = 100
+  /// Draw samples every this many batches (and at the end).
+  var sampleEvery = 100
+  /// Save the model every this many batches (and at the end of each epoch).
+  var saveEvery = 100
+  /// Test batches used per evaluation (nil: the whole test split).
+  var testBatches: Int? = nil
+
+  func json() -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    return String(decoding: try! e.encode(self), as: UTF8.self)
+  }
+
+  static func fromJSON(_ s: String) throws -> TrainingSettings {
+    try JSONDecoder().decode(TrainingSettings.self, from: Data(s.utf8))
+  }
+}
+
+/// One training or test batch: time-major strokes [T+1, B, 3] and a mask [T, B] of valid prediction steps.
+struct StrokeBatch {
+  var strokes: Tensor
+  var mask: Tensor
+}
+
+/// Where batches come from (the dataset loader, or a fixed set in tests).
+protocol BatchSource {
+  /// The training batches of an epoch, in order; deterministic for (seed, epoch).
+  func trainBatches(epoch: Int) throws -> [StrokeBatch]
+  /// The test batches, in a fixed order.
+  func testBatches() throws -> [StrokeBatch]
+  /// The standard deviations that the offsets were divided by (to draw samples in data units).
+  var scale: (x: Double, y: Double) { get }
+}
+
+import Codegen
