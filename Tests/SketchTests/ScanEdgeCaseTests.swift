@@ -21,19 +21,19 @@ final class ScanEdgeCaseTests: XCTestCase {
   }
 
   /// The checker is not vacuous through scan: cutting the carry's gradient with stopGradient inside
-  /// the step makes it fail for the weight and the initial state.
+  /// the step (the value is unchanged) makes it fail for the initial state and the weight.
   func testCheckerCatchesABrokenGradientThroughScan() {
     let pts = [F.rnd([T, B, D], 1, std: 1), F.rnd([D, D], 2), F.rnd([B, D], 3)]
-    XCTAssertThrowsError(try checkGradient(at: pts) { v in
-      // The value is the usual RNN, but the gradient ignores the path through the previous state.
+    XCTAssertThrowsError(try checkGradient(at: pts, names: ["xs", "U", "h0"]) { v in
       scan(sequences: ["x": v[0]], carries: ["h": v[2]]) { s in
-        let pre = s["x"] + matmul(s["h"], v[1])
-        let h = tanh(pre + stopGradient(matmul(s["h"], v[1])) - matmul(stopGradient(s["h"]), v[1]))
+        let h = tanh(s["x"] + matmul(stopGradient(s["h"]), v[1]))
         return ScanStepResult(carries: ["h": h], outputs: ["h": h])
       }["h"]
     }) { error in
       let text = "\(error)"
       XCTAssertTrue(text.contains("gradient check failed"), text)
+      XCTAssertTrue(text.contains("('h0')"), text)
+      XCTAssertTrue(text.contains("('U')"), text)
     }
   }
 
@@ -210,5 +210,32 @@ final class ScanEdgeCaseTests: XCTestCase {
       results.append(out.map(\.doubles))
     }
     for k in results[0].indices { assertClose(results[1][k], results[0][k], tol: 1e-4, atol: 1e-5, "gradient \(k)") }
+  }
+
+  /// Stacked outputs are indexed by t also in a reverse scan: entry t is what step t produced, so an
+  /// iteration counter reads T-1-t there.
+  func testReverseStepsOutputsIndexedByTime() throws {
+    let r = scan(steps: 3, carries: ["n": constant(Tensor(scalar: Int32(0)))], reverse: true) { s in
+      ScanStepResult(carries: ["n": s["n"] + constant(Tensor(scalar: Int32(1)))], outputs: ["t": s.index, "n": s["n"]])
+    }
+    let out = try evaluate([r["t"], r["n"], r.final["n"]])
+    assertTensor(out[0], .int32, [3], [0, 1, 2])
+    assertTensor(out[1], .int32, [3], [2, 1, 0])
+    assertTensor(out[2], .int32, [], [3])
+  }
+
+  /// A variable made inside the step and used outside the scan cannot be compiled (it reads a step
+  /// placeholder); it is a graph error, not a crash.
+  func testStepVariableUsedOutsideTheScanIsAnError() throws {
+    var leaked: Var?
+    let xs = input("xs", .float64, [3, 2])
+    let r = scan(sequences: ["x": xs], carries: ["h": constant(Tensor.zeros(.float64, [2]))]) { s in
+      leaked = s["h"] * 2.0
+      return ScanStepResult(carries: ["h": s["h"] + s["x"]])
+    }
+    XCTAssertThrowsError(try compile(inputs: [xs], outputs: [r.final["h"], leaked!])) { error in
+      XCTAssertTrue(error is GraphError)
+      XCTAssertTrue("\(error)".contains("'h'"), "\(error)")
+    }
   }
 }

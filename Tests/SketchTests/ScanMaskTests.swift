@@ -139,5 +139,53 @@ final class ScanMaskTests: XCTestCase {
       ScanStepResult(carries: ["n": s["n"] + 1.0])
     }
     assertThrows(["carry 'n'", "batch axis first"]) { try r2.final["n"].check() }
+    // A mask whose length or batch size does not fit, statically: named as the mask, not by an
+    // internal sequence name.
+    let line = #line + 1
+    let r3 = scan(sequences: ["x": xs], carries: ["h": constant(F.rnd([B, H], 33))], mask: constant(Tensor(shape: [T - 1, B], [Bool](repeating: true, count: (T - 1) * B)))) { s in
+      ScanStepResult(carries: ["h": s["h"]])
+    }
+    let text = assertThrows(["the mask has 4 steps", "5", "SketchTests/ScanMaskTests.swift:\(line)"]) { try r3.final["h"].check() }
+    XCTAssertFalse(text?.contains("__mask") ?? true)
+    let r4 = scan(sequences: ["x": xs], carries: ["h": constant(F.rnd([B, H], 34))], mask: constant(Tensor(shape: [T, 3], [Bool](repeating: true, count: T * 3)))) { s in
+      ScanStepResult(carries: ["h": s["h"]])
+    }
+    assertThrows(["the mask is bool[5,3] (batch size 3)", "carry 'h' is f64[2,3] (batch size 2)"]) { try r4.final["h"].check() }
+  }
+
+  /// The same mistakes with symbolic sizes are caught when the function runs, with clear messages.
+  func testMaskShapeErrorsAtRunTime() throws {
+    let x = input("x", .float64, ["T", "B", .fixed(I)]), h = input("h", .float64, ["B", .fixed(H)])
+    let m = input("m", .bool, ["U", "C"])
+    let line = #line + 1
+    let r = scan(sequences: ["x": x], carries: ["h": h], mask: m) { s in ScanStepResult(carries: ["h": s["h"] * 2.0]) }
+    let f = try compile(inputs: [x, h, m], outputs: [r.final["h"]])
+    let xs = Tensor.zeros(.float64, [T, B, I]), h0 = Tensor.filled(1, dtype: .float64, shape: [B, H])
+    let text = assertThrows(["the mask has 4 steps but the scan runs 5", "SketchTests/ScanMaskTests.swift:\(line)"]) {
+      try f.call([xs, h0, Tensor(shape: [T - 1, B], [Bool](repeating: true, count: (T - 1) * B))])
+    }
+    XCTAssertFalse(text?.contains("__mask") ?? true)
+    let text2 = assertThrows(["the mask is [5, 3] (batch size 3)", "carry 'h' is [2, 3]", "SketchTests/ScanMaskTests.swift:\(line)"]) {
+      try f.call([xs, h0, Tensor(shape: [T, 3], [Bool](repeating: true, count: T * 3))])
+    }
+    XCTAssertFalse(text2?.contains("Graph/") ?? true, "the error points at the user's code, not the library's")
+    // The right shapes run: row 1 is valid for 3 steps, row 0 for all 5.
+    let out = try f.call([xs, h0, mask(.bool)])
+    assertTensor(out[0], .float64, [B, H], [Double](repeating: 32, count: H) + [Double](repeating: 8, count: H))
+  }
+
+  /// The nodes the mask adds to the body record the scan's location, not the library's.
+  func testMaskNodesRecordTheScanLocation() throws {
+    let line = #line + 1
+    let r = scan(sequences: ["x": constant(F.rnd([T, B, I], 41))], carries: ["h": constant(F.rnd([B, H], 42))], mask: constant(mask(.float64))) { s in
+      ScanStepResult(carries: ["h": s["h"] * 2.0])
+    }
+    guard case .scan(let spec) = r.node.op else { return XCTFail("not a scan node") }
+    let body = spec.bodyGraph
+    let located = body.nodes.filter { if case .select = $0.op { return true } else { return false } }
+    XCTAssertEqual(located.count, 1)
+    for n in body.nodes where !n.inputs.isEmpty {
+      XCTAssertEqual("\(n.location)", "SketchTests/ScanMaskTests.swift:\(line)", "\(n.op.name)")
+    }
   }
 }
