@@ -147,4 +147,63 @@ final class ScanNestedTests: XCTestCase {
       }
     }
   }
+
+  /// The inner step reads values the outer step computed (not its slots), captured across levels.
+  func testInnerStepReadsOuterStepIntermediates() {
+    let pts = [F.rnd([T, B, D], 41, std: 1), F.rnd([B, D], 42), F.rnd([D, D], 43)]
+    for policy in [ScanPolicy.store, .recompute] {
+      do {
+        try checkGradient(at: pts, names: ["xs", "h0", "W"]) { v in
+          let r = scan(sequences: ["x": v[0]], carries: ["h": v[1]], policy: policy) { s in
+            let xw = tanh(matmul(s["x"], v[2]))
+            let hh = s["h"] * 0.5
+            let inner = scan(steps: S, carries: ["g": hh], policy: policy) { t in
+              ScanStepResult(carries: ["g": tanh(t["g"] * xw + hh)], outputs: ["g": t["g"] * xw])
+            }
+            return ScanStepResult(carries: ["h": inner.final["g"]], outputs: ["o": inner["g"].sum(axes: [0]) * xw])
+          }
+          return r["o"].sum(axes: [0]) + r.final["h"]
+        }
+      } catch {
+        XCTFail("inner reads outer intermediates, \(policy): \(error)")
+      }
+    }
+  }
+
+  /// A decoder scan whose step reads all of an encoder scan's stacked outputs (captured), attention
+  /// style; the gradient flows into the encoder through the capture and through the initial carry.
+  func testScanReadingAnotherScansOutputs() throws {
+    let S = 3, U = 4
+    let pts = [F.rnd([S, B, D], 51, std: 1), F.rnd([B, D], 52), F.rnd([U, B, D], 53, std: 1), F.rnd([D, D], 54)]
+    func model(_ v: [Var], _ policy: ScanPolicy) -> (dec: ScanResult, enc: ScanResult) {
+      let enc = scan(sequences: ["x": v[0]], carries: ["h": v[1]], policy: policy) { s in
+        let h = tanh(s["x"] + matmul(s["h"], v[3]))
+        return ScanStepResult(carries: ["h": h], outputs: ["h": h])
+      }
+      let E = enc["h"]  // [S, B, D]
+      let dec = scan(sequences: ["y": v[2]], carries: ["h": enc.final["h"]], policy: policy) { s in
+        let a = softmax(sum(E * s["h"], axes: [2]), axis: 0)  // [S, B]
+        let ctx = sum(E * reshape(a, [.n(S), .n(B), 1]), axes: [0])
+        let h = tanh(s["y"] + matmul(s["h"], v[3]) + ctx)
+        return ScanStepResult(carries: ["h": h], outputs: ["h": h, "a": a])
+      }
+      return (dec, enc)
+    }
+    for policy in [ScanPolicy.store, .recompute] {
+      do {
+        try checkGradient(at: pts, names: ["xs", "h0", "ys", "U"]) { v in model(v, policy).dec["h"] }
+      } catch {
+        XCTFail("attention over another scan, \(policy): \(error)")
+      }
+    }
+    // Values: attention weights are a distribution over the S encoder steps.
+    let (dec, _) = model(pts.map { constant($0) }, .store)
+    let a = try evaluate1(dec["a"])
+    XCTAssertEqual(a.shape, [U, S, B])
+    for u in 0..<U {
+      for b in 0..<B {
+        XCTAssertEqual((0..<S).reduce(0) { $0 + a.doubles[(u * S + $1) * B + b] }, 1, accuracy: 1e-12)
+      }
+    }
+  }
 }

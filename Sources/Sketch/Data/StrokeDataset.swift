@@ -1,0 +1,200 @@
+import Codegen
+import Foundation
+
+/// Which part of a dataset.
+public enum DataSplit: String, Sendable, CaseIterable {
+  case train, test
+}
+
+/// A stroke dataset file opened for reading: Sketch's layout, or the Fuel H5PYDataset layout the
+/// original notebook wrote (`features` [N, 1200, 3], first-point pen convention, padded with (0, 0, 1),
+/// no lengths, no normalisation attributes), converted on the fly to Sketch's convention.
+///
+/// Lines are read one at a time (HDF5 hyperslabs), so opening a file reads only its lengths.
+public final class StrokeDataset {
+  public enum Layout: String, Sendable {
+    /// Written by `sketch data iam|hershey|svg`.
+    case sketch
+    /// Written by the original notebook (Fuel's H5PYDataset).
+    case fuel
+  }
+
+  public let path: String
+  public let layout: Layout
+  /// Number of lines.
+  public let count: Int
+  /// The padded length T of `features` [N, T, 3].
+  public let paddedLength: Int
+  /// Rows per line, in Sketch's convention.
+  public let lengths: [Int]
+  /// The standard deviations of dx and dy in source units (the stored features are divided by them);
+  /// nil when the file does not say (a Fuel-layout file).
+  public let std: (x: Double, y: Double)?
+  /// `iam-ondb`, `hershey`, `svg`, or `fuel` for the notebook's layout.
+  public let kind: String
+  private let ranges: [DataSplit: Range<Int>]
+  /// For the Fuel layout: the stored rows of each line before conversion.
+  private let storedLengths: [Int]
+  private let file: HDF5File
+
+  /// Opens the dataset at `path`; a missing, truncated or foreign file is a ``DataError`` saying so.
+  public init(path: String) throws {
+    self.path = path
+    let hint = "expected a stroke dataset written by `sketch data iam|hershey|svg` or the original notebook"
+    do {
+      file = try HDF5File.open(path)
+    } catch let error as HDF5Error {
+      var message = error.message
+      if let detail = error.detail { message += " (\(detail))" }
+      if message.contains("truncated") || message.contains("cannot open") {
+        message += "; the file may be truncated or damaged"
+      }
+      throw DataError(path, message, hint: hint)
+    }
+    do {
+      guard file.exists("features") else {
+        throw DataError(path, "no 'features' dataset, so not a stroke dataset", hint: hint)
+      }
+      let info = try file.info(of: "features")
+      guard info.shape.count == 3, info.shape[2] == 3, info.dtype == .float32 || info.dtype == .float64 else {
+        throw DataError(path, "'features' is \(info.dtype.map { "\($0)" } ?? "strings") \(info.shape), "
+          + "expected float [lines, steps, 3]", hint: hint)
+      }
+      let width = info.shape[1]
+      count = info.shape[0]
+      paddedLength = width
+      let split = try FuelSplit.read(path: path)
+      if file.exists("lengths") {
+        layout = .sketch
+        let stored = try file.read("lengths").doubles.map { Int($0) }
+        guard stored.count == count, stored.allSatisfy({ $0 >= 0 && $0 <= width }) else {
+          throw DataError(path, "'lengths' does not match 'features' \(info.shape)", hint: hint)
+        }
+        lengths = stored
+        storedLengths = stored
+        let deviations = (try? file.doublesAttribute("std")) ?? []
+        std = deviations.count == 2 ? (deviations[0], deviations[1]) : nil
+        kind = (try? file.stringAttribute("kind")) ?? "unknown"
+      } else {
+        guard split != nil else {
+          throw DataError(path, "neither a 'lengths' dataset nor a Fuel 'split' attribute", hint: hint)
+        }
+        layout = .fuel
+        (storedLengths, lengths) = try StrokeDataset.fuelLengths(file, count: info.shape[0], width: width)
+        std = nil
+        kind = "fuel"
+      }
+      ranges = try StrokeDataset.splitRanges(split, count: info.shape[0], path: path)
+    } catch let error as HDF5Error {
+      throw DataError(path, error.description, hint: "the file may be truncated or damaged")
+    }
+  }
+
+  deinit { try? file.close() }
+
+  /// The lines of a split (row indices into the file).
+  public func range(_ split: DataSplit) -> Range<Int> { ranges[split] ?? 0..<0 }
+
+  /// The rows of line `index` in Sketch's convention, normalised (dx, dy divided by ``std``), interleaved
+  /// dx, dy, pen; at most `limit` rows.
+  public func rows(_ index: Int, limit: Int? = nil) throws -> [Float] {
+    precondition(index >= 0 && index < count, "StrokeDataset.rows: line \(index) of \(count)")
+    let wanted = min(lengths[index], limit ?? Int.max)
+    guard wanted > 0 else { return [] }
+    do {
+      switch layout {
+      case .sketch:
+        return floats(try file.read("features", start: [index, 0, 0], count: [1, wanted, 3]))
+      case .fuel:
+        let stored = storedLengths[index]
+        let raw = floats(try file.read("features", start: [index, 0, 0], count: [1, stored, 3]))
+        let converted = StrokeRows.fromFirstPointConvention(raw, count: stored)
+        return Array(converted.prefix(3 * wanted))
+      }
+    } catch let error as HDF5Error {
+      throw DataError(path, "reading line \(index): \(error.message)\(error.detail.map { " (\($0))" } ?? "")",
+        hint: "the file may be truncated or damaged")
+    }
+  }
+
+  /// The transcriptions, or nil when the file has none.
+  public func transcriptions() throws -> [String]? {
+    guard file.exists("transcriptions") else { return nil }
+    return try file.readStrings("transcriptions")
+  }
+
+  /// The source of each line (a file path, or the generator's line id), or nil when the file has none.
+  public func sources() throws -> [String]? {
+    guard file.exists("sources") else { return nil }
+    return try file.readStrings("sources")
+  }
+
+  /// The root attributes, for display.
+  public func attributes() -> [(String, HDF5Attribute)] {
+    let names = (try? file.attributeNames()) ?? []
+    return names.compactMap { name in (try? file.attribute(name)).map { (name, $0) } }
+  }
+
+  // MARK: Layout details
+
+  /// Train and test ranges from the Fuel split rows for the `features` source; without a split, all
+  /// lines are training lines.
+  private static func splitRanges(_ entries: [FuelSplitEntry]?, count: Int, path: String) throws
+    -> [DataSplit: Range<Int>]
+  {
+    guard let entries else { return [.train: 0..<count, .test: count..<count] }
+    var ranges: [DataSplit: Range<Int>] = [:]
+    for entry in entries where entry.source == "features" && entry.available {
+      guard let split = DataSplit(rawValue: entry.split) else { continue }
+      if entry.usesIndexList {
+        throw DataError(path, "the '\(entry.split)' split is an index list, which Sketch does not read",
+          hint: "rewrite the file with the split as a start/stop range")
+      }
+      guard entry.start >= 0, entry.start <= entry.stop, entry.stop <= count else {
+        throw DataError(path, "the '\(entry.split)' split \(entry.start)..<\(entry.stop) is outside the "
+          + "\(count) lines of 'features'")
+      }
+      ranges[split] = entry.start..<entry.stop
+    }
+    guard ranges[.train] != nil else {
+      throw DataError(path, "the 'split' attribute has no 'train' range for 'features'")
+    }
+    return ranges
+  }
+
+  /// Stored lengths (rows before the trailing (0, 0, 1) padding) and converted lengths of a Fuel-layout
+  /// file, read in blocks of lines.
+  private static func fuelLengths(_ file: HDF5File, count: Int, width: Int) throws -> ([Int], [Int]) {
+    var stored: [Int] = []
+    var converted: [Int] = []
+    stored.reserveCapacity(count)
+    converted.reserveCapacity(count)
+    let block = max(1, min(count, (1 << 20) / max(1, width * 3)))
+    var start = 0
+    while start < count {
+      let lines = min(block, count - start)
+      let values = floats(try file.read("features", start: [start, 0, 0], count: [lines, width, 3]))
+      for line in 0..<lines {
+        let base = line * width * 3
+        var length = width
+        while length > 0 && values[base + 3 * length - 3] == 0 && values[base + 3 * length - 2] == 0
+          && values[base + 3 * length - 1] == 1
+        {
+          length -= 1
+        }
+        var flags: [Float] = []
+        flags.reserveCapacity(length)
+        for k in 0..<length { flags.append(Float(values[base + 3 * k + 2])) }
+        stored.append(length)
+        converted.append(length - StrokeRows.firstPointDroppedRows(flags: flags))
+      }
+      start += lines
+    }
+    return (stored, converted)
+  }
+}
+
+/// The elements of a float tensor as Float.
+func floats(_ tensor: Tensor) -> [Float] {
+  tensor.elements(Float.self) ?? tensor.doubles.map { Float($0) }
+}
