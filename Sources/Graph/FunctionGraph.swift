@@ -72,7 +72,9 @@ public struct FunctionGraph: Sendable {
             continue
           }
           throw GraphError(op: "compile",
-            "the outputs depend on input '\(name)' (\(v.type)), which is not among the function's arguments",
+            "the outputs depend on input '\(name)' (\(v.type)), which is not among the function's arguments"
+              + " (if '\(name)' is a placeholder of the scan at \(v.location), a variable made inside that scan's step"
+              + " is used outside it: use the scan's outputs or final carries instead)",
             location: v.location)
         }
         index[key] = add(v, v.inputs.map { index[ObjectIdentifier($0)]! }, &merged, unique: false)

@@ -66,7 +66,8 @@ public enum UnaryFn: String, Hashable, Sendable, CaseIterable {
     switch self {
     case .neg: return -g
     case .abs: return g * Graph.sign(x)
-    case .sign, .floor, .logicalNot: return nil
+    case .sign, .floor: return zerosLike(x)  // zero almost everywhere (Theano: connected, zero)
+    case .logicalNot: return nil
     case .exp: return g * y
     case .expm1: return g * (y + 1)
     case .log: return g / x

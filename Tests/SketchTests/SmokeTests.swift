@@ -19,3 +19,13 @@ final class SmokeTests: XCTestCase {
     }
   }
 }
+
+final class PiecewiseConstantGradientTests: XCTestCase {
+  /// sign and floor are connected with a zero gradient (as Theano), not "does not depend on".
+  func testSignAndFloorHaveZeroGradients() throws {
+    let x = input("x", .float64, [3])
+    let g = try grad(sum(sign(x) + floor(x)), wrt: x)
+    let out = try compile(inputs: [x], outputs: [g])(Tensor([0.5, -1.5, 2.0]))
+    XCTAssertEqual(out[0].doubles, [0, 0, 0])
+  }
+}
