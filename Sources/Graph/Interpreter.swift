@@ -11,11 +11,11 @@ public enum Interpreter {
   }
 
   /// Runs the graph without checking the arguments (scan bodies, whose slots are checked by the loop).
-  static func runUnchecked(_ graph: FunctionGraph, arguments: [Tensor]) throws -> [Tensor] {
+  static func runUnchecked(_ graph: FunctionGraph, arguments: [Tensor], lastUses: [Int]? = nil) throws -> [Tensor] {
     var values = [Tensor?](repeating: nil, count: graph.nodes.count)
     var tuples: [Int: [Tensor]] = [:]
     for (i, id) in graph.inputs.enumerated() { values[id] = arguments[i] }
-    let last = graph.lastUses()
+    let last = lastUses ?? graph.lastUses()
     for (i, node) in graph.nodes.enumerated() where values[i] == nil {
       let args = node.inputs.map { values[$0]! }
       do {

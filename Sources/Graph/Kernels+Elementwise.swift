@@ -73,31 +73,79 @@ enum Kernels {
 
   static func unary(_ f: UnaryFn, _ x: Tensor) -> Tensor {
     switch x.storage {
-    case .float32(let a): return Tensor(shape: x.shape, a.map { f.apply($0) })
-    case .float64(let a): return Tensor(shape: x.shape, a.map { f.apply($0) })
+    case .float32(let a): return Tensor(shape: x.shape, mapFloat(f, a))
+    case .float64(let a): return Tensor(shape: x.shape, mapFloat(f, a))
     case .int32(let a): return Tensor(shape: x.shape, a.map { f.apply($0) })
     case .bool(let a): return Tensor(shape: x.shape, a.map { !$0 })
     }
   }
 
+  /// A unary float function over an array, with the dispatch on `f` outside the loop.
+  static func mapFloat<T: TensorFloat>(_ f: UnaryFn, _ a: [T]) -> [T] {
+    @inline(__always) func loop(_ op: (T) -> T) -> [T] {
+      [T](unsafeUninitializedCapacity: a.count) { out, n in
+        a.withUnsafeBufferPointer { p in for i in 0..<p.count { out[i] = op(p[i]) } }
+        n = a.count
+      }
+    }
+    switch f {
+    case .neg: return loop { -$0 }
+    case .square: return loop { $0 * $0 }
+    case .exp: return loop { T.exp($0) }
+    case .log: return loop { T.log($0) }
+    case .tanh: return loop { T.tanh($0) }
+    case .sigmoid: return loop { UnaryFn.sigmoid.apply($0) }
+    case .sqrt: return loop { $0.squareRoot() }
+    default: return loop { f.apply($0) }
+    }
+  }
+
+  /// `op` over two arrays broadcast to `shape` (fast paths for equal shapes and scalars).
+  @inline(__always)
+  static func zipBroadcast<T, R>(_ a: [T], _ sa: [Int], _ b: [T], _ sb: [Int], _ shape: [Int], _ op: (T, T) -> R) -> [R] {
+    let n = shape.reduce(1, *)
+    return [R](unsafeUninitializedCapacity: n) { out, count in
+      if sa == shape && sb == shape {
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in for i in 0..<n { out[i] = op(pa[i], pb[i]) } } }
+      } else if b.count == 1 && sa == shape {
+        let y = b[0]
+        a.withUnsafeBufferPointer { pa in for i in 0..<n { out[i] = op(pa[i], y) } }
+      } else if a.count == 1 && sb == shape {
+        let x = a[0]
+        b.withUnsafeBufferPointer { pb in for i in 0..<n { out[i] = op(x, pb[i]) } }
+      } else if sa == shape, sb.count <= shape.count, Array(shape.suffix(sb.count)) == sb {
+        // b repeats along leading axes (a bias row).
+        let m = Swift.max(b.count, 1)
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in for i in 0..<n { out[i] = op(pa[i], pb[i % m]) } } }
+      } else {
+        let ia = broadcastIndex(sa, to: shape)
+        let ib = broadcastIndex(sb, to: shape)
+        for i in 0..<n { out[i] = op(a[ia[i]], b[ib[i]]) }
+      }
+      count = n
+    }
+  }
+
   static func binary(_ f: BinaryFn, _ x: Tensor, _ y: Tensor, shape: [Int]) -> Tensor {
-    func zipMap<T, R: TensorScalar>(_ a: [T], _ b: [T], _ op: (T, T) -> R) -> Tensor {
-      let ea = expand(a, x.shape, to: shape)
-      let eb = expand(b, y.shape, to: shape)
-      var out = [R]()
-      out.reserveCapacity(ea.count)
-      for i in ea.indices { out.append(op(ea[i], eb[i])) }
-      return Tensor(shape: shape, out)
+    func arith<T: TensorFloat>(_ a: [T], _ b: [T]) -> Tensor {
+      switch f {
+      case .add: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape, +))
+      case .sub: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape, -))
+      case .mul: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape, *))
+      case .div: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape, /))
+      case .lt, .le, .gt, .ge, .eq, .ne:
+        return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.compare($0, $1) })
+      default: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.apply($0, $1) })
+      }
     }
     switch (x.storage, y.storage) {
-    case (.float32(let a), .float32(let b)):
-      return f.isComparison ? zipMap(a, b) { f.compare($0, $1) } : zipMap(a, b) { f.apply($0, $1) }
-    case (.float64(let a), .float64(let b)):
-      return f.isComparison ? zipMap(a, b) { f.compare($0, $1) } : zipMap(a, b) { f.apply($0, $1) }
+    case (.float32(let a), .float32(let b)): return arith(a, b)
+    case (.float64(let a), .float64(let b)): return arith(a, b)
     case (.int32(let a), .int32(let b)):
-      return f.isComparison ? zipMap(a, b) { f.compare($0, $1) } : zipMap(a, b) { f.apply($0, $1) }
+      if f.isComparison { return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.compare($0, $1) }) }
+      return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.apply($0, $1) })
     case (.bool(let a), .bool(let b)):
-      return zipMap(a, b) { f.logical($0, $1) }
+      return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.logical($0, $1) })
     default:
       preconditionFailure("binary \(f.name): dtypes \(x.dtype) and \(y.dtype) passed type checking")
     }

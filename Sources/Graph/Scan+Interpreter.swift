@@ -29,13 +29,14 @@ extension Interpreter {
       throw RuntimeError("a scan of \(T) steps (scan at \(spec.location)); scans need at least one step")
     }
     let body = spec.bodyGraph
+    let lastUses = body.lastUses()
     let nC = spec.carrySlots.count
     let initialShapes = carries.map(\.shape)
     var perStep = [[Tensor?]](repeating: [Tensor?](repeating: nil, count: T), count: body.outputs.count - nC)
     for it in 0..<T {
       let t = spec.reverse ? T - 1 - it : it
       let slices = seqs.map { row($0, t) }
-      let out = try runUnchecked(body, arguments: [Tensor(scalar: Int32(t))] + slices + carries + consts)
+      let out = try runUnchecked(body, arguments: [Tensor(scalar: Int32(t))] + slices + carries + consts, lastUses: lastUses)
       for j in 0..<nC where out[j].shape != initialShapes[j] {
         throw RuntimeError(
           "carry '\(spec.carryNames[j])' has shape \(initialShapes[j]) at the start but \(out[j].shape) after step \(t) (scan at \(spec.location))")

@@ -73,44 +73,60 @@ enum HersheyText {
     return text
   }
 
-  /// `count` lines of running text: the sentences in an order shuffled by `random`, joined, and cut at
-  /// word boundaries into lines of about N(36, 9) characters (IAM-OnDB has about 6.6 words per line).
+  /// `count` lines of running text (see ``RunningText``).
   static func lines(count: Int, from sentences: [String], random: inout RandomStream) -> [String] {
-    var order = Array(sentences.indices)
-    random.shuffle(&order)
-    var position = 0
-    var words: [Substring] = []
-    var wordIndex = 0
-    func nextWord() -> Substring {
-      while wordIndex >= words.count {
-        if position >= order.count {
-          random.shuffle(&order)
-          position = 0
-        }
-        words = sentences[order[position]].split(separator: " ")
-        position += 1
-        wordIndex = 0
-      }
-      defer { wordIndex += 1 }
-      return words[wordIndex]
-    }
-    var lines: [String] = []
-    lines.reserveCapacity(count)
-    var pending: Substring? = nil
-    for _ in 0..<count {
-      let target = min(80, max(8, Int(random.normal(36, 9).rounded())))
-      var line = String(pending ?? nextWord())
-      pending = nil
-      while true {
-        let word = nextWord()
-        if line.count + 1 + word.count > target {
-          pending = word
-          break
-        }
-        line += " " + word
-      }
-      lines.append(line)
-    }
+    var text = RunningText(sentences: sentences, random: random)
+    let lines = (0..<count).map { _ in text.nextLine() }
+    random = text.random
     return lines
+  }
+}
+
+/// Running text cut into lines: the sentences in an order shuffled by the random stream, joined, and cut
+/// at word boundaries into lines of about N(36, 9) characters (IAM-OnDB has about 6.6 words per line).
+struct RunningText {
+  let sentences: [String]
+  private(set) var random: RandomStream
+  private var order: [Int]
+  private var position = 0
+  private var words: [Substring] = []
+  private var wordIndex = 0
+  private var pending: Substring? = nil
+
+  init(sentences: [String], random: RandomStream) {
+    self.sentences = sentences
+    self.random = random
+    order = Array(sentences.indices)
+    self.random.shuffle(&order)
+  }
+
+  private mutating func nextWord() -> Substring {
+    while wordIndex >= words.count {
+      if position >= order.count {
+        random.shuffle(&order)
+        position = 0
+      }
+      words = sentences[order[position]].split(separator: " ")
+      position += 1
+      wordIndex = 0
+    }
+    defer { wordIndex += 1 }
+    return words[wordIndex]
+  }
+
+  /// The next line: at least one word, and words while the line stays within its drawn length.
+  mutating func nextLine() -> String {
+    let target = min(80, max(8, Int(random.normal(36, 9).rounded())))
+    var line = String(pending ?? nextWord())
+    pending = nil
+    while true {
+      let word = nextWord()
+      if line.count + 1 + word.count > target {
+        pending = word
+        break
+      }
+      line += " " + word
+    }
+    return line
   }
 }
