@@ -186,9 +186,9 @@ final class Trainer {
 /// Writes sketch.png (a grid of samples at one scale), pen.png and sketch.svg into `dir`.
 func writeSampleFiles(_ strokes: Tensor, grid: Int, to dir: URL, suffix: String = "") throws {
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-  let seqs = StrokeRenderer.sequences(strokes)
-  try StrokeRenderer.grid(seqs, columns: grid, cell: 160).write(to: dir.appendingPathComponent("sketch\(suffix).png").path)
-  try StrokeRenderer.penImage(seqs).write(to: dir.appendingPathComponent("pen\(suffix).png").path)
-  let svg = StrokeRenderer.svg(seqs, columns: grid, cell: 160)
+  let seqs = SampleRenderer.sequences(strokes)
+  try SampleRenderer.grid(seqs, columns: grid, cell: 160).write(to: dir.appendingPathComponent("sketch\(suffix).png").path)
+  try SampleRenderer.penImage(seqs).write(to: dir.appendingPathComponent("pen\(suffix).png").path)
+  let svg = SampleRenderer.svg(seqs, columns: grid, cell: 160)
   try AtomicFile.write(data: Array(svg.utf8), to: dir.appendingPathComponent("sketch\(suffix).svg").path)
 }

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// A point's pen flag ends its stroke: the next point starts a new one. y grows downward, as in
 /// IAM-OnDB and on screen.
-enum StrokeRenderer {
+enum SampleRenderer {
   typealias Point = (x: Double, y: Double)
 
   /// The strokes of one sequence as absolute polylines (cumulative sums of the offsets), centred on
