@@ -9,7 +9,7 @@ struct FixedSource: BatchSource {
   var batches: [StrokeBatch]
   var test: [StrokeBatch]
   var scale: (x: Double, y: Double) { (1, 1) }
-  func trainBatches(epoch: Int) throws -> [StrokeBatch] { batches }
+  func trainBatches(epoch: Int) throws -> EpochBatches { EpochBatches(batches) }
   func testBatches() throws -> [StrokeBatch] { test }
 }
 
@@ -72,7 +72,7 @@ final class CheckpointTests: XCTestCase {
   }
 
   func testNaNStopsAndKeepsThePreviousCheckpoint() throws {
-    let good = try CircleSource(count: 40, batchSize: 4, seed: 4).trainBatches(epoch: 0)
+    let good = try CircleSource(count: 40, batchSize: 4, seed: 4).trainList(epoch: 0)
     var poisoned = good[2]
     var v = poisoned.strokes.array(Float.self)
     v[4] = .nan

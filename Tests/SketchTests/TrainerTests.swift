@@ -41,7 +41,9 @@ struct CircleSource: BatchSource {
     return StrokeBatch(strokes: Tensor(shape: [T1, B, 3], x), mask: Tensor(shape: [T1 - 1, B], m))
   }
 
-  func trainBatches(epoch: Int) throws -> [StrokeBatch] {
+  func trainBatches(epoch: Int) throws -> EpochBatches { EpochBatches(try trainList(epoch: epoch)) }
+
+  func trainList(epoch: Int) throws -> [StrokeBatch] {
     let n = sequences.count * 3 / 4
     var order = Array(0..<n)
     let key = RandomKey(seed: UInt64(epoch) + 100)

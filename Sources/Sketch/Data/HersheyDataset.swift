@@ -50,7 +50,8 @@ struct HersheyGenerator {
     var accepted: [GeneratedLine] = []
     var tooLong = 0
     var index = 0
-    while accepted.count < count {
+    // Give up when almost every line is too long (a tiny --max-points); the caller reports it.
+    while accepted.count < count && index < 20 * count + 1000 {
       let chunk = max(16, min(512, (count - accepted.count) * 11 / 10))
       let texts = (0..<chunk).map { _ in text.nextLine() }
       let first = index
@@ -81,6 +82,11 @@ struct HersheyGenerator {
     let progress = ProgressReporter("writing Hershey lines", total: lines, quiet: quiet)
     let (generated, tooLong) = generate(count: lines, font: font, sentences: sentences, progress: progress)
     progress.finish()
+    guard generated.count == lines else {
+      throw DataError("--max-points", "only \(generated.count) of \(generated.count + tooLong) generated lines "
+        + "have at most \(maxPoints) rows, \(lines) were asked for; nothing written",
+        hint: "raise --max-points (a line of 36 characters has about 900 rows), or use 0 for no limit")
+    }
     if let xmlFolder { try HersheyXML.write(generated, to: xmlFolder) }
     let records = generated.map {
       StrokeRecord(rows: $0.rows, transcription: $0.text, source: "hershey seed \(seed) line \($0.index)")

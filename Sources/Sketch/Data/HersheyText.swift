@@ -18,9 +18,9 @@ enum HersheyText {
           hint: "install Debian's wordnet-base (scripts/install-deps.sh), or pass --wordnet DIR")
       }
       for example in examples(inDataFile: try readFileBytes(path)) {
-        let words = example.split(separator: " ")
-        guard words.count >= 3, seen.insert(example).inserted else { continue }
-        sentences.append(sentence(words.joined(separator: " ")))
+        guard example.utf8.lazy.filter({ $0 == 32 }).count >= 2, seen.insert(example).inserted else { continue }
+        let text = sentence(example)
+        if text.utf8.lazy.filter({ $0 == 32 }).count >= 2 { sentences.append(text) }
       }
     }
     guard sentences.count > 100 else {
@@ -63,14 +63,28 @@ enum HersheyText {
     return found
   }
 
-  /// A usage example as a sentence of printable ASCII.
+  /// A usage example as a sentence of printable ASCII: WordNet's `quotes' become 'quotes', its verse
+  /// breaks " / " become commas, other characters become spaces, runs of spaces one space; the first
+  /// letter is capitalised and a full stop added when there is no final punctuation.
   static func sentence(_ example: String) -> String {
-    var text = example.replacingOccurrences(of: "`", with: "'")
-    text = String(text.unicodeScalars.map { $0.isASCII && $0.value >= 32 && $0.value < 127 ? Character($0) : " " })
-    text = text.split(separator: " ").joined(separator: " ")
-    if let first = text.first, first.isLowercase { text = first.uppercased() + text.dropFirst() }
-    if let last = text.last, !".!?".contains(last) { text += "." }
-    return text
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(example.utf8.count + 1)
+    for byte in example.utf8 {
+      var c = byte == UInt8(ascii: "`") ? UInt8(ascii: "'") : byte
+      if c < 32 || c >= 127 { c = 32 }
+      if c == 32 && (bytes.isEmpty || bytes.last == 32) { continue }
+      if c == 32 && bytes.count >= 2 && bytes[bytes.count - 1] == UInt8(ascii: "/") && bytes[bytes.count - 2] == 32 {
+        bytes.removeLast(2)
+        bytes.append(UInt8(ascii: ","))
+      }
+      bytes.append(c)
+    }
+    while bytes.last == 32 { bytes.removeLast() }
+    if let first = bytes.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") { bytes[0] = first - 32 }
+    if let last = bytes.last, ![UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "?")].contains(last) {
+      bytes.append(UInt8(ascii: "."))
+    }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// `count` lines of running text (see ``RunningText``).
@@ -114,14 +128,18 @@ struct RunningText {
     return words[wordIndex]
   }
 
-  /// The next line: at least one word, and words while the line stays within its drawn length.
+  /// Lines are at least this long (characters), whatever the drawn length.
+  static let shortest = 12
+
+  /// The next line: words while the line stays within its drawn length N(36, 9) (clamped to 12...66),
+  /// and at least ``shortest`` characters.
   mutating func nextLine() -> String {
-    let target = min(80, max(8, Int(random.normal(36, 9).rounded())))
+    let target = min(66, max(12, Int(random.normal(36, 9).rounded())))
     var line = String(pending ?? nextWord())
     pending = nil
     while true {
       let word = nextWord()
-      if line.count + 1 + word.count > target {
+      if line.count >= RunningText.shortest && line.count + 1 + word.count > target {
         pending = word
         break
       }

@@ -11,15 +11,24 @@ struct HersheyWriter {
     var sampled: [[Double]] = []
     var travelled = 0.0
     for stroke in laid {
-      var path = resample(stroke, spacing: 0.3)
-      path = smooth(path, sigma: style.roundingSigma, spacing: 0.3)
+      var path = resample(stroke, spacing: HersheyWriter.spacing)
+      path = smooth(path, sigma: style.roundingSigma, spacing: HersheyWriter.spacing)
+      // The pen's speed follows the intended (rounded) path; the noise is a tremor on top of it.
+      let speed = Digitiser.speed(along: path, style: style, travelled: &travelled)
       addNoise(&path, style: style, random: &random)
       path = path.map { transform($0, style: style) }
-      let points = Digitiser.sample(path, style: style, travelled: &travelled)
+      let points = Digitiser.sample(path, speed: speed, step: style.step)
       sampled.append(points.flatMap { [($0.x * 10).rounded(), ($0.y * 10).rounded()] })
     }
     return sampled
   }
+
+  /// Dots and crosses are delayed to the end of the word only when the pen jumps back at most this far
+  /// (font units); longer delayed jumps would be outliers of many standard deviations.
+  static let delayReach = 90.0
+
+  /// The arc-length spacing of the dense paths (font units).
+  static let spacing = 0.3
 
   // MARK: Layout
 
@@ -84,7 +93,7 @@ struct HersheyWriter {
         }
         openJoins = glyph.joinsOut
         for mark in glyph.marks.map({ $0.map(place) }) {
-          if wordEnd - mark[0].x <= 40 && random.chance(style.delayProbability) {
+          if wordEnd - mark[0].x <= HersheyWriter.delayReach && random.chance(style.delayProbability) {
             deferred.append(mark)
           } else {
             if let current = open { strokes.append(current) }
@@ -170,32 +179,34 @@ struct HersheyWriter {
     return result
   }
 
-  /// Adds smooth random displacements (knots every correlation length, cubic interpolation).
+  /// Adds low-pass random displacements: a cubic B-spline through independent normal knots spaced one
+  /// correlation length apart, scaled so that its standard deviation is the style's amplitude.
   func addNoise(_ points: inout [FontPoint], style: HandStyle, random: inout RandomStream) {
     guard !points.isEmpty else { return }
     var lengths = [0.0]
     for i in 1..<points.count { lengths.append(lengths[i - 1] + points[i - 1].distance(to: points[i])) }
     let knotSpacing = style.noiseCorrelation
     let knots = Int(lengths.last! / knotSpacing) + 4
+    // The B-spline's variance for unit knots averages 0.55 over a knot interval.
+    let amplitude = style.noiseAmplitude / 0.55.squareRoot()
     var kx: [Double] = []
     var ky: [Double] = []
     for _ in 0..<knots {
-      kx.append(random.normal() * style.noiseAmplitude)
-      ky.append(random.normal() * style.noiseAmplitude)
+      kx.append(random.normal() * amplitude)
+      ky.append(random.normal() * amplitude)
     }
     for i in points.indices {
       let u = lengths[i] / knotSpacing + 1
       let k = Int(u)
       let t = u - Double(k)
-      points[i].x += catmullRom(kx[k - 1], kx[k], kx[k + 1], kx[k + 2], t)
-      points[i].y += catmullRom(ky[k - 1], ky[k], ky[k + 1], ky[k + 2], t)
+      let s = 1 - t
+      let b0 = s * s * s / 6
+      let b1 = (3 * t * t * t - 6 * t * t + 4) / 6
+      let b2 = (-3 * t * t * t + 3 * t * t + 3 * t + 1) / 6
+      let b3 = t * t * t / 6
+      points[i].x += b0 * kx[k - 1] + b1 * kx[k] + b2 * kx[k + 1] + b3 * kx[k + 2]
+      points[i].y += b0 * ky[k - 1] + b1 * ky[k] + b2 * ky[k + 1] + b3 * ky[k + 2]
     }
-  }
-
-  private func catmullRom(_ p0: Double, _ p1: Double, _ p2: Double, _ p3: Double, _ t: Double) -> Double {
-    let t2 = t * t
-    let t3 = t2 * t
-    return 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t2 + (3 * p1 - p0 - 3 * p2 + p3) * t3)
   }
 
   /// Slant, rotation about the line's start on the baseline, and the baseline's sine wave.
@@ -214,11 +225,12 @@ struct HersheyWriter {
 /// Samples a path like a digitiser: equal time steps, with the pen's speed falling in curves (the
 /// two-thirds power law), near stroke ends, and varying slowly.
 enum Digitiser {
-  /// Samples `path` (font units); `travelled` carries the pen travel across strokes for the slow speed
-  /// changes.
-  static func sample(_ path: [FontPoint], style: HandStyle, travelled: inout Double) -> [FontPoint] {
+  /// The relative pen speed at each point of `path` (font units): (1 + 10 curvature)^(-1/3), slower
+  /// within about 1.5 units of the stroke's ends, times the style's slow variation. `travelled` carries
+  /// the pen travel across strokes so that the slow variation continues from stroke to stroke.
+  static func speed(along path: [FontPoint], style: HandStyle, travelled: inout Double) -> [Double] {
     let n = path.count
-    guard n > 1 else { return path }
+    guard n > 1 else { return [Double](repeating: 1, count: n) }
     var segment = [Double](repeating: 0, count: n)
     var arc = [Double](repeating: 0, count: n)
     for i in 1..<n {
@@ -226,7 +238,6 @@ enum Digitiser {
       arc[i] = arc[i - 1] + segment[i]
     }
     let total = arc[n - 1]
-    // Curvature from turning angles, lightly smoothed.
     var curvature = [Double](repeating: 0, count: n)
     for i in 1..<(n - 1) {
       let ax = path[i].x - path[i - 1].x
@@ -247,19 +258,25 @@ enum Digitiser {
       }
       let kappa = sum / count
       let toEnd = min(arc[i], total - arc[i])
-      let ends = 1 - 0.6 * exp(-toEnd / 1.5)
+      let ends = 1 - 0.45 * exp(-toEnd / 1.5)
       let slow = 1 + style.speedVariation
         * sin(2 * .pi * (travelled + arc[i]) / style.speedWavelength + style.speedPhase)
       speed[i] = pow(1 + 10 * kappa, -1.0 / 3) * ends * slow
     }
     travelled += total
-    // Equal time steps: a sample every time `step` of speed-weighted travel has passed.
+    return speed
+  }
+
+  /// Samples `path` at equal time steps: between samples the pen travels `step` x its speed.
+  static func sample(_ path: [FontPoint], speed: [Double], step: Double) -> [FontPoint] {
+    let n = path.count
+    guard n > 1 else { return path }
     var samples = [path[0]]
     var time = 0.0
     var next = 1.0
     for i in 1..<n {
-      let rate = style.step * (speed[i - 1] + speed[i]) / 2
-      let dt = segment[i] / max(rate, 1e-6)
+      let rate = step * (speed[i - 1] + speed[i]) / 2
+      let dt = path[i - 1].distance(to: path[i]) / max(rate, 1e-6)
       while time + dt >= next {
         let t = (next - time) / dt
         samples.append(

@@ -45,8 +45,12 @@ struct ImportSummary {
   func report(output: String, kind: String) -> String {
     var lines = ["wrote \(output): \(written) \(kind) (\(train) train, \(test) test), "
       + "padded to \(paddedLength) rows, std dx \(format(std.0)) dy \(format(std.1))"]
-    lines.append("read \(files) files; skipped \(skipped.count) unusable, \(tooLong) too long, \(tooShort) too short"
-      + (untranscribed > 0 ? "; \(untranscribed) without transcription" : ""))
+    if kind == "generated lines" {
+      lines.append("generated \(files) lines; replaced \(tooLong) with more rows than --max-points")
+    } else {
+      lines.append("read \(files) files; skipped \(skipped.count) unusable, \(tooLong) too long, \(tooShort) too short"
+        + (untranscribed > 0 ? "; \(untranscribed) without transcription" : ""))
+    }
     return lines.joined(separator: "\n")
   }
 

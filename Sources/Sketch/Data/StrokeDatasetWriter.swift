@@ -81,7 +81,8 @@ enum StrokeDatasetWriter {
     var random = RandomStream(seed: UInt64(bitPattern: Int64(description.seed)), stream: 0x5350_4C49)
     random.shuffle(&order)
     let n = order.count
-    let train = Int(Double(n) * trainFraction)
+    // The notebook's int(0.9 N), but never an empty training split.
+    let train = max(1, Int(Double(n) * trainFraction))
     let width = usable.map(\.count).max()!
 
     var features = [Float](repeating: 0, count: n * width * 3)

@@ -154,7 +154,7 @@ struct XMLParser {
     var children: [XMLElement] = []
     while true {
       guard position < bytes.count else {
-        throw fail("the element <\(name)> opened on line \(startLine) is never closed (the file is cut short?)")
+        throw fail("the element <\(name)> opened on line \(startLine) is never closed (is the file cut short?)")
       }
       let c = bytes[position]
       if c != UInt8(ascii: "<") {
@@ -199,6 +199,7 @@ struct XMLParser {
       position += 1
     }
     guard position > start else {
+      if position >= bytes.count { throw fail("the file ends in the middle of a tag (is it cut short?)") }
       let found = position < bytes.count ? "'\(Character(Unicode.Scalar(bytes[position])))'" : "the end of the file"
       throw fail("expected an \(what), found \(found)")
     }

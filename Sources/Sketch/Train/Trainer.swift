@@ -109,7 +109,7 @@ final class Trainer {
       while position.batchInEpoch < batches.count {
         if let m = settings.maxBatches, position.step >= m { return try finish(.finished, tty) }
         if interruptRequested { return try finish(.interrupted, tty) }
-        let b = batches[position.batchInEpoch]
+        let b = try batches.load(position.batchInEpoch)
         let key = RandomKey(seed: settings.seed).fold(UInt64(position.step)).tensor
         let t0 = Date()
         let r = try graphs.train(b.strokes, b.mask, key)

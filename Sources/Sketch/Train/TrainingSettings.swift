@@ -40,10 +40,25 @@ struct StrokeBatch {
   var mask: Tensor
 }
 
+/// The batches of one epoch, loaded when asked for (the dataset is streamed, not held in memory).
+struct EpochBatches {
+  let count: Int
+  let load: (Int) throws -> StrokeBatch
+
+  init(count: Int, load: @escaping (Int) throws -> StrokeBatch) {
+    self.count = count
+    self.load = load
+  }
+
+  init(_ batches: [StrokeBatch]) {
+    self.init(count: batches.count) { batches[$0] }
+  }
+}
+
 /// Where batches come from (the dataset loader, or a fixed set in tests).
 protocol BatchSource {
   /// The training batches of an epoch, in order; deterministic for (seed, epoch).
-  func trainBatches(epoch: Int) throws -> [StrokeBatch]
+  func trainBatches(epoch: Int) throws -> EpochBatches
   /// The test batches, in a fixed order.
   func testBatches() throws -> [StrokeBatch]
   /// The standard deviations that the offsets were divided by (to draw samples in data units).
