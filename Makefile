@@ -7,9 +7,12 @@ deps:
 build: deps
 	swift build -c release --product sketch
 
-# The main job: train the handwriting model on the built-in dataset and write samples.
+# The main job: train a quick configuration of the handwriting model on the built-in dataset (made on
+# first use) for a few minutes, then write samples: demo/<experiment>/sketch.png, pen.png, sketch.svg.
+DEMO_FLAGS ?= --depth 2 --dim 128 --mix-dim 10 --bs 32 --lr 1e-3 --max-length 300 --epochs 3 \
+	--max-batches 500 --test-every 100 --test-batches 10 --sample-every 250 --save-every 100 --grid 4
 demo: build
-	.build/release/sketch train
+	.build/release/sketch train $(DEMO_FLAGS) --output demo
 
 # Every test (XCTest and Swift Testing), debug build.
 test: deps

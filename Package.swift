@@ -12,6 +12,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     // System libraries from Debian (libopenblas-dev, libhdf5-dev, libpng-dev); see docs/toolchain notes.
@@ -35,6 +36,11 @@ let package = Package(
       name: "Sketch",
       dependencies: ["Codegen", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .target(name: "TestSupport", dependencies: ["Codegen"], path: "Tests/TestSupport"),
-    .testTarget(name: "SketchTests", dependencies: ["Codegen", "TestSupport", "Sketch"], resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "SketchTests",
+      dependencies: [
+        "Codegen", "TestSupport", "Sketch", .product(name: "PropertyBased", package: "swift-property-based"),
+      ],
+      exclude: ["Snapshots"], resources: [.copy("Fixtures")]),
   ]
 )

@@ -2,19 +2,6 @@ import Graph
 import Optimizer
 import Runtime
 
-/// Which backend runs a compiled function.
-public enum Mode: String, Sendable, CaseIterable {
-  /// The reference interpreter (each op's Swift kernel). The native C backend will be added as
-  /// another case behind the same `compile` API.
-  case interpreter
-
-  /// The mode used when none is given: `SKETCH_MODE` if set, else the interpreter.
-  public static var `default`: Mode {
-    if let s = getenvString("SKETCH_MODE"), let m = Mode(rawValue: s) { return m }
-    return .interpreter
-  }
-}
-
 /// Compiles a graph into a callable function, like `theano.function`.
 ///
 /// - Parameters:
@@ -23,9 +10,11 @@ public enum Mode: String, Sendable, CaseIterable {
 ///   - updates: pairs (shared variable, new value). The new values are computed with the outputs,
 ///     from the values before the call, and assigned after all of them are computed.
 ///   - mode: the backend.
+///   - optimizer: which optimizer passes run (``OptimizerOptions``; by default all of them, or what
+///     `SKETCH_OPT` says). The function runs the optimized graph; `graph` stays the graph as built.
 public func compile(
   inputs: [Var], outputs: [Var], updates: [(Var, Var)] = [], mode: Mode = .default,
-  file: StaticString = #fileID, line: UInt = #line
+  optimizer: OptimizerOptions = .default, file: StaticString = #fileID, line: UInt = #line
 ) throws -> Function {
   let here = SourceLocation(file: file, line: line)
   var targets: [SharedVariable] = []
@@ -48,18 +37,30 @@ public func compile(
     targets.append(s)
   }
   let graph = try FunctionGraph(inputs: inputs, outputs: outputs + updates.map(\.1))
-  return Function(graph: graph, outputCount: outputs.count, updateTargets: targets, mode: mode)
+  let function = Function(graph: graph, outputCount: outputs.count, updateTargets: targets, mode: mode)
+  if optimizer.enabled {
+    (function.optimizedGraph, function.optimization) = try optimize(graph, options: optimizer)
+  }
+  return function
 }
 
 /// A compiled function: call it with one tensor per input; it returns the outputs and applies updates.
 public final class Function: @unchecked Sendable {
+  /// The graph as built (what `debugDescription` prints).
   public let graph: FunctionGraph
+  /// The graph the function runs: `graph` after the optimizer's pipeline (the same graph when the
+  /// optimizer is off). See `Function+Optimizer.swift` for the pass statistics and the memory plan.
+  public internal(set) var optimizedGraph: FunctionGraph
+  /// What each optimizer pass did.
+  public internal(set) var optimization = OptimizationReport()
   public let mode: Mode
   let outputCount: Int
   let updateTargets: [SharedVariable]
+  let native = NativeSlot()
 
   init(graph: FunctionGraph, outputCount: Int, updateTargets: [SharedVariable], mode: Mode) {
     self.graph = graph
+    self.optimizedGraph = graph
     self.outputCount = outputCount
     self.updateTargets = updateTargets
     self.mode = mode
@@ -69,10 +70,7 @@ public final class Function: @unchecked Sendable {
   public func callAsFunction(_ arguments: Tensor...) throws -> [Tensor] { try call(arguments) }
 
   public func call(_ arguments: [Tensor]) throws -> [Tensor] {
-    let values: [Tensor]
-    switch mode {
-    case .interpreter: values = try Interpreter.run(graph, arguments: arguments)
-    }
+    let values = try execute(arguments)
     for (s, v) in zip(updateTargets, values[outputCount...]) { try s.set(v) }
     return Array(values[..<outputCount])
   }

@@ -11,14 +11,32 @@ public struct FunctionGraph: Sendable {
     public var type: TensorType
     public var name: String?
     public var location: SourceLocation
+
+    public init(op: Op, inputs: [Int], type: TensorType, name: String? = nil, location: SourceLocation) {
+      self.op = op
+      self.inputs = inputs
+      self.type = type
+      self.name = name
+      self.location = location
+    }
   }
 
   public var nodes: [Node]
   /// The argument placeholders, in argument order.
   public var inputs: [Int]
   public var outputs: [Int]
-  /// The variable each node came from (the first one, when several merged).
-  public var origin: [Var]
+  /// The variable each node came from (the first one, when several merged); nil for nodes made by
+  /// optimizer passes.
+  public var origin: [Var?]
+
+  /// A graph from its parts (what passes produce): `nodes` in topological order, `inputs` the
+  /// argument placeholders in argument order, `outputs` the returned nodes.
+  public init(nodes: [Node], inputs: [Int], outputs: [Int]) {
+    self.nodes = nodes
+    self.inputs = inputs
+    self.outputs = outputs
+    self.origin = [Var?](repeating: nil, count: nodes.count)
+  }
 
   /// Imports the subgraph of `outputs`; every `input(...)` it reaches must be listed in `inputs`.
   public init(inputs: [Var], outputs: [Var]) throws {

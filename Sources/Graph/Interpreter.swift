@@ -25,6 +25,9 @@ public enum Interpreter {
           values[i] = Tensor(shape: [0], [Int32]())
         case .tupleElement(let k):
           values[i] = tuples[node.inputs[0]]![k]
+        case .fused(let k) where k.outputs.count > 1:
+          tuples[i] = try Kernels.fused(k, args, inputTypes: node.inputs.map { graph.nodes[$0].type })
+          values[i] = Tensor(shape: [0], [Int32]())
         default:
           values[i] = try evaluate(node, args, inputTypes: node.inputs.map { graph.nodes[$0].type })
         }
@@ -106,6 +109,10 @@ public enum Interpreter {
     case .random(let r): return try Kernels.random(r, a)
     case .scan, .tupleElement:
       throw RuntimeError("scan nodes run through Interpreter.run")
+    case .fused(let k):
+      guard k.outputs.count == 1 else { throw RuntimeError("multi-output kernels run through Interpreter.run") }
+      return try Kernels.fused(k, a, inputTypes: inputTypes)[0]
+    case .gemm(let g): return try Kernels.gemm(g, a)
     case .foldKey:
       let data = UInt64(UInt32(bitPattern: Int32(a[1].scalarValue)))
       return RandomKey(tensor: a[0]).fold(data).tensor

@@ -34,6 +34,10 @@ extension Var {
       }
     case .argmax, .size, .stopGradient, .random, .foldKey, .scan, .tupleElement:
       return inputs.map { _ in nil }
+    case .fused, .gemm:
+      // Only the optimizer makes these, after differentiation.
+      let message = "\(op.name) is not differentiable after optimization: differentiate before compiling"
+      return inputs.map { _ in failed("grad", message, [self], at: location) }
     case .matmul(let ta, let tb):
       return matmulGradient(inputs[0], inputs[1], g, ta, tb)
     case .transpose(let p):

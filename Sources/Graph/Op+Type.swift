@@ -6,12 +6,35 @@ extension Op {
     Result { try inferType(inputs.map(\.type)) }.mapError { $0 as! TypeMismatch }
   }
 
-  func inferType(_ t: [TensorType]) throws -> TensorType {
+  /// The static type of this op's result for operands of types `t`; throws ``TypeMismatch``.
+  /// (Passes use it to type the nodes they make.)
+  public func inferType(_ t: [TensorType]) throws -> TensorType {
     switch self {
     case .input, .constant, .shared:
       throw TypeMismatch("leaf ops are not built from inputs")
     case .scan, .tupleElement:
       throw TypeMismatch("scan nodes are built by scan()")
+
+    case .fused(let k):
+      guard t.count == k.inputCount else { throw TypeMismatch("the kernel takes \(k.inputCount) operands, got \(t.count)") }
+      for (i, (x, d)) in zip(t, k.inputDTypes).enumerated() where x.dtype != d {
+        throw TypeMismatch("kernel input \(i) must be \(d), got \(x.dtype)")
+      }
+      let shape = try t.reduce([Dim]()) { try broadcastShapes($0, $1.shape) }
+      return k.outputs.count == 1 ? TensorType(k.outputDTypes[0], shape) : ScanSpec.tupleType
+
+    case .gemm(let g):
+      guard t.count == 2 || t.count == 3 else { throw TypeMismatch("gemm takes A, B and optionally C") }
+      guard t[0].rank == 2, t[1].rank == 2 else { throw TypeMismatch("gemm needs matrices, got \(t[0]) and \(t[1])") }
+      let r = try Op.matmul(transposeA: g.transposeA, transposeB: g.transposeB).inferType([t[0], t[1]])
+      if t.count == 3 {
+        guard t[2].dtype == r.dtype else { throw TypeMismatch("C is \(t[2].dtype), the product \(r.dtype)") }
+        let b = try broadcastShapes(r.shape, t[2].shape)
+        guard b.count == 2, zip(b, r.shape).allSatisfy({ $0 == $1 }) else {
+          throw TypeMismatch("C \(t[2]) does not broadcast to the product \(r)")
+        }
+      }
+      return r
 
     case .unary(let f):
       try arity(t, 1)
@@ -253,9 +276,10 @@ extension Op {
 }
 
 /// Why an op's operands do not fit (completed into a ``GraphError`` by the builder).
-struct TypeMismatch: Error {
-  var message: String
+public struct TypeMismatch: Error, CustomStringConvertible {
+  public var message: String
   init(_ m: String) { message = m }
+  public var description: String { message }
 }
 
 /// Whether two dims can be the same size.

@@ -48,6 +48,12 @@ public enum Op: Hashable, Sendable {
   case scan(ScanSpec)
   /// Output `k` of a multi-output node (input 0).
   case tupleElement(Int)
+  /// A fused elementwise kernel made by the optimizer (see ``Kernel``). Its inputs broadcast to one
+  /// iteration shape; with several outputs it is a multi-output node read with `tupleElement`.
+  case fused(Kernel)
+  /// `alpha · op(A)·op(B) + beta · C` on matrices, made by the optimizer from matmul, bias and scale.
+  /// Inputs: A, B, and optionally C (which broadcasts to the result).
+  case gemm(Gemm)
 
   /// The name used in dumps and errors.
   public var name: String {
@@ -79,6 +85,8 @@ public enum Op: Hashable, Sendable {
     case .foldKey: return "foldKey"
     case .scan(let spec): return "scan\(spec.reverse ? "{reverse}" : "")"
     case .tupleElement(let k): return "tupleElement{\(k)}"
+    case .fused(let k): return "fused{\(k.canonicalText)}"
+    case .gemm(let g): return "gemm{\(g)}"
     }
   }
 

@@ -33,7 +33,11 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
   private var _bodyOutputs: [Var]
   private var _outputTypes: [TensorType]
   private var _bodyGraph: FunctionGraph?
-  let timeDim: Dim
+  /// The static length of the loop.
+  public let timeDim: Dim
+  /// True for loops the optimizer rebuilt around an optimized body graph (no gradient; see
+  /// ``init(optimizedBody:sequenceNames:carryNames:constantNames:outputNames:reverse:hasSteps:policy:location:timeDim:)``).
+  public let isOptimized: Bool
 
   init(
     sequenceNames: [String], carryNames: [String], constantNames: [String], outputNames: [String],
@@ -54,9 +58,49 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
     self.constantSlots = constantSlots
     self._bodyOutputs = bodyOutputs
     self.timeDim = timeDim
+    self.isOptimized = false
     let nC = carrySlots.count
     self._outputTypes = bodyOutputs.enumerated().map { j, v in
       j < nC ? v.type : TensorType(v.dtype, [timeDim] + v.shape)
+    }
+  }
+
+  /// A loop around a body graph made by the optimizer. The body's arguments are the index t, the
+  /// sequence slices, the carries and the constants; its outputs are the new carries, then the
+  /// per-step outputs (`outputNames` names them all). Such a loop runs and prints like any other, but
+  /// it has no gradient: differentiate before compiling.
+  public init(
+    optimizedBody body: FunctionGraph, sequenceNames: [String], carryNames: [String], constantNames: [String],
+    outputNames: [String], reverse: Bool, hasSteps: Bool, policy: ScanPolicy, location: SourceLocation, timeDim: Dim
+  ) {
+    precondition(body.inputs.count == 1 + sequenceNames.count + carryNames.count + constantNames.count,
+      "ScanSpec: the body's arguments do not match the signature")
+    precondition(body.outputs.count == carryNames.count + outputNames.count,
+      "ScanSpec: the body's outputs do not match the signature")
+    func slot(_ k: Int, _ name: String) -> Var {
+      Var(op: .input(name), inputs: [], type: body.nodes[body.inputs[k]].type, location: location, failure: nil, name: name)
+    }
+    let nS = sequenceNames.count
+    let nC = carryNames.count
+    self.sequenceNames = sequenceNames
+    self.carryNames = carryNames
+    self.constantNames = constantNames
+    self.outputNames = outputNames
+    self.reverse = reverse
+    self.hasSteps = hasSteps
+    self.policy = policy
+    self.location = location
+    self.index = slot(0, "t")
+    self.sequenceSlots = sequenceNames.enumerated().map { slot(1 + $0, $1) }
+    self.carrySlots = carryNames.enumerated().map { slot(1 + nS + $0, $1) }
+    self.constantSlots = constantNames.enumerated().map { slot(1 + nS + nC + $0, $1) }
+    self._bodyOutputs = []
+    self._bodyGraph = body
+    self.timeDim = timeDim
+    self.isOptimized = true
+    self._outputTypes = body.outputs.enumerated().map { j, o in
+      let t = body.nodes[o].type
+      return j < nC ? t : TensorType(t.dtype, [timeDim] + t.shape)
     }
   }
 
@@ -80,7 +124,8 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
 
   /// Makes the loop also output `v` (a body variable) at every step; returns its node output index.
   func store(_ v: Var) -> Int {
-    lock.withLock {
+    precondition(!isOptimized, "an optimized loop has no gradient: differentiate before compiling")
+    return lock.withLock {
       if let j = _bodyOutputs.indices.first(where: { $0 >= carrySlots.count && _bodyOutputs[$0] === v }) { return j }
       _bodyOutputs.append(v)
       _outputTypes.append(TensorType(v.dtype, [timeDim] + v.shape))

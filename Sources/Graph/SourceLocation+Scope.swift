@@ -3,7 +3,7 @@ extension SourceLocation {
 
   /// The location recorded for nodes built without a call site of their own (operators, and the
   /// inner nodes of composite functions such as `logsumexp`).
-  public static var current: SourceLocation { scoped ?? .unknown }
+  public static var current: SourceLocation { scoped ?? .callStack() }
 
   /// Runs `body` so that every node it builds without a call site records `location`.
   ///

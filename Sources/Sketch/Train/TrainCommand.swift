@@ -95,6 +95,7 @@ struct Train: ParsableCommand {
     if settings.data.isEmpty { settings.data = try data.map(Self.checkedPath) ?? defaultDatasetPath() }
     let source = try openBatches(settings)
     print("Running experiment \(experimentName) on \(settings.data)")
+    fflush(nil)
     signal(SIGINT) { _ in interruptRequested = true }
     let trainer = try Trainer(
       settings: settings, config: modelConfig, experiment: experimentName, folder: folder, resume: resume, start: start)

@@ -29,7 +29,8 @@ final class Trainer {
   /// come from it (`--model continue`); with `start`, only parameters (`--model NAME`).
   init(
     settings: TrainingSettings, config: ModelConfig, experiment: String, folder: URL,
-    resume: Checkpoint.Contents? = nil, start: Checkpoint.Contents? = nil, output: @escaping (String) -> Void = { print($0) }
+    resume: Checkpoint.Contents? = nil, start: Checkpoint.Contents? = nil,
+    output: @escaping (String) -> Void = { print($0); fflush(nil) }
   ) throws {
     try config.validate()
     self.settings = settings

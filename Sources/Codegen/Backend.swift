@@ -1,0 +1,96 @@
+import Foundation
+import Graph
+import Runtime
+
+/// Which backend runs a compiled function.
+public enum Mode: String, Sendable, CaseIterable {
+  /// The reference interpreter: each op's Swift kernel.
+  case interpreter
+  /// Generated C, compiled with the system cc and loaded with dlopen; falls back to the interpreter
+  /// (with a one-time warning) when the graph or the machine cannot run it, unless
+  /// `SKETCH_BACKEND=native`, which makes that an error.
+  case native
+  /// Runs both and reports the first output that differs (Theano's DebugMode).
+  case debug
+
+  /// The mode used when none is given: `SKETCH_MODE` if set, else native.
+  public static var `default`: Mode {
+    if let s = ProcessInfo.processInfo.environment["SKETCH_MODE"], let m = Mode(rawValue: s) { return m }
+    return .native
+  }
+}
+
+/// The native program of a function, built on first use; nil when it fell back to the interpreter.
+final class NativeSlot: @unchecked Sendable {
+  /// The compiler this function's C goes through (tests swap it).
+  var compiler = CCompiler.shared
+  private var state: Result<NativeProgram, Error>?
+  private let lock = NSLock()
+  nonisolated(unsafe) static var warned = Set<String>()
+  static let warnLock = NSLock()
+
+  func program(for graph: FunctionGraph) throws -> NativeProgram? {
+    lock.lock()
+    defer { lock.unlock() }
+    if state == nil { state = Result { try NativeProgram(graph: graph, compiler: compiler) } }
+    switch state! {
+    case .success(let p): return p
+    case .failure(let e):
+      if ProcessInfo.processInfo.environment["SKETCH_BACKEND"] == "native" { throw e }
+      Self.warnOnce("\(e)")
+      return nil
+    }
+  }
+
+  static func warnOnce(_ message: String) {
+    warnLock.lock()
+    defer { warnLock.unlock() }
+    guard warned.insert(message).inserted else { return }
+    FileHandle.standardError.write(Data("sketch: warning: using the interpreter: \(message)\n".utf8))
+  }
+}
+
+/// A mismatch between the native backend and the interpreter found in debug mode.
+public struct BackendMismatch: Error, CustomStringConvertible {
+  public var output: Int
+  public var node: String
+  public var detail: String
+  public var description: String { "debug mode: output \(output) (\(node)) differs between native and interpreter: \(detail)" }
+}
+
+extension Function {
+  /// Runs the graph on the function's backend.
+  func execute(_ arguments: [Tensor]) throws -> [Tensor] {
+    switch mode {
+    case .interpreter:
+      return try Interpreter.run(optimizedGraph, arguments: arguments)
+    case .native:
+      guard let p = try native.program(for: optimizedGraph) else { return try Interpreter.run(optimizedGraph, arguments: arguments) }
+      return try p.run(optimizedGraph, arguments: arguments)
+    case .debug:
+      let reference = try Interpreter.run(optimizedGraph, arguments: arguments)
+      guard let p = try native.program(for: optimizedGraph) else { return reference }
+      let got = try p.run(optimizedGraph, arguments: arguments)
+      for (k, (a, b)) in zip(got, reference).enumerated() {
+        if let d = Self.difference(a, b) {
+          let node = graph.nodes[graph.outputs[k]]
+          throw BackendMismatch(output: k, node: "\(node.op.name) \(node.type) made at \(node.location)", detail: d)
+        }
+      }
+      return reference
+    }
+  }
+
+  /// Where two results differ beyond the dtype's tolerance (float32 1e-5, float64 1e-12 relative).
+  static func difference(_ a: Tensor, _ b: Tensor) -> String? {
+    guard a.shape == b.shape, a.dtype == b.dtype else { return "\(a.dtype)\(a.shape) vs \(b.dtype)\(b.shape)" }
+    let tol = a.dtype == .float32 ? 1e-5 : 1e-12
+    for (i, (x, y)) in zip(a.doubles, b.doubles).enumerated() {
+      if x == y || (x.isNaN && y.isNaN) { continue }
+      if Swift.abs(x - y) > tol * Swift.max(1, Swift.abs(x), Swift.abs(y)) {
+        return "element \(i): native \(x), interpreter \(y)"
+      }
+    }
+    return nil
+  }
+}

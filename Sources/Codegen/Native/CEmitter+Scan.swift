@@ -1,0 +1,66 @@
+import Graph
+import Runtime
+
+extension CEmitter {
+  /// A scan as a C loop: slots point into the sequences (no copies), carries live in their slot
+  /// buffers and are updated after each step, per-step outputs are copied into the stacked results.
+  func emitScan(
+    _ spec: ScanSpec, graph g: Int, index: Int, ins: [Int], into w: inout CWriter, functions: inout CWriter
+  ) throws {
+    let body = layout.bodyOf[ObjectIdentifier(spec)]!
+    let bg = layout.graphs[body]
+    let slot = bg.inputs.map { layout.id(body, $0) }  // index, sequences, carries, constants
+    let nS = spec.sequenceSlots.count
+    let nC = spec.carrySlots.count
+    let off = spec.hasSteps ? 1 : 0
+    guard ins.count == off + nS + nC + spec.constantSlots.count, bg.inputs.count == 1 + nS + nC + spec.constantSlots.count else {
+      throw NativeUnsupported(message: "scan at \(spec.location) has \(ins.count) inputs and a body of \(bg.inputs.count) "
+        + "arguments for \(nS) sequences, \(nC) carries and \(spec.constantSlots.count) constants (steps: \(spec.hasSteps))")
+    }
+    let seqIn = Array(ins[off..<(off + nS)])
+    let initIn = Array(ins[(off + nS)..<(off + nS + nC)])
+    let constIn = Array(ins[(off + nS + nC)...])
+    let seqSlots = Array(slot[1..<(1 + nS)])
+    let carrySlots = Array(slot[(1 + nS)..<(1 + nS + nC)])
+    let constSlots = Array(slot[(1 + nS + nC)...])
+    let outs = bg.outputs.map { layout.id(body, $0) }
+    // The outer tupleElement node of each scan output, if used.
+    let graph = layout.graphs[g]
+    var result: [Int: Int] = [:]
+    for (j, node) in graph.nodes.enumerated() {
+      if case .tupleElement(let k) = node.op, node.inputs[0] == index { result[k] = layout.id(g, j) }
+    }
+    // The carry slots need storage of their own (their buffers are allocated like any node's).
+    try w.block("") { w in
+      if spec.hasSteps {
+        w.line("const int64_t T = (int64_t)\(b(ins[0]))[0];")
+      } else {
+        w.line("const int64_t T = \(dim(seqIn[0], 0));")
+      }
+      w.line("if (T <= 0) return 5;")
+      for (s, c) in zip(constSlots, constIn) { w.line("B[\(s)] = B[\(c)];") }
+      for (s, c) in zip(carrySlots, initIn) {
+        w.line("memcpy(\(b(s)), \(b(c)), sizeof(*\(b(s))) * \(n(s)));")
+      }
+      try w.block("for (int64_t it = 0; it < T; it++)") { w in
+        w.line("const int64_t t = \(spec.reverse ? "T - 1 - it" : "it");")
+        w.line("\(b(slot[0]))[0] = (int32_t)t;")
+        for (s, q) in zip(seqSlots, seqIn) { w.line("B[\(s)] = (void*)(\(b(q)) + t * \(n(s)));") }
+        w.line("int rc = 0;")
+        try emitGraph(body, into: &w, functions: &functions)
+        // Stacked outputs first (they may read the carry slots before the update).
+        for k in nC..<outs.count {
+          guard let r = result[k] else { continue }
+          w.line("memcpy(\(b(r)) + t * \(n(outs[k])), \(b(outs[k])), sizeof(*\(b(r))) * \(n(outs[k])));")
+        }
+        for (j, s) in carrySlots.enumerated() where outs[j] != s {
+          w.line("memcpy(\(b(s)), \(b(outs[j])), sizeof(*\(b(s))) * \(n(s)));")
+        }
+      }
+      for j in 0..<nC {
+        guard let r = result[j] else { continue }
+        w.line("memcpy(\(b(r)), \(b(carrySlots[j])), sizeof(*\(b(r))) * \(n(r)));")
+      }
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/// The C code every generated library starts with: Philox, the random streams, BLAS prototypes and
+/// the generic strided loops. The formulas match the interpreter's kernels (docs/random.md).
+enum CPrelude {
+  static let text = #"""
+#include <stdint.h>
+#include <string.h>
+#include <stdlib.h>
+#include <math.h>
+
+/* OpenBLAS is already loaded by the host process; CblasRowMajor = 101, NoTrans = 111, Trans = 112. */
+void cblas_sgemm(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+void cblas_dgemm(int, int, int, int, int, int, double, const double*, int, const double*, int, double, double*, int);
+
+#define SK_MAXR 16
+
+static inline void sk_philox(uint32_t k0, uint32_t k1, uint32_t c[4]) {
+  for (int r = 0; r < 10; r++) {
+    if (r > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+    uint64_t p0 = (uint64_t)0xD2511F53u * c[0], p1 = (uint64_t)0xCD9E8D57u * c[2];
+    uint32_t n0 = (uint32_t)(p1 >> 32) ^ c[1] ^ k0, n1 = (uint32_t)p1;
+    uint32_t n2 = (uint32_t)(p0 >> 32) ^ c[3] ^ k1, n3 = (uint32_t)p0;
+    c[0] = n0; c[1] = n1; c[2] = n2; c[3] = n3;
+  }
+}
+static inline void sk_words(const int32_t* key, uint64_t i, uint32_t w[4]) {
+  w[0] = (uint32_t)i; w[1] = (uint32_t)(i >> 32); w[2] = 0; w[3] = 0;
+  sk_philox((uint32_t)key[0], (uint32_t)key[1], w);
+}
+static inline float sk_uniform32(const int32_t* key, uint64_t i) {
+  uint32_t w[4]; sk_words(key, i, w); return (float)(w[0] >> 8) * 0x1p-24f;
+}
+static inline double sk_uniform64(const int32_t* key, uint64_t i) {
+  uint32_t w[4]; sk_words(key, i, w); return (double)((((uint64_t)w[0] << 32) | w[1]) >> 11) * 0x1p-53;
+}
+static inline double sk_normal(const int32_t* key, uint64_t i) {
+  uint32_t w[4]; sk_words(key, i, w);
+  double u1 = ((double)w[0] + 1) * 0x1p-32, u2 = (double)w[1] * 0x1p-32;
+  double twopi = 2 * M_PI;
+  return sqrt(-2 * log(u1)) * cos(twopi * u2);
+}
+static inline void sk_fold(const int32_t* key, uint64_t d, int32_t* out) {
+  uint32_t c[4] = {(uint32_t)d, (uint32_t)(d >> 32), 0, 1};
+  sk_philox((uint32_t)key[0], (uint32_t)key[1], c);
+  out[0] = (int32_t)c[0]; out[1] = (int32_t)c[1];
+}
+static inline int32_t sk_f2i(double v) {
+  if (v != v) return 0;
+  if (v >= 2147483647.0) return 2147483647;
+  if (v <= -2147483648.0) return (-2147483647 - 1);
+  return (int32_t)v;
+}
+static inline float sk_powf(float a, float b) {
+  if (a < 0 && roundf(b) == b) { float r = powf(-a, b); return roundf(b / 2) == b / 2 ? r : -r; }
+  if (a < 0) return NAN;
+  return powf(a, b);
+}
+static inline double sk_pow(double a, double b) {
+  if (a < 0 && round(b) == b) { double r = pow(-a, b); return round(b / 2) == b / 2 ? r : -r; }
+  if (a < 0) return NAN;
+  return pow(a, b);
+}
+static inline int32_t sk_idiv(int32_t a, int32_t b) {
+  if (b == 0) return 0;
+  if (a == (-2147483647 - 1) && b == -1) return a;
+  return a / b;
+}
+/* Row-major strides of dims. */
+static inline void sk_strides(int r, const int64_t* d, int64_t* s) {
+  int64_t acc = 1;
+  for (int i = r - 1; i >= 0; i--) { s[i] = acc; acc *= d[i]; }
+}
+/* Strides of an input of rank ri read under broadcasting into an output of rank ro (0 where it stretches). */
+static inline void sk_bstrides(int ro, const int64_t* od, int ri, const int64_t* id, int64_t* st) {
+  int64_t s[SK_MAXR]; sk_strides(ri, id, s);
+  for (int i = 0; i < ro; i++) {
+    int j = i - (ro - ri);
+    st[i] = (j < 0 || id[j] == 1) ? 0 : s[j];
+  }
+  (void)od;
+}
+/* out[i] = in[base + Σ idx·st] over the odometer of dims (any element size). */
+#define SK_GATHER(T, NAME) \
+static void NAME(T* out, const T* in, int r, const int64_t* dims, const int64_t* st, int64_t base) { \
+  int64_t n = 1; for (int i = 0; i < r; i++) n *= dims[i]; \
+  if (n == 0) return; \
+  if (r == 0) { out[0] = in[base]; return; } \
+  int64_t ix[SK_MAXR] = {0}; int64_t off = base; int64_t inner = dims[r - 1], ist = st[r - 1]; \
+  for (int64_t i = 0; i < n; i += inner) { \
+    for (int64_t k = 0; k < inner; k++) out[i + k] = in[off + k * ist]; \
+    for (int d = r - 2; d >= 0; d--) { ix[d]++; off += st[d]; if (ix[d] < dims[d]) break; off -= st[d] * dims[d]; ix[d] = 0; } \
+  } \
+}
+#define SK_SCATTER(T, NAME, OP) \
+static void NAME(T* out, const T* in, int r, const int64_t* dims, const int64_t* ost, int64_t base, const int64_t* ist) { \
+  int64_t n = 1; for (int i = 0; i < r; i++) n *= dims[i]; \
+  if (n == 0) return; \
+  int64_t ix[SK_MAXR] = {0}; int64_t o = base, s = 0; \
+  for (int64_t i = 0; i < n; i++) { \
+    OP; \
+    for (int d = r - 1; d >= 0; d--) { ix[d]++; o += ost[d]; s += ist[d]; if (ix[d] < dims[d]) break; o -= ost[d] * dims[d]; s -= ist[d] * dims[d]; ix[d] = 0; } \
+  } \
+}
+SK_GATHER(float, sk_gather_f32)
+SK_GATHER(double, sk_gather_f64)
+SK_GATHER(int32_t, sk_gather_i32)
+SK_GATHER(uint8_t, sk_gather_u8)
+SK_SCATTER(float, sk_set_f32, out[o] = in[s])
+SK_SCATTER(double, sk_set_f64, out[o] = in[s])
+SK_SCATTER(int32_t, sk_set_i32, out[o] = in[s])
+SK_SCATTER(uint8_t, sk_set_u8, out[o] = in[s])
+SK_SCATTER(float, sk_add_f32, out[o] += in[s])
+SK_SCATTER(double, sk_add_f64, out[o] += in[s])
+SK_SCATTER(int32_t, sk_add_i32, out[o] = (int32_t)((uint32_t)out[o] + (uint32_t)in[s]))
+SK_SCATTER(uint8_t, sk_add_u8, out[o] = out[o] || in[s])
+
+/* Reduction over axes: for each input element (odometer over dims), its output offset via ost. */
+#define SK_REDUCE(T, NAME, INIT, STEP, FINISH) \
+static void NAME(T* out, const T* in, int r, const int64_t* dims, const int64_t* ost, int64_t nout) { \
+  double* acc = (double*)malloc(sizeof(double) * (nout > 0 ? nout : 1)); \
+  for (int64_t j = 0; j < nout; j++) acc[j] = INIT; \
+  int64_t n = 1; for (int i = 0; i < r; i++) n *= dims[i]; \
+  int64_t ix[SK_MAXR] = {0}; int64_t o = 0; \
+  for (int64_t i = 0; i < n; i++) { \
+    double v = (double)in[i]; STEP; \
+    for (int d = r - 1; d >= 0; d--) { ix[d]++; o += ost[d]; if (ix[d] < dims[d]) break; o -= ost[d] * dims[d]; ix[d] = 0; } \
+  } \
+  for (int64_t j = 0; j < nout; j++) { double a = acc[j]; FINISH; } \
+  free(acc); \
+}
+#define SK_SUM_STEP acc[o] += v
+#define SK_MAX_STEP if (v != v || acc[o] != acc[o]) acc[o] = NAN; else if (v > acc[o]) acc[o] = v
+#define SK_MIN_STEP if (v != v || acc[o] != acc[o]) acc[o] = NAN; else if (v < acc[o]) acc[o] = v
+SK_REDUCE(float, sk_sum_f32, 0, SK_SUM_STEP, out[j] = (float)a)
+SK_REDUCE(double, sk_sum_f64, 0, SK_SUM_STEP, out[j] = a)
+SK_REDUCE(int32_t, sk_sum_i32, 0, SK_SUM_STEP, out[j] = (int32_t)(int64_t)a)
+SK_REDUCE(float, sk_max_f32, -INFINITY, SK_MAX_STEP, out[j] = (float)a)
+SK_REDUCE(double, sk_max_f64, -INFINITY, SK_MAX_STEP, out[j] = a)
+SK_REDUCE(int32_t, sk_max_i32, -INFINITY, SK_MAX_STEP, out[j] = isinf(a) ? (a > 0 ? 2147483647 : (-2147483647 - 1)) : (int32_t)a)
+SK_REDUCE(float, sk_min_f32, INFINITY, SK_MIN_STEP, out[j] = (float)a)
+SK_REDUCE(double, sk_min_f64, INFINITY, SK_MIN_STEP, out[j] = a)
+SK_REDUCE(int32_t, sk_min_i32, INFINITY, SK_MIN_STEP, out[j] = isinf(a) ? (a > 0 ? 2147483647 : (-2147483647 - 1)) : (int32_t)a)
+
+/* argmax along one axis: outer x n x inner. */
+#define SK_ARGMAX(T, NAME) \
+static void NAME(int32_t* out, const T* in, int64_t outer, int64_t n, int64_t inner) { \
+  for (int64_t o = 0; o < outer; o++) for (int64_t k = 0; k < inner; k++) { \
+    double best = -INFINITY; int32_t arg = -1; \
+    for (int64_t j = 0; j < n; j++) { \
+      double v = (double)in[(o * n + j) * inner + k]; \
+      if (arg < 0 || (best == best && (v > best || v != v))) { best = v; arg = (int32_t)j; } \
+    } \
+    out[o * inner + k] = arg < 0 ? 0 : arg; \
+  } \
+}
+SK_ARGMAX(float, sk_argmax_f32)
+SK_ARGMAX(double, sk_argmax_f64)
+SK_ARGMAX(int32_t, sk_argmax_i32)
+
+/* categorical: rows of K (unnormalised) probabilities, inverse CDF with one uniform per row. */
+#define SK_CATEGORICAL(T, NAME) \
+static void NAME(int32_t* out, const T* p, int64_t rows, int64_t K, const int32_t* key) { \
+  for (int64_t n = 0; n < rows; n++) { \
+    double total = 0; for (int64_t j = 0; j < K; j++) total += (double)p[n * K + j]; \
+    double target = sk_uniform64(key, (uint64_t)n) * total, run = 0; int32_t c = 0; \
+    for (int64_t j = 0; j < K - 1; j++) { run += (double)p[n * K + j]; if (run < target) c++; } \
+    out[n] = c; \
+  } \
+}
+SK_CATEGORICAL(float, sk_categorical_f32)
+SK_CATEGORICAL(double, sk_categorical_f64)
+"""#
+}

@@ -1,0 +1,20 @@
+/// Builds C source line by line with indentation (no string templates with substitution dictionaries).
+struct CWriter {
+  private(set) var text = ""
+  private var depth = 0
+
+  mutating func line(_ s: String) {
+    text += String(repeating: "  ", count: depth) + s + "\n"
+  }
+
+  /// `header {` ... `}` with the body indented.
+  mutating func block(_ header: String, _ body: (inout CWriter) throws -> Void) rethrows {
+    line(header + " {")
+    depth += 1
+    try body(&self)
+    depth -= 1
+    line("}")
+  }
+
+  mutating func raw(_ s: String) { text += s }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Graph
+import Runtime
+
+/// A function graph compiled to C and loaded: `run` plans the sizes, fills the buffers, calls the
+/// generated `sk_main` and reads the outputs.
+final class NativeProgram: @unchecked Sendable {
+  typealias Entry = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafePointer<Int64>) -> Int32
+
+  let layout: NativeLayout
+  let source: String
+  let libraryPath: String
+  /// Whether the library came from the compile cache (no cc run).
+  let cached: Bool
+  private let library: DynamicLibrary
+  private let entry: Entry
+
+  init(graph: FunctionGraph, compiler: CCompiler = .shared) throws {
+    layout = try NativeLayout(graph)
+    source = try CEmitter(layout: layout).emit()
+    var (path, cached) = try compiler.library(for: source)
+    var lib: DynamicLibrary
+    do {
+      lib = try DynamicLibrary(path: path)
+    } catch {
+      // A truncated or corrupt cache entry: rebuild it once.
+      compiler.evict(path)
+      (path, cached) = try compiler.library(for: source)
+      lib = try DynamicLibrary(path: path)
+    }
+    library = lib
+    libraryPath = path
+    self.cached = cached
+    entry = unsafeBitCast(try lib.symbol("sk_main"), to: Entry.self)
+  }
+
+  /// Runs the compiled function on `arguments`; the graph must be the one it was compiled from.
+  func run(_ graph: FunctionGraph, arguments: [Tensor]) throws -> [Tensor] {
+    try Interpreter.checkArguments(graph, arguments)
+    let plan: ShapePlan
+    do {
+      plan = try ShapePlan(layout: layout, arguments: arguments)
+    } catch let e as RuntimeError {
+      // Sizes that do not fit: the interpreter, the reference for errors too, says exactly where.
+      _ = try Interpreter.run(graph, arguments: arguments)
+      throw e
+    }
+    let count = layout.bufferCount
+    // The generated code repoints the entries of scan slots (into sequences, at constants), so the
+    // allocations are kept apart from the array it receives.
+    let allocated: [UnsafeMutableRawPointer] = (0..<count).map { id in
+      let bytes = plan.shapes[id].reduce(1, *) * layout.dtype[id].byteSize
+      return UnsafeMutableRawPointer.allocate(byteCount: Swift.max(bytes, 8), alignment: 64)
+    }
+    defer { for p in allocated { p.deallocate() } }
+    var buffers: [UnsafeMutableRawPointer?] = allocated
+    let g0 = layout.graphs[0]
+    for (i, id) in g0.inputs.enumerated() { Self.fill(buffers[id]!, arguments[i]) }
+    for (i, node) in g0.nodes.enumerated() {
+      switch node.op {
+      case .constant(let t): Self.fill(buffers[i]!, t)
+      case .shared(let s): Self.fill(buffers[i]!, s.value)
+      default: break
+      }
+    }
+    // Leaves inside scan bodies (constants, shared variables made in a step).
+    for g in 1..<layout.graphs.count {
+      for (i, node) in layout.graphs[g].nodes.enumerated() {
+        switch node.op {
+        case .constant(let t): Self.fill(buffers[layout.id(g, i)]!, t)
+        case .shared(let s): Self.fill(buffers[layout.id(g, i)]!, s.value)
+        default: break
+        }
+      }
+    }
+    let rc = plan.params.withUnsafeBufferPointer { p in
+      buffers.withUnsafeMutableBufferPointer { b in entry(b.baseAddress!, p.baseAddress!) }
+    }
+    if rc != 0 {
+      // A run-time check failed in C; the interpreter gives the precise message.
+      _ = try Interpreter.run(graph, arguments: arguments)
+      throw RuntimeError("the native function stopped with code \(rc) where the interpreter did not; please report this")
+    }
+    return g0.outputs.map { Self.read(allocated[$0], dtype: layout.dtype[$0], shape: plan.shapes[$0]) }
+  }
+
+  static func fill(_ p: UnsafeMutableRawPointer, _ t: Tensor) {
+    func copy<T>(_ a: [T]) { a.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+    switch t.storage {
+    case .float32(let a): if !a.isEmpty { copy(a) }
+    case .float64(let a): if !a.isEmpty { copy(a) }
+    case .int32(let a): if !a.isEmpty { copy(a) }
+    case .bool(let a): if !a.isEmpty { copy(a.map { UInt8($0 ? 1 : 0) }) }
+    }
+  }
+
+  static func read(_ p: UnsafeMutableRawPointer, dtype: DType, shape: [Int]) -> Tensor {
+    let n = shape.reduce(1, *)
+    func load<T: TensorScalar>(_: T.Type) -> [T] {
+      Array(UnsafeBufferPointer(start: p.assumingMemoryBound(to: T.self), count: n))
+    }
+    switch dtype {
+    case .float32: return Tensor(shape: shape, load(Float.self))
+    case .float64: return Tensor(shape: shape, load(Double.self))
+    case .int32: return Tensor(shape: shape, load(Int32.self))
+    case .bool:
+      let bytes = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: n)
+      return Tensor(shape: shape, bytes.map { $0 != 0 })
+    }
+  }
+}

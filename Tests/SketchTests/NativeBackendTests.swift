@@ -1,0 +1,122 @@
+import Foundation
+import XCTest
+
+@testable import Codegen
+
+/// The native backend: the compile cache, the fallback, and agreement with the interpreter.
+final class NativeBackendTests: XCTestCase {
+  var dir: URL!
+
+  override func setUpWithError() throws {
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent("sketch-cc-\(UUID().uuidString)")
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+  func smallGraph(_ k: Double) throws -> (FunctionGraph, [Var]) {
+    let x = input("x", .float32, ["N", 3])
+    let y = tanh(x * k) + sum(x, axes: [1], keepDims: true)
+    return (try FunctionGraph(inputs: [x], outputs: [y]), [x, y])
+  }
+
+  func testSecondCompileRunsNoCompiler() throws {
+    let cc = CCompiler(cacheDirectory: dir)
+    let (g, _) = try smallGraph(1.5)
+    let first = try NativeProgram(graph: g, compiler: cc)
+    XCTAssertFalse(first.cached)
+    let second = try NativeProgram(graph: g, compiler: cc)
+    XCTAssertTrue(second.cached)
+    XCTAssertEqual(first.libraryPath, second.libraryPath)
+    let x = Tensor(shape: [2, 3], [Float(0.1), 0.2, 0.3, -1, 0, 1])
+    XCTAssertEqual(try second.run(g, arguments: [x]), try Interpreter.run(g, arguments: [x]))
+  }
+
+  func testConcurrentCompilesOfOneKernelAreSafe() throws {
+    let cc = CCompiler(cacheDirectory: dir)
+    let (g, _) = try smallGraph(2.5)
+    final class Box: @unchecked Sendable {
+      private var values: [String?] = [nil, nil]
+      private let lock = NSLock()
+      subscript(i: Int) -> String? {
+        get { lock.withLock { values[i] } }
+        set { lock.withLock { values[i] = newValue } }
+      }
+    }
+    let box = Box()
+    let d: URL = dir
+    DispatchQueue.concurrentPerform(iterations: 2) { i in
+      box[i] = (try? NativeProgram(graph: g, compiler: CCompiler(cacheDirectory: d)))?.libraryPath
+    }
+    XCTAssertNotNil(box[0])
+    XCTAssertEqual(box[0], box[1])
+    // No temporary files are left behind, and the entry loads.
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+    XCTAssertFalse(files.contains { $0.contains(".tmp-") }, "\(files)")
+    XCTAssertTrue(try NativeProgram(graph: g, compiler: cc).cached)
+  }
+
+  func testCorruptEntryIsRebuilt() throws {
+    let cc = CCompiler(cacheDirectory: dir)
+    let (g, _) = try smallGraph(3.5)
+    let path = try NativeProgram(graph: g, compiler: cc).libraryPath
+    try Data("truncated garbage".utf8).write(to: URL(fileURLWithPath: path))
+    let rebuilt = try NativeProgram(graph: g, compiler: cc)
+    XCTAssertFalse(rebuilt.cached)
+    let x = Tensor(shape: [1, 3], [Float(1), 2, 3])
+    XCTAssertEqual(try rebuilt.run(g, arguments: [x]), try Interpreter.run(g, arguments: [x]))
+  }
+
+  func testMissingCompilerFallsBackWithAWarning() throws {
+    let x = input("x", .float32, [2])
+    let f = try compile(inputs: [x], outputs: [exp(x)], mode: .native)
+    f.native.compiler = CCompiler(executable: "/nonexistent/cc", cacheDirectory: dir)
+    let out = try f(Tensor([Float(0), 1]))
+    XCTAssertEqual(out[0].array(Float.self), [1, Foundation.exp(Float(1))])
+    XCTAssertTrue(NativeSlot.warned.contains { $0.contains("cannot run the C compiler '/nonexistent/cc'") }, "\(NativeSlot.warned)")
+  }
+
+  func testCacheWritableByOthersIsRefused() throws {
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    chmod(dir.path, 0o777)
+    XCTAssertThrowsError(try CCompiler(cacheDirectory: dir).ensureCache()) {
+      XCTAssertTrue("\($0)".contains("writable by others"), "\($0)")
+    }
+  }
+
+  func testCompileErrorsNameTheSource() throws {
+    let cc = CCompiler(cacheDirectory: dir)
+    XCTAssertThrowsError(try cc.library(for: "this is not C;")) { e in
+      let text = "\(e)"
+      XCTAssertTrue(text.contains("failed"), text)
+      XCTAssertTrue(text.contains("generated source: \(self.dir.path)"), text)
+    }
+  }
+
+  /// LSTM forward and gradient, a sampling scan and the training cost agree on both backends.
+  func testRecurrentGraphsAgreeInDebugMode() throws {
+    let D = 4
+    let xs = input("xs", .float64, ["T", "B", 3])
+    let W = shared(Random.uniform(key: RandomKey(seed: 1), shape: [3, 4 * D], dtype: .float64, low: -0.5, high: 0.5), name: "W")
+    let U = shared(Random.uniform(key: RandomKey(seed: 2), shape: [D, 4 * D], dtype: .float64, low: -0.5, high: 0.5), name: "U")
+    let h0 = broadcast(constant(0, .float64), to: [.dim(xs, 1), .n(D)])
+    let r = scan(sequences: ["x": xs], carries: ["h": h0, "c": h0]) { s in
+      let g = matmul(s["x"], W) + matmul(s["h"], U)
+      let i = sigmoid(g[.all, 0..<D]), f = sigmoid(g[.all, D..<(2 * D)])
+      let u = tanh(g[.all, (2 * D)..<(3 * D)]), o = sigmoid(g[.all, (3 * D)...])
+      let c = f * s["c"] + i * u
+      return ScanStepResult(carries: ["h": o * tanh(c), "c": c], outputs: ["h": o * tanh(c)])
+    }
+    let cost = sum(r["h"] * r["h"])
+    let grads = try grad(cost, wrt: [W, U, xs])
+    let key = randomKey(seed: 7)
+    let walk = scan(steps: 6, carries: ["p": broadcast(constant(0, .float64), to: [.dim(xs, 1), .n(2)])]) { s in
+      let p = s["p"] + randomNormal(foldIn(key, s.index), shape: [.dim(xs, 1), 2], dtype: .float64)
+      return ScanStepResult(carries: ["p": p], outputs: ["p": p])
+    }
+    let f = try compile(inputs: [xs], outputs: [cost, walk["p"]] + grads, mode: .debug)
+    let a = Random.normal(key: RandomKey(seed: 3), shape: [5, 2, 3], dtype: .float64)
+    let out = try f(a)
+    XCTAssertEqual(out[1].shape, [6, 2, 2])
+    XCTAssertEqual(out.count, 5)
+  }
+}
