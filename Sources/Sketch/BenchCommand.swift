@@ -7,6 +7,8 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Time the training step and the sampler on synthetic data (medians over repeated calls).")
 
+  @Option(help: "A (1x400, batch 32, 300 steps), B (3x400, 32, 300) or C (1x900, 56, 600), as shared/peers; overrides the sizes.")
+  var config: String?
   @Option(help: "Recurrent layers.") var depth = 1
   @Option(help: "State size.") var dim = 64
   @Option(help: "Batch size.") var batch = 32
@@ -17,6 +19,14 @@ struct Bench: ParsableCommand {
   @Option(name: .customLong("sample-batch"), help: "Sampler batch.") var sampleBatch = 64
 
   func run() throws {
+    var (depth, dim, batch, steps, mixDim) = (self.depth, self.dim, self.batch, self.steps, self.mixDim)
+    switch config {
+    case "A": (depth, dim, batch, steps, mixDim) = (1, 400, 32, 300, 20)
+    case "B": (depth, dim, batch, steps, mixDim) = (3, 400, 32, 300, 20)
+    case "C": (depth, dim, batch, steps, mixDim) = (1, 900, 56, 600, 20)
+    case nil: break
+    default: throw ValidationError("--config must be A, B or C")
+    }
     let config = ModelConfig(depth: depth, dim: dim, mixDim: mixDim, uniform: 0.08)
     let model = HandwritingModel(config: config, seed: 0)
     var opt = Optimizer(method: .adam, learningRate: 1e-3, maxGrad: 10)
@@ -30,16 +40,19 @@ struct Bench: ParsableCommand {
     let x = Tensor(shape: [steps + 1, batch, 3], xs)
     let mask = Tensor.filled(1, dtype: .float32, shape: [steps, batch])
     var times: [Double] = []
+    var first = 0.0
     for i in 0...repeats {
       let s = Date()
       _ = try graphs.train(x, mask, key.tensor)
-      if i > 0 { times.append(Date().timeIntervalSince(s)) }
+      if i > 0 { times.append(Date().timeIntervalSince(s)) } else { first = Date().timeIntervalSince(s) }
     }
     let cpu = ProcessInfo.processInfo.processorCount
     print("machine: \(Bench.cpuModel()), \(cpu) cores; mode \(Mode.default.rawValue); BLAS threads \(BLAS.threads)")
     print("model: \(depth)x\(dim), mix \(mixDim), batch \(batch), \(steps) steps; graph build + compile \(String(format: "%.2f", build)) s")
     print(String(format: "train step: median %.3f s (min %.3f, max %.3f) over %d calls", Bench.median(times),
       times.min()!, times.max()!, times.count))
+    print(String(format: "first call (optimize + emit + cc or cache + run): %.3f s; compile part about %.3f s", first,
+      Swift.max(0, first - Bench.median(times))))
     if sampleSteps > 0 {
       let sampler = try compileSampler(model: model, steps: sampleSteps, batch: sampleBatch)
       var st: [Double] = []

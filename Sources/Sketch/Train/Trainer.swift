@@ -145,7 +145,9 @@ final class Trainer {
           try writeSamples(to: samplesDir, suffix: String(format: "-%06d", position.step))
         }
         let rate = Double(recent.count) / Swift.max(recent.reduce(0, +), 1e-9)
-        let left = Double(batches.count - position.batchInEpoch + (settings.epochs - position.epoch - 1) * batches.count)
+        var remaining = batches.count - position.batchInEpoch + (settings.epochs - position.epoch - 1) * batches.count
+        if let m = settings.maxBatches { remaining = Swift.min(remaining, m - position.step) }
+        let left = Double(remaining)
         let line = String(format: "epoch %d  batch %d/%d  step %d  cost %.3f  %.2f batches/s  ETA %@",
           position.epoch + 1, position.batchInEpoch, batches.count, position.step, cost, rate,
           Trainer.duration(left / Swift.max(rate, 1e-9)) as NSString)
