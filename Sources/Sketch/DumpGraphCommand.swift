@@ -14,17 +14,7 @@ struct DumpGraph: ParsableCommand {
       statistics (node counts, products per loop step, memory plan, optimizer time).
       """)
 
-  @Option(help: "RNN state dimension.") var dim = 700
-  @Option(name: .customLong("mix-dim"), help: "Number of gaussian mixtures.") var mixDim = 20
-  @Flag(name: .customLong("GRU"), help: "Use GRU transitions instead of LSTM.") var gru = false
-  @Option(name: [.customShort("d"), .customLong("dropout")], help: "Dropout on the recurrent outputs; 0 for none.")
-  var dropout = 0.0
-  @Option(help: "Number of recurrent layers to be stacked.") var depth = 3
-  @Option(help: "Epsilon of the mixture of gaussians.") var epsilon = 1e-5
-  @Flag(help: "Send the input to all layers, and use all layers' states for the readout.") var skip = false
-  @Flag(help: "Send the input to all layers; use only the top layer's states for the readout.") var top = false
-  @Option(name: [.customShort("u"), .customLong("uniform")], help: "Uniform initialisation width; 0 for orthogonal/Glorot.")
-  var uniform = 0.0
+  @OptionGroup var model: ModelFlags
   @Option(name: [.customLong("bs"), .customLong("batch-size")], help: "Batch size (for the memory plan).") var batchSize = 56
   @Option(name: .customLong("max-length"), help: "Time steps (for the memory plan; sampler steps with --sampling).")
   var maxLength = 600
@@ -35,11 +25,7 @@ struct DumpGraph: ParsableCommand {
   @Option(help: "Optimizer passes, as SKETCH_OPT: e.g. -fusion,-hoist, or none.") var opt: String?
   @Flag(help: "Only the statistics, not the graphs.") var summary = false
 
-  var modelConfig: ModelConfig {
-    ModelConfig(
-      depth: depth, dim: dim, mixDim: mixDim, gru: gru, skip: skip, top: top, dropout: dropout, epsilon: epsilon,
-      uniform: uniform)
-  }
+  var modelConfig: ModelConfig { model.config }
 
   func validate() throws {
     do { try modelConfig.validate() } catch { throw ValidationError("\(error)") }
@@ -51,16 +37,7 @@ struct DumpGraph: ParsableCommand {
     var options = OptimizerOptions.default
     if let opt { options = try OptimizerOptions.parse(opt) }
     let t0 = Date()
-    let model = HandwritingModel(config: modelConfig, seed: 0)
-    let graph: FunctionGraph
-    var dims: [String: Int] = [:]
-    if sampling {
-      graph = try compileSampler(model: model, steps: maxLength, batch: batchSize).graph
-    } else {
-      var stepRule = Optimizer(method: .adam, learningRate: 1e-3, maxGrad: 10)
-      graph = try TrainingGraphs(model: model, optimizer: &stepRule).train.graph
-      dims = ["T1": maxLength + 1, "T": maxLength, "B": batchSize]
-    }
+    let (graph, dims) = try model.graph(sampling: sampling, batchSize: batchSize, maxLength: maxLength)
     let built = Date().timeIntervalSince(t0)
     let what = sampling ? "sampling graph (\(batchSize) x \(maxLength) steps)" : "training graph (batch \(batchSize), \(maxLength) steps)"
     print("# \(modelConfig.depth)x\(modelConfig.dim)\(modelConfig.gru ? " GRU" : " LSTM"), \(modelConfig.mixDim) mixtures: \(what); built in \(String(format: "%.2f", built)) s")
@@ -82,3 +59,34 @@ struct DumpGraph: ParsableCommand {
 
 extension DumpStage: ExpressibleByArgument {}
 extension DumpFormat: ExpressibleByArgument {}
+
+/// The model flags of `sketch train` that shape the graph (for the dump commands).
+struct ModelFlags: ParsableArguments {
+  @Option(help: "RNN state dimension.") var dim = 700
+  @Option(name: .customLong("mix-dim"), help: "Number of gaussian mixtures.") var mixDim = 20
+  @Flag(name: .customLong("GRU"), help: "Use GRU transitions instead of LSTM.") var gru = false
+  @Option(name: [.customShort("d"), .customLong("dropout")], help: "Dropout on the recurrent outputs; 0 for none.")
+  var dropout = 0.0
+  @Option(help: "Number of recurrent layers to be stacked.") var depth = 3
+  @Option(help: "Epsilon of the mixture of gaussians.") var epsilon = 1e-5
+  @Flag(help: "Send the input to all layers, and use all layers' states for the readout.") var skip = false
+  @Flag(help: "Send the input to all layers; use only the top layer's states for the readout.") var top = false
+  @Option(name: [.customShort("u"), .customLong("uniform")], help: "Uniform initialisation width; 0 for orthogonal/Glorot.")
+  var uniform = 0.0
+
+  var config: ModelConfig {
+    ModelConfig(
+      depth: depth, dim: dim, mixDim: mixDim, gru: gru, skip: skip, top: top, dropout: dropout, epsilon: epsilon,
+      uniform: uniform)
+  }
+
+  /// The training graph (one Adam step) or the sampling graph of this model, and the sizes of its
+  /// symbolic dims for a batch.
+  func graph(sampling: Bool, batchSize: Int, maxLength: Int) throws -> (FunctionGraph, [String: Int]) {
+    let model = HandwritingModel(config: config, seed: 0)
+    if sampling { return (try compileSampler(model: model, steps: maxLength, batch: batchSize).graph, [:]) }
+    var stepRule = Optimizer(method: .adam, learningRate: 1e-3, maxGrad: 10)
+    return (try TrainingGraphs(model: model, optimizer: &stepRule).train.graph,
+      ["T1": maxLength + 1, "T": maxLength, "B": batchSize])
+  }
+}

@@ -73,3 +73,8 @@ struct CEmitter {
     }
   }
 }
+
+/// The C translation unit the native backend generates for `graph` (for `sketch dump-c`).
+public func generatedC(for graph: FunctionGraph) throws -> String {
+  try CEmitter(layout: try NativeLayout(graph)).emit()
+}
