@@ -79,56 +79,15 @@ extension CEmitter {
     }
   }
 
-  /// out[i] = expr(inputs at i) with numpy broadcasting: a flat loop when no input stretches, else an
-  /// odometer over the outer axes with a strided inner loop.
+  /// out[i] = expr(inputs at i) with numpy broadcasting (see ``elementwiseMulti``).
   func elementwise(_ out: Int, _ ins: [Int], into w: inout CWriter, _ expr: ([String]) -> String) {
-    let R = layout.rank[out]
-    let names = ins.indices.map { "x\($0)" }
-    func loads(_ index: (Int) -> String) -> String {
-      ins.enumerated().map { k, id in "const \(Self.ctype(layout.dtype[id])) x\(k) = \(b(id))[\(index(k))];" }.joined(separator: " ")
-    }
-    if R == 0 {
-      w.block("") { w in w.line("\(loads { _ in "0" }) \(b(out))[0] = \(expr(names));") }
-      return
-    }
-    // Only dims statically 1 stretch (checked when the sizes are planned), so an input of the
-    // output's rank without such dims is read element for element, and a rank-0 input is a scalar.
-    let outType = layout.types[out]
-    let direct = ins.map { id -> String? in
-      let t = layout.types[id]
-      if t.rank == 0 { return "0" }
-      if t.rank == R && !zip(t.shape, outType.shape).contains(where: { $0.isOne && !$1.isOne }) { return "i" }
-      return nil
-    }
-    if direct.allSatisfy({ $0 != nil }) {
-      w.line("for (int64_t i = 0; i < \(n(out)); i++) { \(loads { direct[$0]! }) \(b(out))[i] = \(expr(names)); }")
-      return
-    }
-    let same = ins.map { "\(n($0)) == \(n(out))" }.joined(separator: " && ")
-    w.block("if (\(same))") { w in
-      w.line("for (int64_t i = 0; i < \(n(out)); i++) { \(loads { _ in "i" }) \(b(out))[i] = \(expr(names)); }")
-    }
-    w.block("else if (\(n(out)) > 0)") { w in
-      for (k, id) in ins.enumerated() {
-        w.line("int64_t s\(k)[\(R)]; sk_bstrides(\(R), \(dims(out)), \(layout.rank[id]), \(dims(id)), s\(k));")
-      }
-      w.line("int64_t ix[\(R)]; memset(ix, 0, sizeof ix);")
-      w.line("int64_t " + ins.indices.map { "o\($0) = 0" }.joined(separator: ", ") + ";")
-      w.line("const int64_t inner = \(dim(out, R - 1));")
-      w.block("for (int64_t i = 0; i < \(n(out)); i += inner)") { w in
-        let load = ins.enumerated().map { k, id in
-          "const \(Self.ctype(layout.dtype[id])) x\(k) = \(b(id))[o\(k) + k * s\(k)[\(R - 1)]];"
-        }.joined(separator: " ")
-        w.line("for (int64_t k = 0; k < inner; k++) { \(load) \(b(out))[i + k] = \(expr(names)); }")
-        let adv = ins.indices.map { "o\($0) += s\($0)[d];" }.joined(separator: " ")
-        let back = ins.indices.map { "o\($0) -= s\($0)[d] * \(dims(out))[d];" }.joined(separator: " ")
-        w.line("for (int d = \(R - 2); d >= 0; d--) { ix[d]++; \(adv) if (ix[d] < \(dims(out))[d]) break; \(back) ix[d] = 0; }")
-      }
-    }
+    elementwiseMulti(out, ins, into: &w) { x in ("", [(out, expr(x))]) }
   }
 
-  /// Like ``elementwise``, with a body that defines values and stores several of them:
-  /// `body(input names)` returns the statements and the (buffer, value) pairs to store at each element.
+  /// One loop over the shape of buffer `shapeOf`: a flat loop when no input stretches (only dims
+  /// statically 1 do, so this is known when emitting) or an input is a scalar, else an odometer over the
+  /// outer axes with a strided inner loop. `body(input names)` returns the statements defining values
+  /// and the (buffer, value) pairs to store at each element.
   func elementwiseMulti(
     _ shapeOf: Int, _ ins: [Int], into w: inout CWriter, _ body: ([String]) -> (String, [(Int, String)])
   ) {
