@@ -94,3 +94,20 @@ extension Function {
     return nil
   }
 }
+
+extension Function {
+  /// Compile times of this function's native code: with an empty cache (emit + cc + load) and again
+  /// from that cache (emit + load). For `sketch bench`.
+  public func measureNativeCompile() throws -> (cold: Double, warm: Double) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sketch-bench-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let cc = CCompiler(cacheDirectory: dir)
+    _ = try cc.identity()
+    let t0 = Date()
+    _ = try NativeProgram(graph: optimizedGraph, compiler: cc)
+    let cold = Date().timeIntervalSince(t0)
+    let t1 = Date()
+    _ = try NativeProgram(graph: optimizedGraph, compiler: cc)
+    return (cold, Date().timeIntervalSince(t1))
+  }
+}

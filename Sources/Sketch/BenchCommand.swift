@@ -5,69 +5,136 @@ import Foundation
 /// `sketch bench`: times the training step and the sampler on synthetic data, like shared/peers.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Time the training step and the sampler on synthetic data (medians over repeated calls).")
+    abstract: "Time the training step and the sampler on synthetic data (medians over repeated calls).",
+    discussion: "Configurations as shared/peers: A = 1x400, batch 32, 300 steps; B = 3x400, 32, 300; C = 1x900, 56, 600; 20 mixtures.")
 
-  @Option(help: "A (1x400, batch 32, 300 steps), B (3x400, 32, 300) or C (1x900, 56, 600), as shared/peers; overrides the sizes.")
-  var config: String?
+  @Option(help: "A, B or C (overrides the sizes).") var config: String?
+  @Option(help: "native or interpreter.") var backend = "native"
+  @Flag(help: "Print one JSON object instead of a table.") var json = false
   @Option(help: "Recurrent layers.") var depth = 1
   @Option(help: "State size.") var dim = 64
   @Option(help: "Batch size.") var batch = 32
   @Option(help: "Time steps.") var steps = 100
   @Option(name: .customLong("mix-dim"), help: "Mixture components.") var mixDim = 20
   @Option(help: "Timed calls after one warm-up call.") var repeats = 5
-  @Option(name: .customLong("sample-steps"), help: "Sampler steps (0 to skip).") var sampleSteps = 100
+  @Option(name: .customLong("sample-steps"), help: "Sampler steps (0 to skip).") var sampleSteps = 600
   @Option(name: .customLong("sample-batch"), help: "Sampler batch.") var sampleBatch = 64
 
+  func validate() throws {
+    guard Mode(rawValue: backend) == .native || Mode(rawValue: backend) == .interpreter else {
+      throw ValidationError("--backend must be native or interpreter")
+    }
+    if let c = config, !["A", "B", "C"].contains(c) { throw ValidationError("--config must be A, B or C") }
+  }
+
   func run() throws {
+    setenv("SKETCH_MODE", backend, 1)
     var (depth, dim, batch, steps, mixDim) = (self.depth, self.dim, self.batch, self.steps, self.mixDim)
     switch config {
     case "A": (depth, dim, batch, steps, mixDim) = (1, 400, 32, 300, 20)
     case "B": (depth, dim, batch, steps, mixDim) = (3, 400, 32, 300, 20)
     case "C": (depth, dim, batch, steps, mixDim) = (1, 900, 56, 600, 20)
-    case nil: break
-    default: throw ValidationError("--config must be A, B or C")
+    default: break
     }
-    let config = ModelConfig(depth: depth, dim: dim, mixDim: mixDim, uniform: 0.08)
-    let model = HandwritingModel(config: config, seed: 0)
+    let model = HandwritingModel(config: ModelConfig(depth: depth, dim: dim, mixDim: mixDim, uniform: 0.08), seed: 0)
     var opt = Optimizer(method: .adam, learningRate: 1e-3, maxGrad: 10)
-    let t0 = Date()
     let graphs = try TrainingGraphs(model: model, optimizer: &opt)
-    let build = Date().timeIntervalSince(t0)
+    var result: [String: Any] = [
+      "config": config ?? "custom", "backend": backend, "depth": depth, "dim": dim, "batch": batch, "steps": steps,
+      "mix": mixDim, "machine": Bench.cpuModel(), "cores": ProcessInfo.processInfo.processorCount,
+      "blas_threads": BLAS.threads,
+    ]
+    if backend == "native" {
+      let (cold, warm) = try graphs.train.measureNativeCompile()
+      result["compile_cold_s"] = cold
+      result["compile_warm_s"] = warm
+    }
     let key = RandomKey(seed: 1)
     var xs = Random.normal(key: key, shape: [steps + 1, batch, 3]).array(Float.self)
     let pen = Random.uniform(key: key.fold(1), shape: [steps + 1, batch]).array(Float.self)
     for i in 0..<pen.count { xs[i * 3 + 2] = pen[i] < 0.05 ? 1 : 0 }
     let x = Tensor(shape: [steps + 1, batch, 3], xs)
     let mask = Tensor.filled(1, dtype: .float32, shape: [steps, batch])
-    var times: [Double] = []
-    var first = 0.0
-    for i in 0...repeats {
-      let s = Date()
-      _ = try graphs.train(x, mask, key.tensor)
-      if i > 0 { times.append(Date().timeIntervalSince(s)) } else { first = Date().timeIntervalSince(s) }
-    }
-    let cpu = ProcessInfo.processInfo.processorCount
-    print("machine: \(Bench.cpuModel()), \(cpu) cores; mode \(Mode.default.rawValue); BLAS threads \(BLAS.threads)")
-    print("model: \(depth)x\(dim), mix \(mixDim), batch \(batch), \(steps) steps; graph build + compile \(String(format: "%.2f", build)) s")
-    print(String(format: "train step: median %.3f s (min %.3f, max %.3f) over %d calls", Bench.median(times),
-      times.min()!, times.max()!, times.count))
-    print(String(format: "first call (optimize + emit + cc or cache + run): %.3f s; compile part about %.3f s", first,
-      Swift.max(0, first - Bench.median(times))))
+    let trainTimes = try Bench.time(repeats) { _ = try graphs.train(x, mask, key.tensor) }
+    result["train_step_s"] = Bench.median(trainTimes)
+    result["train_step_min_s"] = trainTimes.min()!
     if sampleSteps > 0 {
       let sampler = try compileSampler(model: model, steps: sampleSteps, batch: sampleBatch)
-      var st: [Double] = []
-      for i in 0...Swift.min(repeats, 3) {
-        let s = Date()
-        _ = try sampler(key.tensor, Tensor(scalar: Float(0)))
-        if i > 0 { st.append(Date().timeIntervalSince(s)) }
-      }
-      print(String(format: "sampler %d x %d steps: median %.3f s over %d calls", sampleBatch, sampleSteps, Bench.median(st), st.count))
+      let st = try Bench.time(Swift.min(repeats, 3)) { _ = try sampler(key.tensor, Tensor(scalar: Float(0))) }
+      result["sample_s"] = Bench.median(st)
+      result["sample_shape"] = "\(sampleBatch)x\(sampleSteps)"
     }
+    let flops = Bench.matmulFlops(L: depth, D: dim, B: batch, T: steps, M: mixDim)
+    let bound = Bench.gemmBound(L: depth, D: dim, B: batch, T: steps, M: mixDim)
+    result["matmul_gflop"] = flops / 1e9
+    result["gemm_bound_s"] = bound
+    result["gflops"] = flops / 1e9 / Bench.median(trainTimes)
+    result["fraction_of_gemm_bound"] = bound / Bench.median(trainTimes)
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    result["peak_rss_mb"] = Double(usage.ru_maxrss) / 1024
+    if json {
+      let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+      print(String(decoding: data, as: UTF8.self))
+      return
+    }
+    for k in result.keys.sorted() {
+      let v = result[k]!
+      print("\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v is Double ? String(format: "%.4g", v as! Double) : "\(v)")")
+    }
+  }
+
+  static func time(_ repeats: Int, _ body: () throws -> Void) rethrows -> [Double] {
+    var times: [Double] = []
+    for i in 0...repeats {
+      let s = Date()
+      try body()
+      if i > 0 { times.append(Date().timeIntervalSince(s)) }
+    }
+    return times
   }
 
   static func median(_ v: [Double]) -> Double {
     let s = v.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+  }
+
+  /// The matmul FLOPs of one training step (forward and backward), as shared/peers/common.py counts them.
+  static func matmulFlops(L: Int, D: Int, B: Int, T: Int, M: Int) -> Double {
+    let K = Double(6 * M + 1)
+    let (d, b, t) = (Double(D), Double(B), Double(T))
+    var total = 0.0
+    for l in 0..<L {
+      let i = l == 0 ? 3.0 : d
+      total += 2 * t * b * i * 4 * d + 2 * t * b * d * 4 * d  // forward
+      total += 2 * t * b * i * 4 * d + 2 * t * b * d * 4 * d + 2 * t * b * 4 * d * d  // dW, dU, dh
+      if l > 0 { total += 2 * t * b * 4 * d * i }  // dx
+    }
+    return total + 3 * 2 * t * b * d * K  // readout forward and backward
+  }
+
+  /// The time the step's matmuls take at the sgemm speed measured at their shapes: the recurrent
+  /// products per step ([B, D]·[D, 4D]), the time-batched ones ([T·B, D]·[D, 4D]) and the readout.
+  static func gemmBound(L: Int, D: Int, B: Int, T: Int, M: Int) -> Double {
+    func gflops(_ m: Int, _ k: Int, _ n: Int) -> Double {
+      let a = [Float](repeating: 0.01, count: m * k)
+      let b = [Float](repeating: 0.02, count: k * n)
+      var c = [Float](repeating: 0, count: m * n)
+      let reps = Swift.max(3, Int(2e9 / Double(2 * m * k * n)))
+      var times: [Double] = []
+      for _ in 0..<reps {
+        let s = Date()
+        BLAS.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, b: b, beta: 0, c: &c)
+        times.append(Date().timeIntervalSince(s))
+      }
+      return 2 * Double(m * k * n) / median(times) / 1e9
+    }
+    let (d, b, t) = (Double(D), Double(B), Double(T))
+    let recurrent = Double(L) * 2 * (2 * t * b * d * 4 * d)
+    let batched = matmulFlops(L: L, D: D, B: B, T: T, M: M) - recurrent - 3 * 2 * t * b * d * Double(6 * M + 1)
+    let readout = 3 * 2 * t * b * d * Double(6 * M + 1)
+    return (recurrent / gflops(B, D, 4 * D) + batched / gflops(T * B, D, 4 * D)
+      + readout / gflops(T * B, D, 6 * M + 1)) / 1e9
   }
 
   static func cpuModel() -> String {
