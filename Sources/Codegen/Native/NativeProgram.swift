@@ -14,6 +14,9 @@ final class NativeProgram: @unchecked Sendable {
   let cached: Bool
   private let library: DynamicLibrary
   private let entry: Entry
+  private var allocated: [UnsafeMutableRawPointer?]
+  private var capacity: [Int]
+  private let lock = NSLock()
 
   init(graph: FunctionGraph, compiler: CCompiler = .shared) throws {
     layout = try NativeLayout(graph)
@@ -32,7 +35,11 @@ final class NativeProgram: @unchecked Sendable {
     libraryPath = path
     self.cached = cached
     entry = unsafeBitCast(try lib.symbol("sk_main"), to: Entry.self)
+    allocated = Array(repeating: nil, count: layout.bufferCount)
+    capacity = Array(repeating: 0, count: layout.bufferCount)
   }
+
+  deinit { for p in allocated { p?.deallocate() } }
 
   /// Runs the compiled function on `arguments`; the graph must be the one it was compiled from.
   func run(_ graph: FunctionGraph, arguments: [Tensor]) throws -> [Tensor] {
@@ -45,14 +52,21 @@ final class NativeProgram: @unchecked Sendable {
       _ = try Interpreter.run(graph, arguments: arguments)
       throw e
     }
-    let count = layout.bufferCount
+    // One call at a time per program: the buffers are kept from call to call (no page faults for
+    // fresh memory on every call) and grown when a call needs more.
+    lock.lock()
+    defer { lock.unlock() }
+    for id in 0..<layout.bufferCount {
+      let bytes = Swift.max(plan.shapes[id].reduce(1, *) * layout.dtype[id].byteSize, 8)
+      if bytes > capacity[id] {
+        allocated[id]?.deallocate()
+        allocated[id] = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        capacity[id] = bytes
+      }
+    }
+    let allocated = self.allocated.map { $0! }
     // The generated code repoints the entries of scan slots (into sequences, at constants), so the
     // allocations are kept apart from the array it receives.
-    let allocated: [UnsafeMutableRawPointer] = (0..<count).map { id in
-      let bytes = plan.shapes[id].reduce(1, *) * layout.dtype[id].byteSize
-      return UnsafeMutableRawPointer.allocate(byteCount: Swift.max(bytes, 8), alignment: 64)
-    }
-    defer { for p in allocated { p.deallocate() } }
     var buffers: [UnsafeMutableRawPointer?] = allocated
     let g0 = layout.graphs[0]
     for (i, id) in g0.inputs.enumerated() { Self.fill(buffers[id]!, arguments[i]) }
