@@ -19,6 +19,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Timed calls after one warm-up call.") var repeats = 5
   @Option(name: .customLong("sample-steps"), help: "Sampler steps (0 to skip).") var sampleSteps = 600
   @Option(name: .customLong("sample-batch"), help: "Sampler batch.") var sampleBatch = 64
+  @Flag(name: .customLong("tiny-scan"), help: "Instead: the per-step overhead of a scan with a tiny body (100,000 steps, batch 1, 8 units).")
+  var tinyScan = false
 
   func validate() throws {
     guard Mode(rawValue: backend) == .native || Mode(rawValue: backend) == .interpreter else {
@@ -29,6 +31,7 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     setenv("SKETCH_MODE", backend, 1)
+    if tinyScan { return try runTinyScan() }
     var (depth, dim, batch, steps, mixDim) = (self.depth, self.dim, self.batch, self.steps, self.mixDim)
     switch config {
     case "A": (depth, dim, batch, steps, mixDim) = (1, 400, 32, 300, 20)
@@ -81,6 +84,26 @@ struct Bench: ParsableCommand {
     for k in result.keys.sorted() {
       let v = result[k]!
       print("\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v is Double ? String(format: "%.4g", v as! Double) : "\(v)")")
+    }
+  }
+
+  /// h = tanh(h·U + x[t]) over 100,000 steps, batch 1, 8 units: what a step costs beyond its arithmetic.
+  func runTinyScan() throws {
+    let T = 100_000
+    let xs = input("xs", .float32, ["T", 1, 8])
+    let U = shared(Random.uniform(key: RandomKey(seed: 1), shape: [8, 8], low: -0.3, high: 0.3), name: "U")
+    let r = scan(sequences: ["x": xs], carries: ["h": constant(Tensor.zeros(.float32, [1, 8]))]) { s in
+      let h = tanh(matmul(s["h"], U) + s["x"])
+      return ScanStepResult(carries: ["h": h])
+    }
+    let f = try compile(inputs: [xs], outputs: [r.final["h"]])
+    let x = Random.normal(key: RandomKey(seed: 2), shape: [T, 1, 8])
+    let times = try Bench.time(Swift.min(repeats, 3)) { _ = try f(x) }
+    let ns = Bench.median(times) / Double(T) * 1e9
+    if json {
+      print("{\"backend\":\"\(backend)\",\"tiny_scan_steps\":\(T),\"ns_per_step\":\(ns)}")
+    } else {
+      print(String(format: "tiny scan (%d steps, batch 1, 8 units), %@: %.0f ns per step", T, backend, ns))
     }
   }
 
