@@ -17,19 +17,15 @@ public enum UnaryFn: String, Hashable, Sendable, CaseIterable {
     case .abs: return Swift.abs(x)
     case .sign: return x > 0 ? 1 : (x < 0 ? -1 : 0)
     case .floor: return x.rounded(.down)
-    case .exp: return T.exp(x)
+    case .exp: return T.kernelExp(x)
     case .expm1: return T.expMinusOne(x)
     case .log: return T.log(x)
     case .log1p: return T.log(onePlus: x)
     case .sqrt: return x.squareRoot()
     case .square: return x * x
     case .reciprocal: return 1 / x
-    case .tanh: return T.tanh(x)
-    case .sigmoid:
-      // Never evaluates exp of a large positive number.
-      if x >= 0 { return 1 / (1 + T.exp(-x)) }
-      let e = T.exp(x)
-      return e / (1 + e)
+    case .tanh: return T.kernelTanh(x)
+    case .sigmoid: return T.kernelSigmoid(x)
     case .softplus:
       // log(1 + e^x) without overflow: x + log1p(e^-x) for x > 0.
       return x > 0 ? x + T.log(onePlus: T.exp(-x)) : T.log(onePlus: T.exp(x))

@@ -12,9 +12,17 @@ public protocol TensorScalar: Sendable, Hashable {
 }
 
 /// A floating-point element type: the kernels of the interpreter are generic over it.
-public protocol TensorFloat: TensorScalar, Real, BinaryFloatingPoint {}
+public protocol TensorFloat: TensorScalar, Real, BinaryFloatingPoint {
+  /// exp, tanh and sigmoid as the backends compute them: ``FastMath`` for float32, libm for float64.
+  static func kernelExp(_ x: Self) -> Self
+  static func kernelTanh(_ x: Self) -> Self
+  static func kernelSigmoid(_ x: Self) -> Self
+}
 
 extension Float: TensorFloat {
+  @inlinable public static func kernelExp(_ x: Float) -> Float { FastMath.exp(x) }
+  @inlinable public static func kernelTanh(_ x: Float) -> Float { FastMath.tanh(x) }
+  @inlinable public static func kernelSigmoid(_ x: Float) -> Float { FastMath.sigmoid(x) }
   public static var dtype: DType { .float32 }
   public static func elements(of storage: TensorStorage) -> [Float]? {
     if case .float32(let a) = storage { return a }
@@ -26,6 +34,14 @@ extension Float: TensorFloat {
 }
 
 extension Double: TensorFloat {
+  @inlinable public static func kernelExp(_ x: Double) -> Double { Double.exp(x) }
+  @inlinable public static func kernelTanh(_ x: Double) -> Double { Double.tanh(x) }
+  @inlinable public static func kernelSigmoid(_ x: Double) -> Double {
+    // Never evaluates exp of a large positive number.
+    if x >= 0 { return 1 / (1 + Double.exp(-x)) }
+    let e = Double.exp(x)
+    return e / (1 + e)
+  }
   public static var dtype: DType { .float64 }
   public static func elements(of storage: TensorStorage) -> [Double]? {
     if case .float64(let a) = storage { return a }

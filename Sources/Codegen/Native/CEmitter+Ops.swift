@@ -17,6 +17,14 @@ extension CEmitter {
       default: return x
       }
     }
+    if t == .float32 {
+      switch f {
+      case .exp: return "sk_expf(\(x))"
+      case .tanh: return "sk_tanhf(\(x))"
+      case .sigmoid: return "sk_sigmoidf(\(x))"
+      default: break
+      }
+    }
     switch f {
     case .neg: return "(-\(x))"
     case .abs: return "\(fn("fabs", t))(\(x))"

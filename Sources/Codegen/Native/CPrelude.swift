@@ -43,6 +43,45 @@ static inline void sk_fold(const int32_t* key, uint64_t d, int32_t* out) {
   sk_philox((uint32_t)key[0], (uint32_t)key[1], c);
   out[0] = (int32_t)c[0]; out[1] = (int32_t)c[1];
 }
+/* float32 exp, tanh and sigmoid: the operations of Runtime's FastMath in the same order (no FMA
+   contraction), branch-free so that loops over them vectorize. */
+static inline float sk_pow2i(int32_t k) { uint32_t u = (uint32_t)(k + 127) << 23; float f; memcpy(&f, &u, 4); return f; }
+static inline float sk_expf(float x) {
+  const float hi = 88.72283f, lo = -103.97208f;
+  float xs = x != x ? 0.0f : x;
+  float xc = xs < lo ? lo : (xs > hi ? hi : xs);
+  float n = floorf(xc * 1.44269504f + 0.5f);
+  float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = (p * (r * r) + r) + 1.0f;
+  int32_t k = (int32_t)n, k1 = k / 2, k2 = k - k1;
+  float v = (y * sk_pow2i(k1)) * sk_pow2i(k2);
+  return x != x ? x : (x > hi ? INFINITY : (x < lo ? 0.0f : v));
+}
+static inline float sk_tanhf(float x) {
+  float z = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * z + 2.06390887954e-2f;
+  p = p * z - 5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z - 3.33332819422e-1f;
+  float small = (p * z) * x + x;
+  float ax = fabsf(x);
+  float e = sk_expf(ax + ax);
+  float big = 1.0f - 2.0f / (e + 1.0f);
+  float sgn = x < 0 ? -big : big;
+  return ax < 0.625f ? small : sgn;
+}
+static inline float sk_sigmoidf(float x) {
+  float e = sk_expf(-fabsf(x));
+  float d = 1.0f + e;
+  return x >= 0 ? 1.0f / d : e / d;
+}
 static inline int32_t sk_f2i(double v) {
   if (v != v) return 0;
   if (v >= 2147483647.0) return 2147483647;
