@@ -14,7 +14,9 @@ DEMO_FLAGS ?= --depth 2 --dim 128 --mix-dim 10 --bs 32 --lr 1e-3 --max-length 30
 demo: build
 	.build/release/sketch train $(DEMO_FLAGS) --output demo
 
-# Every test (XCTest and Swift Testing), debug build.
+# Every test (XCTest and Swift Testing), debug build: once on the default native backend, then once in
+# debug mode, where every compiled function runs on both backends and their outputs are compared.
 test: deps
 	swift build --build-tests
 	swift test --skip-build
+	SKETCH_MODE=debug swift test --skip-build
