@@ -11,17 +11,7 @@ import Runtime
 /// carry; a carry left with nothing to add is removed.
 enum HoistAccumulations {
   static let pass = Pass("hoist-accumulations", "move weight-gradient accumulations out of loops as one GEMM (Hᵀ·Δ)") {
-    g, ctx in try hoist(g, &ctx)
-  }
-
-  static func hoist(_ g: FunctionGraph, _ ctx: inout PassContext) throws -> FunctionGraph {
-    let e = GraphEditor(g)
-    try replaceLoopBodies(e) { try hoist($0, &ctx) }
-    for n in e.liveNodes {
-      guard let loop = Loop(e, n) else { continue }
-      try hoistLoop(e, loop, &ctx)
-    }
-    return e.finish()
+    g, ctx in try transformLoops(g, &ctx, hoistLoop)
   }
 
   /// One product term `Aᵀ·B` of an accumulation, possibly added into a slice of zeros.

@@ -44,17 +44,7 @@ extension Loop {
 /// literals) are computed once before the loop and passed in as new constants.
 enum HoistInvariants {
   static let pass = Pass("hoist-invariants", "move loop-invariant work out of loop bodies (inner loops first)") { g, ctx in
-    try hoist(g, &ctx)
-  }
-
-  static func hoist(_ g: FunctionGraph, _ ctx: inout PassContext) throws -> FunctionGraph {
-    let e = GraphEditor(g)
-    try replaceLoopBodies(e) { try hoist($0, &ctx) }
-    for n in e.liveNodes {
-      guard let loop = Loop(e, n) else { continue }
-      try hoistLoop(e, loop, &ctx)
-    }
-    return e.finish()
+    try transformLoops(g, &ctx, hoistLoop)
   }
 
   static func hoistLoop(_ e: GraphEditor, _ loop: Loop, _ ctx: inout PassContext) throws {

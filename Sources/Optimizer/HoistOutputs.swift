@@ -7,17 +7,7 @@ import Runtime
 /// of a layer whose input product was inside the loop.
 enum HoistOutputs {
   static let pass = Pass("hoist-outputs", "move per-step products with invariant weights after loops as one GEMM") { g, ctx in
-    try hoist(g, &ctx)
-  }
-
-  static func hoist(_ g: FunctionGraph, _ ctx: inout PassContext) throws -> FunctionGraph {
-    let e = GraphEditor(g)
-    try replaceLoopBodies(e) { try hoist($0, &ctx) }
-    for n in e.liveNodes {
-      guard let loop = Loop(e, n) else { continue }
-      try hoistLoop(e, loop, &ctx)
-    }
-    return e.finish()
+    try transformLoops(g, &ctx, hoistLoop)
   }
 
   static func hoistLoop(_ e: GraphEditor, _ loop: Loop, _ ctx: inout PassContext) throws {

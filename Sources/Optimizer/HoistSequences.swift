@@ -10,17 +10,7 @@ import Runtime
 /// cheap inside the loop and would cost a stored `[T, ...]` value outside.
 enum HoistSequences {
   static let pass = Pass("hoist-sequences", "move sequence-only products out of loops as one batched matmul") { g, ctx in
-    try hoist(g, &ctx)
-  }
-
-  static func hoist(_ g: FunctionGraph, _ ctx: inout PassContext) throws -> FunctionGraph {
-    let e = GraphEditor(g)
-    try replaceLoopBodies(e) { try hoist($0, &ctx) }
-    for n in e.liveNodes {
-      guard let loop = Loop(e, n) else { continue }
-      try hoistLoop(e, loop, &ctx)
-    }
-    return e.finish()
+    try transformLoops(g, &ctx, hoistLoop)
   }
 
   static func hoistLoop(_ e: GraphEditor, _ loop: Loop, _ ctx: inout PassContext) throws {

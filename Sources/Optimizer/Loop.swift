@@ -99,6 +99,19 @@ func dependents(_ g: FunctionGraph, _ sources: Set<Int>) -> [Bool] {
 }
 
 /// Replaces every loop node of `e` whose body `transform` changes by a loop around the new body.
+/// Applies `transform` to every loop of `g`, the loops inside loop bodies first.
+func transformLoops(
+  _ g: FunctionGraph, _ ctx: inout PassContext, _ transform: (GraphEditor, Loop, inout PassContext) throws -> Void
+) throws -> FunctionGraph {
+  let e = GraphEditor(g)
+  try replaceLoopBodies(e) { try transformLoops($0, &ctx, transform) }
+  for n in e.liveNodes {
+    guard let loop = Loop(e, n) else { continue }
+    try transform(e, loop, &ctx)
+  }
+  return e.finish()
+}
+
 func replaceLoopBodies(_ e: GraphEditor, _ transform: (FunctionGraph) throws -> FunctionGraph?) throws {
   for n in e.liveNodes {
     guard let loop = Loop(e, n), let newBody = try transform(loop.body) else { continue }
