@@ -10,6 +10,7 @@ struct Bench: ParsableCommand {
 
   @Option(help: "A, B or C (overrides the sizes).") var config: String?
   @Option(help: "native or interpreter.") var backend = "native"
+  @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS, else all cores).") var threads: Int?
   @Flag(help: "Print one JSON object instead of a table.") var json = false
   @Option(help: "Recurrent layers.") var depth = 1
   @Option(help: "State size.") var dim = 64
@@ -27,10 +28,12 @@ struct Bench: ParsableCommand {
       throw ValidationError("--backend must be native or interpreter")
     }
     if let c = config, !["A", "B", "C"].contains(c) { throw ValidationError("--config must be A, B or C") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
   }
 
   func run() throws {
     setenv("SKETCH_MODE", backend, 1)
+    if let threads { BLAS.threads = threads }
     if tinyScan { return try runTinyScan() }
     var (depth, dim, batch, steps, mixDim) = (self.depth, self.dim, self.batch, self.steps, self.mixDim)
     switch config {

@@ -46,6 +46,8 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("save-every"), help: "Save the model every N batches.") var saveEvery = 100
   @Option(name: .customLong("test-batches"), help: "Test batches per evaluation (default: all).") var testBatches: Int?
   @Option(help: "Samples per side of the sample grid.") var grid = 8
+  @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS, else all cores). Generated elementwise loops are single-threaded.")
+  var threads: Int?
 
   var modelConfig: ModelConfig {
     ModelConfig(
@@ -62,6 +64,7 @@ struct Train: ParsableCommand {
   func validate() throws {
     do { try modelConfig.validate() } catch { throw ValidationError("\(error)") }
     if batchSize < 1 { throw ValidationError("--bs must be at least 1") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
     if !(learningRate > 0) && stepMethod != .adadelta { throw ValidationError("--lr must be positive") }
     if sample && (oldModel == nil || oldModel == "continue") {
@@ -70,6 +73,7 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
+    if let threads { BLAS.threads = threads }
     let folder = URL(fileURLWithPath: output).appendingPathComponent(experimentName)
     if sample {
       try Sample.draw(model: oldModel!, output: nil, steps: maxLength, grid: grid, seed: seed, bias: 0)
