@@ -28,11 +28,15 @@ enum Fusion {
     func successors(ofNode i: Int) -> [Int] { e.users(of: i) }
     func reaches(from p: Int, to r: Int) -> Bool {
       // Is there a path p → x → ... → region r with x outside r? (Then merging p into r is a cycle.)
+      search(successors(ofNode: p).filter { region[$0] != r }, target: r, seenRegions: [])
+    }
+    // Depth-first search from `start` over nodes and whole regions for a node of region `target`.
+    func search(_ start: [Int], target: Int, seenRegions initial: Set<Int>) -> Bool {
       var seenNodes = Set<Int>()
-      var seenRegions = Set<Int>()
-      var stack = successors(ofNode: p).filter { region[$0] != r }
+      var seenRegions = initial
+      var stack = start
       while let x = stack.popLast() {
-        if region[x] == r { return true }
+        if region[x] == target { return true }
         if region[x] >= 0 {
           guard seenRegions.insert(region[x]).inserted else { continue }
           for m in members[region[x]] { stack.append(contentsOf: successors(ofNode: m)) }
@@ -74,20 +78,7 @@ enum Fusion {
     // Merge regions of one shape that touch (one reads the other, or both read one value) when no
     // path between them leaves both: siblings and producer/consumer pairs become one kernel.
     func pathOutside(from a: Int, to b: Int) -> Bool {
-      var seenNodes = Set<Int>()
-      var seenRegions: Set<Int> = [a]
-      var stack = members[a].flatMap(successors(ofNode:)).filter { region[$0] != a && region[$0] != b }
-      while let x = stack.popLast() {
-        if region[x] == b { return true }
-        if region[x] >= 0 {
-          guard seenRegions.insert(region[x]).inserted else { continue }
-          for m in members[region[x]] { stack.append(contentsOf: successors(ofNode: m)) }
-        } else {
-          guard seenNodes.insert(x).inserted else { continue }
-          stack.append(contentsOf: successors(ofNode: x))
-        }
-      }
-      return false
+      search(members[a].flatMap(successors(ofNode:)).filter { region[$0] != a && region[$0] != b }, target: b, seenRegions: [a])
     }
     var merged = true
     while merged {
