@@ -29,6 +29,14 @@ final class NativeSlot: @unchecked Sendable {
   nonisolated(unsafe) static var warned = Set<String>()
   static let warnLock = NSLock()
 
+  /// The program if it has been built (for profiles).
+  var loaded: NativeProgram? {
+    lock.lock()
+    defer { lock.unlock() }
+    if case .success(let p) = state { return p }
+    return nil
+  }
+
   func program(for graph: FunctionGraph) throws -> NativeProgram? {
     lock.lock()
     defer { lock.unlock() }

@@ -22,6 +22,8 @@ struct Bench: ParsableCommand {
   @Option(name: .customLong("sample-batch"), help: "Sampler batch.") var sampleBatch = 64
   @Flag(name: .customLong("tiny-scan"), help: "Instead: the per-step overhead of a scan with a tiny body (100,000 steps, batch 1, 8 units).")
   var tinyScan = false
+  @Flag(help: "Time every node of the native code (SKETCH_PROFILE=1) and print where the time goes (stderr).")
+  var profile = false
 
   func validate() throws {
     guard Mode(rawValue: backend) == .native || Mode(rawValue: backend) == .interpreter else {
@@ -33,6 +35,7 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     setenv("SKETCH_MODE", backend, 1)
+    if profile { setenv("SKETCH_PROFILE", "1", 1) }
     if let threads { BLAS.threads = threads }
     if tinyScan { return try runTinyScan() }
     var (depth, dim, batch, steps, mixDim) = (self.depth, self.dim, self.batch, self.steps, self.mixDim)
@@ -69,7 +72,9 @@ struct Bench: ParsableCommand {
       let st = try Bench.time(Swift.min(repeats, 3)) { _ = try sampler(key.tensor, Tensor(scalar: Float(0))) }
       result["sample_s"] = Bench.median(st)
       result["sample_shape"] = "\(sampleBatch)x\(sampleSteps)"
+      if profile, let p = sampler.nativeProfile { FileHandle.standardError.write(Data("sampler, \(p.report())\n".utf8)) }
     }
+    if profile, let p = graphs.train.nativeProfile { FileHandle.standardError.write(Data("training step, \(p.report())\n".utf8)) }
     let flops = Bench.matmulFlops(L: depth, D: dim, B: batch, T: steps, M: mixDim)
     let bound = Bench.gemmBound(L: depth, D: dim, B: batch, T: steps, M: mixDim)
     result["matmul_gflop"] = flops / 1e9

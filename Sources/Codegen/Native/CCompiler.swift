@@ -17,7 +17,7 @@ public struct CompileError: Error, CustomStringConvertible, Sendable {
 /// Runs the system C compiler on generated source and keeps the results in a per-user cache.
 ///
 /// The compiler is `$CC` (default `cc`), the flags `$SKETCH_CFLAGS` (default
-/// `-O3 -march=native -fPIC -shared -ffp-contract=off`). The cache is `$XDG_CACHE_HOME/sketch`, else
+/// `-O3 -march=native -fPIC -shared -ffp-contract=off -fno-math-errno`). The cache is `$XDG_CACHE_HOME/sketch`, else
 /// `~/.cache/sketch`, created with mode 0700 and refused when others can write to it (it holds code
 /// that gets loaded). Entries are keyed by SHA-256 of the source, the flags and the compiler's
 /// identity (`cc --version`), written under a temporary name and renamed, so two processes compiling
@@ -35,7 +35,7 @@ public final class CCompiler: @unchecked Sendable {
     let env = ProcessInfo.processInfo.environment
     self.executable = executable ?? env["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
     self.flags = flags ?? env["SKETCH_CFLAGS"].map { $0.split(separator: " ").map(String.init) }
-      ?? ["-O3", "-march=native", "-fPIC", "-shared", "-ffp-contract=off"]
+      ?? ["-O3", "-march=native", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno"]
     if let dir = cacheDirectory {
       self.cacheDirectory = dir
     } else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {

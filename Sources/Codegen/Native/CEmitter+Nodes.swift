@@ -23,7 +23,8 @@ extension CEmitter {
     case .cast(let to):
       elementwise(id, ins, into: &w) { castExpr(from: layout.dtype[ins[0]], to: to, $0[0]) }
     case .stopGradient, .reshape:
-      copy(ins[0])
+      // The same bytes: the node's entry points at its input's buffer (no copy, no storage).
+      w.line("B[\(id)] = B[\(ins[0])];")
     case .reduce(let f, let axes, _):
       let x = ins[0]
       let R = layout.rank[x]

@@ -87,58 +87,6 @@ extension CEmitter {
     }
   }
 
-  /// out[i] = expr(inputs at i) with numpy broadcasting (see ``elementwiseMulti``).
-  func elementwise(_ out: Int, _ ins: [Int], into w: inout CWriter, _ expr: ([String]) -> String) {
-    elementwiseMulti(out, ins, into: &w) { x in ("", [(out, expr(x))]) }
-  }
-
-  /// One loop over the shape of buffer `shapeOf`: a flat loop when no input stretches (only dims
-  /// statically 1 do, so this is known when emitting) or an input is a scalar, else an odometer over the
-  /// outer axes with a strided inner loop. `body(input names)` returns the statements defining values
-  /// and the (buffer, value) pairs to store at each element.
-  func elementwiseMulti(
-    _ shapeOf: Int, _ ins: [Int], into w: inout CWriter, _ body: ([String]) -> (String, [(Int, String)])
-  ) {
-    let (stmts, stores) = body(ins.indices.map { "x\($0)" })
-    let store = { (i: String) in stores.map { "\(b($0.0))[\(i)] = \($0.1);" }.joined(separator: " ") }
-    let R = layout.rank[shapeOf]
-    func loads(_ index: (Int) -> String) -> String {
-      ins.enumerated().map { k, id in "const \(Self.ctype(layout.dtype[id])) x\(k) = \(b(id))[\(index(k))];" }.joined(separator: " ")
-    }
-    if R == 0 {
-      w.line("{ \(loads { _ in "0" }) \(stmts) \(store("0")) }")
-      return
-    }
-    let outType = layout.types[shapeOf]
-    let direct = ins.map { id -> String? in
-      let t = layout.types[id]
-      if t.rank == 0 { return "0" }
-      if t.rank == R && !zip(t.shape, outType.shape).contains(where: { $0.isOne && !$1.isOne }) { return "i" }
-      return nil
-    }
-    if direct.allSatisfy({ $0 != nil }) {
-      w.line("for (int64_t i = 0; i < \(n(shapeOf)); i++) { \(loads { direct[$0]! }) \(stmts) \(store("i")) }")
-      return
-    }
-    w.block("if (\(n(shapeOf)) > 0)") { w in
-      for (k, id) in ins.enumerated() {
-        w.line("int64_t s\(k)[\(R)]; sk_bstrides(\(R), \(dims(shapeOf)), \(layout.rank[id]), \(dims(id)), s\(k));")
-      }
-      w.line("int64_t ix[\(R)]; memset(ix, 0, sizeof ix);")
-      w.line("int64_t " + ins.indices.map { "o\($0) = 0" }.joined(separator: ", ") + (ins.isEmpty ? "dummy = 0;" : ";"))
-      w.line("const int64_t inner = \(dim(shapeOf, R - 1));")
-      w.block("for (int64_t i = 0; i < \(n(shapeOf)); i += inner)") { w in
-        let load = ins.enumerated().map { k, id in
-          "const \(Self.ctype(layout.dtype[id])) x\(k) = \(b(id))[o\(k) + k * s\(k)[\(R - 1)]];"
-        }.joined(separator: " ")
-        w.line("for (int64_t k = 0; k < inner; k++) { \(load) \(stmts) \(store("i + k")) }")
-        let adv = ins.indices.map { "o\($0) += s\($0)[d];" }.joined(separator: " ")
-        let back = ins.indices.map { "o\($0) -= s\($0)[d] * \(dims(shapeOf))[d];" }.joined(separator: " ")
-        w.line("for (int d = \(R - 2); d >= 0; d--) { ix[d]++; \(adv) if (ix[d] < \(dims(shapeOf))[d]) break; \(back) ix[d] = 0; }")
-      }
-    }
-  }
-
   func castExpr(from s: DType, to t: DType, _ x: String) -> String {
     if t == .bool { return "(uint8_t)(\(x) != 0)" }
     if t == .int32 && s.isFloatingPoint { return "sk_f2i((double)\(x))" }

@@ -3,7 +3,8 @@ import Runtime
 
 extension CEmitter {
   /// A scan as a C loop: slots point into the sequences (no copies), carries live in their slot
-  /// buffers and are updated after each step, per-step outputs are copied into the stacked results.
+  /// buffers and are updated after each step (by trading pointers where the new value has a buffer of
+  /// its own), per-step outputs are written into the stacked results in place or copied there.
   func emitScan(
     _ spec: ScanSpec, graph g: Int, index: Int, ins: [Int], into w: inout CWriter, functions: inout CWriter
   ) throws {
@@ -42,19 +43,49 @@ extension CEmitter {
       for (s, c) in zip(carrySlots, initIn) {
         w.line("memcpy(\(b(s)), \(b(c)), sizeof(*\(b(s))) * \(n(s)));")
       }
+      // Per-step outputs computed by a body node of their own are written straight into the stacked
+      // result (the node's entry points at row t); carries computed that way trade pointers with
+      // their slot after each step instead of being copied.
+      let own = { (id: Int) -> Bool in
+        switch bg.nodes[id - layout.base[body]].op {
+        case .input, .constant, .shared, .reshape, .stopGradient: return false
+        default: return views[id] == nil
+        }
+      }
+      var stackedUses: [Int: Int] = [:]
+      var carryUses: [Int: Int] = [:]
+      for k in nC..<outs.count { stackedUses[outs[k], default: 0] += 1 }
+      for j in 0..<nC { carryUses[outs[j], default: 0] += 1 }
+      let inPlace = Set((nC..<outs.count).filter { k in result[k] != nil && own(outs[k]) && stackedUses[outs[k]] == 1 })
+      let swapped = Set((0..<nC).filter { j in
+        outs[j] != carrySlots[j] && own(outs[j]) && carryUses[outs[j]] == 1 && stackedUses[outs[j]] == nil
+      })
+      // A carry whose new value is another carry's slot is staged first (the updates are simultaneous).
+      let staged = (0..<nC).filter { j in outs[j] != carrySlots[j] && carrySlots.contains(outs[j]) }
       try w.block("for (int64_t it = 0; it < T; it++)") { w in
         w.line("const int64_t t = \(spec.reverse ? "T - 1 - it" : "it");")
         w.line("\(b(slot[0]))[0] = (int32_t)t;")
         for (s, q) in zip(seqSlots, seqIn) { w.line("B[\(s)] = (void*)(\(b(q)) + t * \(n(s)));") }
+        for k in inPlace.sorted() { w.line("B[\(outs[k])] = (void*)(\(b(result[k]!)) + t * \(n(outs[k])));") }
         w.line("int rc = 0;")
         try emitGraph(body, into: &w, functions: &functions)
         // Stacked outputs first (they may read the carry slots before the update).
-        for k in nC..<outs.count {
+        for k in nC..<outs.count where !inPlace.contains(k) {
           guard let r = result[k] else { continue }
           w.line("memcpy(\(b(r)) + t * \(n(outs[k])), \(b(outs[k])), sizeof(*\(b(r))) * \(n(outs[k])));")
         }
+        for j in staged {
+          w.line("void* stage\(j) = malloc(sizeof(*\(b(outs[j]))) * \(n(outs[j])) + 1); if (!stage\(j)) return 6;")
+          w.line("memcpy(stage\(j), \(b(outs[j])), sizeof(*\(b(outs[j]))) * \(n(outs[j])));")
+        }
         for (j, s) in carrySlots.enumerated() where outs[j] != s {
-          w.line("memcpy(\(b(s)), \(b(outs[j])), sizeof(*\(b(s))) * \(n(s)));")
+          if swapped.contains(j) {
+            w.line("{ void* x = B[\(s)]; B[\(s)] = B[\(outs[j])]; B[\(outs[j])] = x; }")
+          } else if staged.contains(j) {
+            w.line("memcpy(\(b(s)), stage\(j), sizeof(*\(b(s))) * \(n(s))); free(stage\(j));")
+          } else {
+            w.line("memcpy(\(b(s)), \(b(outs[j])), sizeof(*\(b(s))) * \(n(s)));")
+          }
         }
       }
       for j in 0..<nC {

@@ -9,10 +9,33 @@ import Runtime
 /// run-time check fails (the caller reruns the interpreter for the precise message).
 struct CEmitter {
   let layout: NativeLayout
+  /// Slices read in place by their consumers (never computed; see ``sliceViews(_:)``).
+  let views: [Int: SliceView]
+  /// Whether each node call is timed (`SKETCH_PROFILE`; see ``NativeProfile``).
+  let profile: Bool
 
-  init(layout: NativeLayout) { self.layout = layout }
+  init(layout: NativeLayout, profile: Bool = false) {
+    self.layout = layout
+    self.profile = profile
+    views = Self.sliceViews(layout)
+  }
 
   static func ctype(_ d: DType) -> String { d.cName }
+
+  /// Buffers that never need storage of their own: slice views and reshapes (which point at their
+  /// input's buffer).
+  var unallocated: Set<Int> {
+    var ids = Set(views.keys)
+    for (g, graph) in layout.graphs.enumerated() {
+      for (i, node) in graph.nodes.enumerated() {
+        switch node.op {
+        case .reshape, .stopGradient: ids.insert(layout.id(g, i))
+        default: break
+        }
+      }
+    }
+    return ids
+  }
 
   static func suffix(_ d: DType) -> String {
     switch d {
@@ -42,6 +65,7 @@ struct CEmitter {
     var out = CWriter()
     out.raw(CPrelude.text)
     out.raw("\n")
+    if profile { out.raw(CPrelude.profiler(nodes: layout.bufferCount)) }
     out.raw(functions.text)
     try out.block("int sk_main(void** B, const int64_t* P)") { w in
       w.line("int rc = 0; (void)rc;")
@@ -61,15 +85,21 @@ struct CEmitter {
       default: break
       }
       let id = layout.id(g, i)
+      if views[id] != nil { continue }
       let ins = node.inputs.map { layout.id(g, $0) }
       var body = CWriter()
       body.line("/* \(node.op.name) [\(FunctionGraph.label(i))] \(node.type)\(node.name.map { " '\($0)'" } ?? "") */")
       try emitNode(node, id: id, ins: ins, graph: g, index: i, into: &body, functions: &functions)
+      functions.raw(body.helpers)
       functions.line("static int sk_node_\(id)(void** B, const int64_t* P) {")
       functions.raw(body.text)
       functions.line("  return 0;")
       functions.line("}")
-      w.line("  if ((rc = sk_node_\(id)(B, P))) return rc;")
+      if profile {
+        w.line("  if ((rc = sk_timed(\(id), sk_node_\(id), B, P))) return rc;")
+      } else {
+        w.line("  if ((rc = sk_node_\(id)(B, P))) return rc;")
+      }
     }
   }
 }

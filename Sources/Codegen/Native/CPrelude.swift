@@ -1,6 +1,28 @@
 /// The C code every generated library starts with: Philox, the random streams, BLAS prototypes and
 /// the generic strided loops. The formulas match the interpreter's kernels (docs/random.md).
 enum CPrelude {
+  /// Per-node timers (`SKETCH_PROFILE`): seconds and calls of every node, read by the host through
+  /// `sk_profile_seconds` / `sk_profile_calls` (a scan's time includes its body's nodes).
+  static func profiler(nodes: Int) -> String {
+    #"""
+    #include <time.h>
+    static double sk_prof_s[\#(max(nodes, 1))];
+    static int64_t sk_prof_n[\#(max(nodes, 1))];
+    static int sk_timed(int k, int (*f)(void**, const int64_t*), void** B, const int64_t* P) {
+      struct timespec a, b;
+      clock_gettime(CLOCK_MONOTONIC, &a);
+      int rc = f(B, P);
+      clock_gettime(CLOCK_MONOTONIC, &b);
+      sk_prof_s[k] += (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+      sk_prof_n[k]++;
+      return rc;
+    }
+    const double* sk_profile_seconds(void) { return sk_prof_s; }
+    const int64_t* sk_profile_calls(void) { return sk_prof_n; }
+
+    """#
+  }
+
   static let text = #"""
 #include <stdint.h>
 #include <string.h>
@@ -45,12 +67,19 @@ static inline void sk_fold(const int32_t* key, uint64_t d, int32_t* out) {
 }
 /* float32 exp, tanh and sigmoid: the operations of Runtime's FastMath in the same order (no FMA
    contraction), branch-free so that loops over them vectorize. */
-static inline float sk_pow2i(int32_t k) { uint32_t u = (uint32_t)(k + 127) << 23; float f; memcpy(&f, &u, 4); return f; }
-static inline float sk_expf(float x) {
+static inline __attribute__((always_inline)) float sk_pow2i(int32_t k) { uint32_t u = (uint32_t)(k + 127) << 23; float f; memcpy(&f, &u, 4); return f; }
+static inline __attribute__((always_inline)) float sk_expf(float x) {
   const float hi = 88.72283f, lo = -103.97208f;
   float xs = x != x ? 0.0f : x;
   float xc = xs < lo ? lo : (xs > hi ? hi : xs);
-  float n = floorf(xc * 1.44269504f + 0.5f);
+  /* n = floor(t), exactly, without a float-to-int conversion of a clamped value (which keeps gcc
+     from vectorizing): round to nearest with the 1.5·2^23 shifter (|t| < 2^22), then step down. */
+  float t = xc * 1.44269504f + 0.5f;
+  float m = t + 12582912.0f;
+  float nr = m - 12582912.0f;
+  int32_t ki; memcpy(&ki, &m, 4); ki -= 0x4B400000;
+  float dn = nr > t ? 1.0f : 0.0f;
+  float n = nr - dn;
   float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -59,11 +88,11 @@ static inline float sk_expf(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   float y = (p * (r * r) + r) + 1.0f;
-  int32_t k = (int32_t)n, k1 = k / 2, k2 = k - k1;
+  int32_t k = ki - (int32_t)dn, k1 = k / 2, k2 = k - k1;
   float v = (y * sk_pow2i(k1)) * sk_pow2i(k2);
   return x != x ? x : (x > hi ? INFINITY : (x < lo ? 0.0f : v));
 }
-static inline float sk_tanhf(float x) {
+static inline __attribute__((always_inline)) float sk_tanhf(float x) {
   float z = x * x;
   float p = -5.70498872745e-3f;
   p = p * z + 2.06390887954e-2f;
@@ -77,7 +106,7 @@ static inline float sk_tanhf(float x) {
   float sgn = x < 0 ? -big : big;
   return ax < 0.625f ? small : sgn;
 }
-static inline float sk_sigmoidf(float x) {
+static inline __attribute__((always_inline)) float sk_sigmoidf(float x) {
   float e = sk_expf(-fabsf(x));
   float d = 1.0f + e;
   return x >= 0 ? 1.0f / d : e / d;
@@ -116,6 +145,13 @@ static inline void sk_bstrides(int ro, const int64_t* od, int ri, const int64_t*
     st[i] = (j < 0 || id[j] == 1) ? 0 : s[j];
   }
   (void)od;
+}
+/* The same for a view of rank ri with its own strides ist. */
+static inline void sk_vstrides(int ro, int ri, const int64_t* id, const int64_t* ist, int64_t* st) {
+  for (int i = 0; i < ro; i++) {
+    int j = i - (ro - ri);
+    st[i] = (j < 0 || id[j] == 1) ? 0 : ist[j];
+  }
 }
 /* out[i] = in[base + Σ idx·st] over the odometer of dims (any element size). */
 #define SK_GATHER(T, NAME) \

@@ -1,7 +1,11 @@
 /// Builds C source line by line with indentation (no string templates with substitution dictionaries).
 struct CWriter {
   private(set) var text = ""
+  /// File-scope functions a node's code needs (its loop bodies), written before the node's function.
+  private(set) var helpers = ""
   private var depth = 0
+
+  mutating func helper(_ s: String) { helpers += s }
 
   mutating func line(_ s: String) {
     text += String(repeating: "  ", count: depth) + s + "\n"

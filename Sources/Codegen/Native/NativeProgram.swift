@@ -16,11 +16,17 @@ final class NativeProgram: @unchecked Sendable {
   private let entry: Entry
   private var allocated: [UnsafeMutableRawPointer?]
   private var capacity: [Int]
+  /// Buffers the generated code points elsewhere (views, reshapes): no storage.
+  private let unallocated: Set<Int>
   private let lock = NSLock()
+  /// The per-node timers when compiled with profiling (`SKETCH_PROFILE=1`).
+  private var timers: (seconds: UnsafePointer<Double>, calls: UnsafePointer<Int64>)?
 
-  init(graph: FunctionGraph, compiler: CCompiler = .shared) throws {
+  init(graph: FunctionGraph, compiler: CCompiler = .shared, profile: Bool = NativeProfile.enabled) throws {
     layout = try NativeLayout(graph)
-    source = try CEmitter(layout: layout).emit()
+    let emitter = CEmitter(layout: layout, profile: profile)
+    source = try emitter.emit()
+    unallocated = emitter.unallocated
     var (path, cached) = try compiler.library(for: source)
     var lib: DynamicLibrary
     do {
@@ -35,11 +41,27 @@ final class NativeProgram: @unchecked Sendable {
     libraryPath = path
     self.cached = cached
     entry = unsafeBitCast(try lib.symbol("sk_main"), to: Entry.self)
+    if profile {
+      typealias Getter = @convention(c) () -> UnsafeRawPointer
+      let seconds = unsafeBitCast(try lib.symbol("sk_profile_seconds"), to: Getter.self)()
+      let calls = unsafeBitCast(try lib.symbol("sk_profile_calls"), to: Getter.self)()
+      timers = (seconds.assumingMemoryBound(to: Double.self), calls.assumingMemoryBound(to: Int64.self))
+    }
     allocated = Array(repeating: nil, count: layout.bufferCount)
     capacity = Array(repeating: 0, count: layout.bufferCount)
   }
 
   deinit { for p in allocated { p?.deallocate() } }
+
+  /// Seconds and calls of every timed node so far, by buffer id (nil without profiling).
+  func profile() -> [(id: Int, seconds: Double, calls: Int)]? {
+    guard let (seconds, calls) = timers else { return nil }
+    lock.lock()
+    defer { lock.unlock() }
+    return (0..<layout.bufferCount).compactMap { id in
+      calls[id] > 0 ? (id, seconds[id], Int(calls[id])) : nil
+    }
+  }
 
   /// Runs the compiled function on `arguments`; the graph must be the one it was compiled from.
   func run(_ graph: FunctionGraph, arguments: [Tensor]) throws -> [Tensor] {
@@ -56,7 +78,7 @@ final class NativeProgram: @unchecked Sendable {
     // fresh memory on every call) and grown when a call needs more.
     lock.lock()
     defer { lock.unlock() }
-    for id in 0..<layout.bufferCount {
+    for id in 0..<layout.bufferCount where !unallocated.contains(id) {
       let bytes = Swift.max(plan.shapes[id].reduce(1, *) * layout.dtype[id].byteSize, 8)
       if bytes > capacity[id] {
         allocated[id]?.deallocate()
@@ -64,9 +86,9 @@ final class NativeProgram: @unchecked Sendable {
         capacity[id] = bytes
       }
     }
-    let allocated = self.allocated.map { $0! }
-    // The generated code repoints the entries of scan slots (into sequences, at constants), so the
-    // allocations are kept apart from the array it receives.
+    // The generated code repoints entries (scan slots into sequences, reshapes at their inputs,
+    // outputs into stacked results, carries trading buffers), so the allocations are kept apart from
+    // the array it receives, and the outputs are read where its entries point at the end.
     var buffers: [UnsafeMutableRawPointer?] = allocated
     let g0 = layout.graphs[0]
     for (i, id) in g0.inputs.enumerated() { Self.fill(buffers[id]!, arguments[i]) }
@@ -95,7 +117,7 @@ final class NativeProgram: @unchecked Sendable {
       _ = try Interpreter.run(graph, arguments: arguments)
       throw RuntimeError("the native function stopped with code \(rc) where the interpreter did not; please report this")
     }
-    return g0.outputs.map { Self.read(allocated[$0], dtype: layout.dtype[$0], shape: plan.shapes[$0]) }
+    return g0.outputs.map { Self.read(buffers[$0]!, dtype: layout.dtype[$0], shape: plan.shapes[$0]) }
   }
 
   static func fill(_ p: UnsafeMutableRawPointer, _ t: Tensor) {

@@ -1,0 +1,101 @@
+import Foundation
+import XCTest
+
+@testable import Codegen
+
+/// The native emitter's shortcuts (slices read in place, reshapes without copies, scan outputs
+/// written in place, carries trading buffers, the per-node profiler) give the interpreter's values.
+final class NativeLoweringTests: XCTestCase {
+  /// Carries updated simultaneously: a' = b (another carry's slot, staged), b' = a + b (a buffer of
+  /// its own, traded with the slot), with both stacked too: the Fibonacci numbers.
+  func testCarriesUpdatedTogether() throws {
+    let one = constant(Tensor(shape: [1, 2], [1.0, 1.0]))
+    let r = scan(steps: 10, carries: ["a": one, "b": one]) { s in
+      let b = s["a"] + s["b"]
+      return ScanStepResult(carries: ["a": s["b"], "b": b], outputs: ["a": s["b"], "b": b])
+    }
+    for mode in [Mode.native, .debug] {
+      let f = try compile(inputs: [], outputs: [r.final["a"], r.final["b"], r["a"], r["b"]], mode: mode)
+      let c = try generatedC(for: f.optimizedGraph)
+      XCTAssertTrue(c.contains("void* stage"), "a' = b is staged")
+      XCTAssertTrue(c.contains("+ t * "), "stacked outputs are written in place")
+      let out = try f()
+      var fib = [1.0, 1.0]
+      for _ in 0..<11 { fib.append(fib[fib.count - 1] + fib[fib.count - 2]) }
+      XCTAssertEqual(out[0].doubles, [fib[10], fib[10]])
+      XCTAssertEqual(out[1].doubles, [fib[11], fib[11]])
+      XCTAssertEqual(out[2].doubles, (1...10).flatMap { [fib[$0], fib[$0]] })
+      XCTAssertEqual(out[3].doubles, (2...11).flatMap { [fib[$0], fib[$0]] })
+    }
+  }
+
+  /// Elementwise loops reading slices in place: a stepped slice, an index that drops an axis (a
+  /// stride known only at run time), a reversed slice and a slice that broadcasts.
+  func testSlicesReadInPlace() throws {
+    let x = input("x", .float64, ["N", 6, 5])
+    let a = x[.all, SliceRange(start: 0, stop: 6, step: 2), 1]  // [N, 3], inner stride 10
+    let b = x[.all, 1, SliceRange(start: 4, stop: nil, step: -2)]  // [N, 3], reversed
+    let c = x[.all, 5, 0..<1]  // [N, 1], broadcasts
+    let y = exp(a) * b + c
+    let g = try FunctionGraph(inputs: [x], outputs: [y])
+    XCTAssertTrue(CEmitter(layout: try NativeLayout(g)).views.count == 3, "the three slices are read in place")
+    let xv = Random.normal(key: RandomKey(seed: 4), shape: [2, 6, 5], dtype: .float64)
+    let v = xv.doubles
+    var expected: [Double] = []
+    for n in 0..<2 {
+      for j in 0..<3 {
+        let av = v[n * 30 + (2 * j) * 5 + 1]
+        let bv = v[n * 30 + 1 * 5 + (4 - 2 * j)]
+        let cv = v[n * 30 + 5 * 5 + 0]
+        expected.append(Foundation.exp(av) * bv + cv)
+      }
+    }
+    let native = try compile(inputs: [x], outputs: [y], mode: .native, optimizer: .none)
+    let got = try native(xv)[0]
+    XCTAssertEqual(got.shape, [2, 3])
+    for (p, q) in zip(got.doubles, expected) { XCTAssertEqual(p, q, accuracy: 1e-12 * Swift.max(1, Swift.abs(q))) }
+    _ = try compile(inputs: [x], outputs: [y], mode: .debug, optimizer: .none)(xv)
+  }
+
+  /// Reshapes point at their input's buffer: as an output, of an input, of a carry, stacked.
+  func testReshapesWithoutCopies() throws {
+    let x = input("x", .float32, [2, 3])
+    let r = scan(steps: 3, carries: ["h": x]) { s in
+      let h = s["h"] * 2
+      return ScanStepResult(carries: ["h": h], outputs: ["flat": reshape(s["h"], [6])])
+    }
+    let y = reshape(x, [3, 2])
+    let xv = Tensor(shape: [2, 3], [Float(1), 2, 3, 4, 5, 6])
+    for mode in [Mode.native, .debug] {
+      let f = try compile(inputs: [x], outputs: [y, r["flat"], r.final["h"]], mode: mode)
+      let out = try f(xv)
+      XCTAssertEqual(out[0], Tensor(shape: [3, 2], [Float(1), 2, 3, 4, 5, 6]))
+      XCTAssertEqual(out[1].shape, [3, 6])
+      XCTAssertEqual(out[1].doubles, [1, 2, 3, 4, 5, 6, 2, 4, 6, 8, 10, 12, 4, 8, 12, 16, 20, 24])
+      XCTAssertEqual(out[2].doubles, [8, 16, 24, 32, 40, 48])
+    }
+  }
+
+  /// `SKETCH_PROFILE=1`: every node's time and calls, scan bodies included.
+  func testProfileCountsEveryNodeCall() throws {
+    setenv("SKETCH_PROFILE", "1", 1)
+    defer { unsetenv("SKETCH_PROFILE") }
+    let xs = input("xs", .float32, ["T", 1, 4])
+    let r = scan(sequences: ["x": xs], carries: ["h": constant(Tensor.zeros(.float32, [1, 4]))]) { s in
+      ScanStepResult(carries: ["h": tanh(s["h"] + s["x"])])
+    }
+    let f = try compile(inputs: [xs], outputs: [r.final["h"]], mode: .native)
+    XCTAssertNil(f.nativeProfile, "nothing runs before the first call")
+    _ = try f(Tensor.filled(0.5, dtype: .float32, shape: [7, 1, 4]))
+    _ = try f(Tensor.filled(0.5, dtype: .float32, shape: [7, 1, 4]))
+    let p = try XCTUnwrap(f.nativeProfile)
+    let scanEntry = try XCTUnwrap(p.entries.first { $0.op.hasPrefix("scan") })
+    XCTAssertEqual(scanEntry.calls, 2)
+    XCTAssertTrue(scanEntry.inclusive)
+    let body = p.entries.filter { $0.node.hasPrefix("scan body") }
+    XCTAssertFalse(body.isEmpty)
+    XCTAssertTrue(body.allSatisfy { $0.calls == 14 }, "\(body.map(\.calls))")
+    XCTAssertTrue(p.entries.allSatisfy { $0.seconds >= 0 })
+    XCTAssertTrue(p.report().contains("scan"))
+  }
+}
