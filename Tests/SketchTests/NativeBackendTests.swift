@@ -92,6 +92,31 @@ final class NativeBackendTests: XCTestCase {
     XCTAssertEqual(c, try generatedC(for: g), "the emitter is deterministic (the cache key depends on it)")
   }
 
+  /// A big function is built as several translation units side by side and linked into one library.
+  func testSeveralTranslationUnitsGiveTheSameResults() throws {
+    let cc = CCompiler(cacheDirectory: dir)
+    let x = input("x", .float64, ["N", 3])
+    var ys: [Var] = []
+    var h = x
+    for k in 0..<6 {
+      h = tanh(h * Double(k + 1) * 0.3) + sum(h, axes: [1], keepDims: true) * 0.1
+      ys.append(exp(h[.all, 0..<2]))
+    }
+    let g = try FunctionGraph(inputs: [x], outputs: ys)
+    let sources = try CEmitter(layout: try NativeLayout(g)).emit(parts: 3)
+    XCTAssertEqual(sources.count, 3)
+    XCTAssertEqual(sources.filter { $0.contains("int sk_main(") }.count, 1)
+    let program = try NativeProgram(graph: g, compiler: cc, parts: 3)
+    XCTAssertFalse(program.cached)
+    let xv = Random.normal(key: RandomKey(seed: 9), shape: [4, 3], dtype: .float64)
+    let got = try program.run(g, arguments: [xv])
+    let want = try Interpreter.run(g, arguments: [xv])
+    for (a, b) in zip(got, want) {
+      for (p, q) in zip(a.doubles, b.doubles) { XCTAssertEqual(p, q, accuracy: 1e-12 * Swift.max(1, Swift.abs(q))) }
+    }
+    XCTAssertTrue(try NativeProgram(graph: g, compiler: cc, parts: 3).cached)
+  }
+
   func testCompileErrorsNameTheSource() throws {
     let cc = CCompiler(cacheDirectory: dir)
     XCTAssertThrowsError(try cc.library(for: "this is not C;")) { e in

@@ -80,24 +80,61 @@ public final class CCompiler: @unchecked Sendable {
 
   /// The path of the compiled library for `source` and whether it came from the cache.
   public func library(for source: String) throws -> (path: String, cached: Bool) {
+    try library(for: [source])
+  }
+
+  /// The same for a source in several translation units, compiled side by side (one process each)
+  /// and linked into one library.
+  public func library(for sources: [String]) throws -> (path: String, cached: Bool) {
+    precondition(!sources.isEmpty)
     let dir = try ensureCache()
-    let key = try key(for: source)
+    let key = try key(for: sources.joined(separator: "\u{1}"))
     let so = dir.appendingPathComponent("\(key).so").path
-    let c = dir.appendingPathComponent("\(key).c").path
     if FileManager.default.fileExists(atPath: so) { return (so, true) }
-    try AtomicFile.write(data: Array(source.utf8), to: c)
-    if ProcessInfo.processInfo.environment["SKETCH_PRINT_C"] != nil {
-      FileHandle.standardError.write(Data("--- sketch: compiling \(c)\n\(source)\n".utf8))
+    let paths = sources.indices.map { i in
+      dir.appendingPathComponent(sources.count == 1 ? "\(key).c" : "\(key).\(i).c").path
     }
-    let tmp = dir.appendingPathComponent(".\(key).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).so").path
-    let (status, out) = try Self.run(executable, flags + ["-o", tmp, c, "-lm"])
-    guard status == 0 else {
-      unlink(tmp)
-      throw CompileError(message: "\(executable) failed (status \(status)):\n\(out)", sourcePath: c)
+    for (source, c) in zip(sources, paths) {
+      try AtomicFile.write(data: Array(source.utf8), to: c)
+      if ProcessInfo.processInfo.environment["SKETCH_PRINT_C"] != nil {
+        FileHandle.standardError.write(Data("--- sketch: compiling \(c)\n\(source)\n".utf8))
+      }
+    }
+    let unique = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let tmp = dir.appendingPathComponent(".\(key).tmp-\(unique).so").path
+    defer { unlink(tmp) }
+    if sources.count == 1 {
+      let (status, out) = try Self.run(executable, flags + ["-o", tmp, paths[0], "-lm"])
+      guard status == 0 else {
+        throw CompileError(message: "\(executable) failed (status \(status)):\n\(out)", sourcePath: paths[0])
+      }
+    } else {
+      let objects = paths.indices.map { dir.appendingPathComponent(".\(key).tmp-\(unique).\($0).o").path }
+      defer { for o in objects { unlink(o) } }
+      final class Results: @unchecked Sendable {
+        var values: [Result<(Int32, String), Error>?]
+        let lock = NSLock()
+        init(_ n: Int) { values = Array(repeating: nil, count: n) }
+      }
+      let results = Results(paths.count)
+      let (executable, flags) = (self.executable, self.flags)
+      DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+        let r = Result { try Self.run(executable, flags + ["-c", "-o", objects[i], paths[i]]) }
+        results.lock.withLock { results.values[i] = r }
+      }
+      for (i, r) in results.values.enumerated() {
+        let (status, out) = try r!.get()
+        guard status == 0 else {
+          throw CompileError(message: "\(executable) failed (status \(status)):\n\(out)", sourcePath: paths[i])
+        }
+      }
+      let (status, out) = try Self.run(executable, flags + ["-o", tmp] + objects + ["-lm"])
+      guard status == 0 else {
+        throw CompileError(message: "\(executable) failed to link (status \(status)):\n\(out)", sourcePath: paths[0])
+      }
     }
     guard rename(tmp, so) == 0 else {
-      unlink(tmp)
-      throw CompileError(message: "cannot move the compiled library into the cache at \(so)", sourcePath: c)
+      throw CompileError(message: "cannot move the compiled library into the cache at \(so)", sourcePath: paths[0])
     }
     return (so, false)
   }

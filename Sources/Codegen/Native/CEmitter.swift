@@ -58,26 +58,71 @@ struct CEmitter {
 
   /// The translation unit: the prelude, one static function per node (small functions keep the C
   /// compiler fast), and `sk_main`, which calls the outer graph's nodes in order.
-  func emit() throws -> String {
-    var functions = CWriter()
+  func emit() throws -> String { try emit(parts: 1)[0] }
+
+  /// The source in up to `parts` translation units that the C compiler can build side by side (one
+  /// core each): every unit has the prelude; each top-level node's function, with the functions of
+  /// its scan bodies, goes to one unit (the lightest so far, biggest first, deterministically); the
+  /// first unit has `sk_main`. Across units the top-level node functions are hidden, not static.
+  func emit(parts requested: Int) throws -> [String] {
     var main = CWriter()
-    try emitGraph(0, into: &main, functions: &functions)
-    var out = CWriter()
-    out.raw(CPrelude.text)
-    out.raw("\n")
-    if profile { out.raw(CPrelude.profiler(nodes: layout.bufferCount)) }
-    out.raw(functions.text)
-    try out.block("int sk_main(void** B, const int64_t* P)") { w in
-      w.line("int rc = 0; (void)rc;")
-      w.raw(main.text)
-      w.line("return 0;")
+    var units: [(id: Int, text: String)] = []
+    try emitGraph(0, into: &main, units: &units)
+    let parts = profile ? 1 : Swift.max(1, Swift.min(requested, units.count))
+    var assigned = Array(repeating: [Int](), count: parts)
+    var load = Array(repeating: 0, count: parts)
+    for u in units.indices.sorted(by: { (units[$0].text.utf8.count, $1) > (units[$1].text.utf8.count, $0) }) {
+      let k = load.indices.min { (load[$0], $0) < (load[$1], $1) }!
+      assigned[k].append(u)
+      load[k] += units[u].text.utf8.count
     }
-    return out.text
+    return (0..<parts).map { k in
+      var out = CWriter()
+      out.raw(CPrelude.text)
+      out.raw("\n")
+      if profile { out.raw(CPrelude.profiler(nodes: layout.bufferCount)) }
+      let mine = Set(assigned[k])
+      if parts > 1 {
+        for u in units.indices where k == 0 ? !mine.contains(u) : false {
+          out.line("int sk_node_\(units[u].id)(void** B, const int64_t* P);")
+        }
+      }
+      for u in units.indices where mine.contains(u) {
+        out.raw(parts > 1 ? units[u].text.replacingOccurrences(
+          of: "static int sk_node_\(units[u].id)(", with: "__attribute__((visibility(\"hidden\"))) int sk_node_\(units[u].id)(")
+          : units[u].text)
+      }
+      if k == 0 {
+        out.block("int sk_main(void** B, const int64_t* P)") { w in
+          w.line("int rc = 0; (void)rc;")
+          w.raw(main.text)
+          w.line("return 0;")
+        }
+      }
+      return out.text
+    }
   }
 
-  /// The code of every non-leaf node of graph `g`, in order.
-  /// Calls of every non-leaf node of graph `g`, in order, into `w`; the node functions into `functions`.
+  /// Calls of every non-leaf node of the outer graph into `w`; each node's functions (with its scan
+  /// bodies') as one unit.
+  func emitGraph(_ g: Int, into w: inout CWriter, units: inout [(id: Int, text: String)]) throws {
+    var functions = CWriter()
+    var collected: [(id: Int, text: String)]? = []
+    try emitGraph(g, into: &w, functions: &functions, units: &collected)
+    units = collected!
+  }
+
+  /// Calls of every non-leaf node of graph `g`, in order, into `w`; the node functions into
+  /// `functions`.
   func emitGraph(_ g: Int, into w: inout CWriter, functions: inout CWriter) throws {
+    var none: [(id: Int, text: String)]? = nil
+    try emitGraph(g, into: &w, functions: &functions, units: &none)
+  }
+
+  /// The same; with `units`, each node's functions are moved there as they are done.
+  private func emitGraph(
+    _ g: Int, into w: inout CWriter, functions: inout CWriter, units: inout [(id: Int, text: String)]?
+  ) throws {
     let graph = layout.graphs[g]
     for (i, node) in graph.nodes.enumerated() {
       switch node.op {
@@ -95,6 +140,10 @@ struct CEmitter {
       functions.raw(body.text)
       functions.line("  return 0;")
       functions.line("}")
+      if units != nil {
+        units!.append((id, functions.text))
+        functions = CWriter()
+      }
       if profile {
         w.line("  if ((rc = sk_timed(\(id), sk_node_\(id), B, P))) return rc;")
       } else {

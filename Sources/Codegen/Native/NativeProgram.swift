@@ -22,19 +22,20 @@ final class NativeProgram: @unchecked Sendable {
   /// The per-node timers when compiled with profiling (`SKETCH_PROFILE=1`).
   private var timers: (seconds: UnsafePointer<Double>, calls: UnsafePointer<Int64>)?
 
-  init(graph: FunctionGraph, compiler: CCompiler = .shared, profile: Bool = NativeProfile.enabled) throws {
+  init(graph: FunctionGraph, compiler: CCompiler = .shared, profile: Bool = NativeProfile.enabled, parts: Int? = nil) throws {
     layout = try NativeLayout(graph)
     let emitter = CEmitter(layout: layout, profile: profile)
-    source = try emitter.emit()
+    let sources = try emitter.emit(parts: parts ?? Self.parts(layout))
+    source = sources.joined(separator: "\n")
     unallocated = emitter.unallocated
-    var (path, cached) = try compiler.library(for: source)
+    var (path, cached) = try compiler.library(for: sources)
     var lib: DynamicLibrary
     do {
       lib = try DynamicLibrary(path: path)
     } catch {
       // A truncated or corrupt cache entry: rebuild it once.
       compiler.evict(path)
-      (path, cached) = try compiler.library(for: source)
+      (path, cached) = try compiler.library(for: sources)
       lib = try DynamicLibrary(path: path)
     }
     library = lib
@@ -52,6 +53,12 @@ final class NativeProgram: @unchecked Sendable {
   }
 
   deinit { for p in allocated { p?.deallocate() } }
+
+  /// Translation units for a graph: one per core (at most 4) for big graphs, so that cc builds them
+  /// side by side; one for small ones (a second process costs more than it saves).
+  static func parts(_ layout: NativeLayout) -> Int {
+    layout.bufferCount < 200 ? 1 : Swift.min(4, ProcessInfo.processInfo.activeProcessorCount)
+  }
 
   /// Seconds and calls of every timed node so far, by buffer id (nil without profiling).
   func profile() -> [(id: Int, seconds: Double, calls: Int)]? {
