@@ -31,7 +31,9 @@ let package = Package(
       exclude: ["CBLAS", "CHDF5", "CPNG"]),
     .target(name: "Graph", dependencies: ["Runtime"]),
     .target(name: "Optimizer", dependencies: ["Graph"]),
-    .target(name: "Codegen", dependencies: ["Optimizer"]),
+    // The native backend's worker threads (C: spinning on atomics between a step's parallel loops).
+    .target(name: "CWorkerPool", path: "Sources/Codegen/CWorkerPool"),
+    .target(name: "Codegen", dependencies: ["Optimizer", "CWorkerPool"], exclude: ["CWorkerPool"]),
     .executableTarget(
       name: "Sketch",
       dependencies: ["Codegen", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -86,7 +86,7 @@ final class NativeBackendTests: XCTestCase {
   func testGeneratedSourceIsOneEntryPointWithAFunctionPerNode() throws {
     let (g, _) = try smallGraph(4.5)
     let c = try generatedC(for: g)
-    XCTAssertTrue(c.contains("int sk_main(void** B, const int64_t* P)"))
+    XCTAssertTrue(c.contains("int sk_main(void** B, const int64_t* P, sk_parallel_fn par, int64_t threads)"))
     XCTAssertTrue(c.contains("static int sk_node_"))
     XCTAssertTrue(c.contains("tanhf("), "the scalar definition of tanh on float32")
     XCTAssertEqual(c, try generatedC(for: g), "the emitter is deterministic (the cache key depends on it)")

@@ -98,4 +98,36 @@ final class NativeLoweringTests: XCTestCase {
     XCTAssertTrue(p.entries.allSatisfy { $0.seconds >= 0 })
     XCTAssertTrue(p.report().contains("scan"))
   }
+
+  /// Loops and products big enough to be split across the worker threads give the interpreter's
+  /// values, also when two functions run at once (the second finds the pool busy and runs alone).
+  func testWorkSplitAcrossThreadsAgrees() throws {
+    let saved = BLAS.threads
+    BLAS.threads = 2
+    defer { BLAS.threads = saved }
+    let x = input("x", .float32, ["N", 256])
+    let w = shared(Random.uniform(key: RandomKey(seed: 5), shape: [256, 384], low: -0.1, high: 0.1), name: "w")
+    let h = matmul(x, w)  // 2·N·256·384 flops: split by columns
+    let g = sigmoid(h[.all, 0..<128]) * tanh(h[.all, 128..<256]) + exp(-abs(h[.all, 256...]))  // split by rows
+    let t = matmul(x, w, transposeA: false, transposeB: false)[.all, 0..<200]
+    let y = sum(g, axes: [1]) + sum(t * t, axes: [1])
+    let fs = try (0..<2).map { _ in try compile(inputs: [x], outputs: [g, y], mode: .native) }
+    let reference = try compile(inputs: [x], outputs: [g, y], mode: .interpreter)
+    let xv = Random.normal(key: RandomKey(seed: 6), shape: [96, 256])
+    let want = try reference(xv)
+    final class Results: @unchecked Sendable { var values: [[Tensor]?] = [nil, nil]; let lock = NSLock() }
+    let results = Results()
+    DispatchQueue.concurrentPerform(iterations: 2) { i in
+      let r = try? fs[i](xv)
+      results.lock.withLock { results.values[i] = r }
+    }
+    for got in results.values {
+      let got = try XCTUnwrap(got)
+      for (a, b) in zip(got, want) {
+        XCTAssertEqual(a.shape, b.shape)
+        for (p, q) in zip(a.doubles, b.doubles) { XCTAssertEqual(p, q, accuracy: 2e-5 * Swift.max(1, Swift.abs(q))) }
+      }
+    }
+    XCTAssertEqual(BLAS.threads, 2, "OpenBLAS's setting is restored after native code runs")
+  }
 }

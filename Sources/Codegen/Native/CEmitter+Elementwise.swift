@@ -112,72 +112,117 @@ extension CEmitter {
       h.line("for (int64_t j = 0; j < n; j++) { \(loads.joined(separator: " ")) \(stmts) \(store) }")
     }
     w.helper(h.text)
-    // Arguments of a call for the elements starting at output index `i` with input offsets `offset(k)`.
+    // The loop runs through a task over a range of elements (flat) or of rows (strided): called
+    // directly, or split across the worker threads when the work is big enough.
+    let flat = R == 0 || access.allSatisfy { a in
+      switch a { case .scalar, .flat: return true; case .strided: return false }
+    }
+    let task = "sk_task_\(shapeOf)"
+    let args = "sk_args_\(shapeOf)"
+    let moving = ins.indices.filter { k in
+      if outBuffers.contains(ins[k]) { return false }
+      if case .scalar = access[k] { return false }
+      return true
+    }
+    var fields = outBuffers.map { "\(ctype($0))* q\($0);" }
+    for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
+      switch access[k] {
+      case .scalar: fields.append("\(ctype(id)) x\(k);")
+      default: fields.append("const \(ctype(id))* p\(k);" + (flat ? "" : " int64_t s\(k)[\(Swift.max(R, 1))];"))
+      }
+    }
+    if !flat { fields.append("const int64_t* od;") }
+    h = CWriter()
+    h.line("typedef struct { \(fields.joined(separator: " ")) } \(args);")
+    // Loop arguments for the elements from output index `i`, input offsets `offset(k)`.
     func arguments(_ count: String, _ i: String, _ offset: (Int) -> String) -> String {
-      var a = [count] + outBuffers.map { "(\(ctype($0))*)B[\($0)] + \(i)" }
+      var a = [count] + outBuffers.map { "a->q\($0) + \(i)" }
       for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
-        let ct = ctype(id)
-        let p = "((const \(ct)*)B[\(views[id]?.source ?? id)])"
         switch access[k] {
-        case .scalar: a.append("\(p)[\(views[id] != nil ? "vb\(k)" : "0")]")
-        case .strided(.zero): a.append("\(p)[\(offset(k))]")
-        case .flat, .strided(.one): a.append("\(p) + \(offset(k))")
-        case .strided(.runtime): a.append("\(p) + \(offset(k)), s\(k)[\(R - 1)]")
+        case .scalar: a.append("a->x\(k)")
+        case .strided(.zero): a.append("a->p\(k)[\(offset(k))]")
+        case .flat, .strided(.one): a.append("a->p\(k) + \(offset(k))")
+        case .strided(.runtime): a.append("a->p\(k) + \(offset(k)), a->s\(k)[\(R - 1)]")
         }
       }
       return a.joined(separator: ", ")
     }
+    h.block("static __attribute__((noinline)) void \(task)(void* v, int64_t lo, int64_t hi)") { h in
+      h.line("const \(args)* a = (const \(args)*)v;")
+      if flat {
+        h.line("\(loop)(\(arguments("hi - lo", "lo") { _ in "lo" }));")
+        return
+      }
+      // Rows lo..<hi: the offsets of row lo from its index, then an odometer over the outer axes.
+      let outer = Swift.max(R - 1, 1)
+      h.line("const int64_t inner = a->od[\(R - 1)];")
+      h.line("int64_t ix[\(outer)] = {0};")
+      if !moving.isEmpty { h.line("int64_t " + moving.map { "o\($0) = 0" }.joined(separator: ", ") + ";") }
+      if R > 1 {
+        let add = moving.map { "o\($0) += ix[d] * a->s\($0)[d];" }.joined(separator: " ")
+        h.line("{ int64_t rem = lo; for (int d = \(R - 2); d >= 0; d--) { ix[d] = rem % a->od[d]; rem /= a->od[d]; \(add) } }")
+      }
+      h.block("for (int64_t r = lo; r < hi; r++)") { h in
+        h.line("\(loop)(\(arguments("inner", "r * inner") { "o\($0)" }));")
+        if R > 1 {
+          let adv = moving.map { "o\($0) += a->s\($0)[d];" }.joined(separator: " ")
+          let back = moving.map { "o\($0) -= a->s\($0)[d] * a->od[d];" }.joined(separator: " ")
+          h.line("for (int d = \(R - 2); d >= 0; d--) { ix[d]++; \(adv) if (ix[d] < a->od[d]) break; \(back) ix[d] = 0; }")
+        }
+      }
+    }
+    w.helper(h.text)
+    let cost = Self.elementCost(stmts)
     w.block("") { w in
       for (k, id) in ins.enumerated() {
         guard let v = views[id] else { continue }
         emitViewOffsets(k: k, view: id, v, into: &w)
       }
-      if R == 0 {
-        w.line("\(loop)(\(arguments("1", "0") { _ in "0" }));")
-        return
-      }
-      w.line("const int64_t n = \(n(shapeOf));")
-      let flat = access.allSatisfy { a in
-        switch a { case .scalar, .flat: return true; case .strided: return false }
+      w.line("const int64_t n = \(R == 0 ? "1" : n(shapeOf));")
+      w.line("if (n <= 0) return 0;")
+      w.line("\(args) a;")
+      for b in outBuffers { w.line("a.q\(b) = (\(ctype(b))*)B[\(b)];") }
+      let od = dims(shapeOf)
+      for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
+        let p = "((const \(ctype(id))*)B[\(views[id]?.source ?? id)])"
+        let base = views[id] != nil ? "vb\(k)" : "0"
+        switch access[k] {
+        case .scalar:
+          w.line("a.x\(k) = \(p)[\(base)];")
+        case .flat:
+          w.line("a.p\(k) = \(p);")
+          if !flat { w.line("sk_strides(\(R), \(od), a.s\(k));") }
+        case .strided:
+          w.line("a.p\(k) = \(p) + \(base);")
+          if views[id] != nil {
+            w.line("sk_vstrides(\(R), \(layout.rank[id]), \(dims(id)), vst\(k), a.s\(k));")
+          } else {
+            w.line("sk_bstrides(\(R), \(od), \(layout.rank[id]), \(dims(id)), a.s\(k));")
+          }
+        }
       }
       if flat {
-        w.line("\(loop)(\(arguments("n", "0") { _ in "0" }));")
-        return
-      }
-      w.block("if (n > 0)") { w in
-        let od = dims(shapeOf)
-        var offsets: [String] = []
-        var moving: [Int] = []
-        for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
-          switch access[k] {
-          case .scalar: continue
-          case .flat:
-            w.line("int64_t s\(k)[\(R)]; sk_strides(\(R), \(od), s\(k));")
-            offsets.append("o\(k) = 0")
-          case .strided:
-            if views[id] != nil {
-              w.line("int64_t s\(k)[\(R)]; sk_vstrides(\(R), \(layout.rank[id]), \(dims(id)), vst\(k), s\(k));")
-              offsets.append("o\(k) = vb\(k)")
-            } else {
-              w.line("int64_t s\(k)[\(R)]; sk_bstrides(\(R), \(od), \(layout.rank[id]), \(dims(id)), s\(k));")
-              offsets.append("o\(k) = 0")
-            }
-          }
-          moving.append(k)
-        }
-        if !offsets.isEmpty { w.line("int64_t " + offsets.joined(separator: ", ") + ";") }
-        w.line("int64_t ix[\(R)]; memset(ix, 0, sizeof ix);")
-        w.line("const int64_t inner = \(dim(shapeOf, R - 1));")
-        w.block("for (int64_t i = 0; i < n; i += inner)") { w in
-          w.line("\(loop)(\(arguments("inner", "i") { "o\($0)" }));")
-          if R > 1 {
-            let adv = moving.map { "o\($0) += s\($0)[d];" }.joined(separator: " ")
-            let back = moving.map { "o\($0) -= s\($0)[d] * \(od)[d];" }.joined(separator: " ")
-            w.line("for (int d = \(R - 2); d >= 0; d--) { ix[d]++; \(adv) if (ix[d] < \(od)[d]) break; \(back) ix[d] = 0; }")
-          }
-        }
+        w.line("if (n * \(cost) >= SK_PARALLEL_WORK) sk_parallel(\(task), &a, n); else \(task)(&a, 0, n);")
+      } else {
+        w.line("a.od = \(od);")
+        w.line("const int64_t rows = n / \(dim(shapeOf, R - 1));")
+        w.line("if (n * \(cost) >= SK_PARALLEL_WORK && rows > 1) sk_parallel(\(task), &a, rows); else \(task)(&a, 0, rows);")
       }
     }
+  }
+
+  /// A rough cost per element of a loop body, in units of a simple vector operation, from the calls
+  /// and divisions it makes (transcendentals cost about 20): the loop is split across threads when
+  /// elements × cost reaches SK_PARALLEL_WORK (a few tens of microseconds of work).
+  static func elementCost(_ stmts: String) -> Int {
+    var cost = 2
+    for f in ["sk_expf(", "sk_tanhf(", "sk_sigmoidf(", "exp(", "expf(", "log(", "logf(", "log1p(", "log1pf(",
+              "tanh(", "expm1(", "expm1f(", "pow(", "powf(", "sin(", "sinf(", "cos(", "cosf(", "sqrt", "sk_normal("] {
+      cost += 20 * (stmts.components(separatedBy: f).count - 1)
+    }
+    cost += 4 * (stmts.components(separatedBy: " / ").count - 1)
+    cost += stmts.components(separatedBy: "const ").count - 1
+    return cost
   }
 
   /// `vb<k>`, the offset of a slice view's first element in its source, and `vst<k>`, its strides.

@@ -231,7 +231,7 @@ extension CEmitter {
     let t = layout.dtype[c]
     let (m, k) = ta ? (dim(a, ra - 1), dim(a, ra - 2)) : (dim(a, ra - 2), dim(a, ra - 1))
     let nn = tb ? dim(bb, rb - 2) : dim(bb, rb - 1)
-    let gemm = t == .float32 ? "cblas_sgemm" : "cblas_dgemm"
+    let gemm = t == .float32 ? "sk_sgemm" : "sk_dgemm"
     w.block("") { w in
       w.line("const int64_t m = \(m), k = \(k), n = \(nn);")
       w.line("const int64_t batch = (m * n) > 0 ? \(self.n(c)) / (m * n) : 0;")
@@ -239,7 +239,7 @@ extension CEmitter {
       w.block("for (int64_t i = 0; i < batch; i++)") { w in
         w.line("\(Self.ctype(t))* ci = \(b(c)) + i * m * n;")
         w.line("if (k == 0) { memset(ci, 0, sizeof(*ci) * m * n); continue; }")
-        w.line("\(gemm)(101, \(ta ? 112 : 111), \(tb ? 112 : 111), (int)m, (int)n, (int)k, 1, \(b(a)) + i * m * k, lda, "
+        w.line("\(gemm)(\(ta ? 1 : 0), \(tb ? 1 : 0), (int)m, (int)n, (int)k, 1, \(b(a)) + i * m * k, lda, "
           + "\(b(bb)) + \(rb > 2 ? "i * k * n" : "0"), ldb, 0, ci, ldc);")
       }
     }

@@ -1,7 +1,8 @@
 import Graph
 import Runtime
 
-/// Emits one C translation unit for a compiled function: `int sk_main(void** B, const int64_t* P)`.
+/// Emits the C of a compiled function: `int sk_main(void** B, const int64_t* P, sk_parallel_fn par,
+/// int64_t threads)` (`par` runs a task across the worker threads; see `CWorkerPool`).
 ///
 /// `B[k]` is buffer k (every node of the graph and of every scan body; see ``NativeLayout``), `P` the
 /// sizes (``ShapePlan``). Leaves (inputs, constants, shared variables) arrive filled; every other node
@@ -93,7 +94,10 @@ struct CEmitter {
           : units[u].text)
       }
       if k == 0 {
-        out.block("int sk_main(void** B, const int64_t* P)") { w in
+        out.line("sk_parallel_fn sk_par_impl = 0;")
+        out.line("int64_t sk_threads = 1;")
+        out.block("int sk_main(void** B, const int64_t* P, sk_parallel_fn par, int64_t threads)") { w in
+          w.line("sk_par_impl = par; sk_threads = threads;")
           w.line("int rc = 0; (void)rc;")
           w.raw(main.text)
           w.line("return 0;")

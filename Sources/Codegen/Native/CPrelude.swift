@@ -35,6 +35,45 @@ void cblas_dgemm(int, int, int, int, int, int, double, const double*, int, const
 
 #define SK_MAXR 16
 
+/* The worker threads (Sources/Codegen/CWorkerPool), set by sk_main for the whole library. */
+typedef void (*sk_task_fn)(void*, int64_t, int64_t);
+typedef void (*sk_parallel_fn)(sk_task_fn, void*, int64_t);
+extern sk_parallel_fn sk_par_impl __attribute__((visibility("hidden")));
+extern int64_t sk_threads __attribute__((visibility("hidden")));
+/* Work (elements x cost per element, see CEmitter.elementCost) from which a loop is split. */
+#define SK_PARALLEL_WORK 400000
+/* Matrix products from this many flops are split (each part one single-threaded BLAS call). */
+#define SK_PARALLEL_FLOPS 4000000.0
+static inline void sk_parallel(sk_task_fn f, void* a, int64_t n) {
+  if (sk_threads > 1 && sk_par_impl && n > 1) sk_par_impl(f, a, n); else f(a, 0, n);
+}
+/* C = alpha op(A) op(B) + beta C, row-major, split by blocks of 16 columns (or of 8 rows when C is
+   narrow) across the threads. */
+#define SK_GEMM(T, NAME, BLAS) \
+typedef struct { int ta, tb, m, n, k, lda, ldb, ldc, rows; T alpha, beta; const T* A; const T* B; T* C; } NAME##_job; \
+static void NAME##_part(void* v, int64_t lo, int64_t hi) { \
+  const NAME##_job* j = (const NAME##_job*)v; \
+  if (j->rows) { \
+    int r0 = (int)(lo * 8), r1 = (int)(hi * 8 < j->m ? hi * 8 : j->m); \
+    BLAS(101, j->ta ? 112 : 111, j->tb ? 112 : 111, r1 - r0, j->n, j->k, j->alpha, \
+      j->ta ? j->A + r0 : j->A + (int64_t)r0 * j->lda, j->lda, j->B, j->ldb, j->beta, j->C + (int64_t)r0 * j->ldc, j->ldc); \
+  } else { \
+    int c0 = (int)(lo * 16), c1 = (int)(hi * 16 < j->n ? hi * 16 : j->n); \
+    BLAS(101, j->ta ? 112 : 111, j->tb ? 112 : 111, j->m, c1 - c0, j->k, j->alpha, j->A, j->lda, \
+      j->tb ? j->B + (int64_t)c0 * j->ldb : j->B + c0, j->ldb, j->beta, j->C + c0, j->ldc); \
+  } \
+} \
+static void NAME(int ta, int tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb, T beta, T* C, int ldc) { \
+  NAME##_job j = {ta, tb, m, n, k, lda, ldb, ldc, 0, alpha, beta, A, B, C}; \
+  if (sk_threads > 1 && 2.0 * m * n * k >= SK_PARALLEL_FLOPS) { \
+    if (n >= 32 * sk_threads) { sk_parallel(NAME##_part, &j, (n + 15) / 16); return; } \
+    if (m >= 16 * sk_threads) { j.rows = 1; sk_parallel(NAME##_part, &j, (m + 7) / 8); return; } \
+  } \
+  BLAS(101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); \
+}
+SK_GEMM(float, sk_sgemm, cblas_sgemm)
+SK_GEMM(double, sk_dgemm, cblas_dgemm)
+
 static inline void sk_philox(uint32_t k0, uint32_t k1, uint32_t c[4]) {
   for (int r = 0; r < 10; r++) {
     if (r > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }

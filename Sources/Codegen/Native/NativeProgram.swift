@@ -1,3 +1,4 @@
+import CWorkerPool
 import Foundation
 import Graph
 import Runtime
@@ -5,7 +6,10 @@ import Runtime
 /// A function graph compiled to C and loaded: `run` plans the sizes, fills the buffers, calls the
 /// generated `sk_main` and reads the outputs.
 final class NativeProgram: @unchecked Sendable {
-  typealias Entry = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafePointer<Int64>) -> Int32
+  typealias Entry = @convention(c) (
+    UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafePointer<Int64>,
+    (@convention(c) (sk_task_fn?, UnsafeMutableRawPointer?, Int64) -> Void)?, Int64
+  ) -> Int32
 
   let layout: NativeLayout
   let source: String
@@ -116,9 +120,11 @@ final class NativeProgram: @unchecked Sendable {
         }
       }
     }
+    let threads = NativeThreads.enter()
     let rc = plan.params.withUnsafeBufferPointer { p in
-      buffers.withUnsafeMutableBufferPointer { b in entry(b.baseAddress!, p.baseAddress!) }
+      buffers.withUnsafeMutableBufferPointer { b in entry(b.baseAddress!, p.baseAddress!, sk_pool_parallel, Int64(threads)) }
     }
+    NativeThreads.exit()
     if rc != 0 {
       // A run-time check failed in C; the interpreter gives the precise message.
       _ = try Interpreter.run(graph, arguments: arguments)
@@ -149,6 +155,35 @@ final class NativeProgram: @unchecked Sendable {
     case .bool:
       let bytes = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: n)
       return Tensor(shape: shape, bytes.map { $0 != 0 })
+    }
+  }
+}
+
+/// The threads native code runs on: as many as OpenBLAS was given (`OPENBLAS_NUM_THREADS`, `--threads`,
+/// `BLAS.threads`; all cores by default). While native code runs, OpenBLAS itself is set to one thread
+/// and the generated code splits big loops and products across the worker pool instead (OpenBLAS's
+/// own threads would spin against the pool's); the setting is restored when no native code runs.
+enum NativeThreads {
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var active = 0
+  nonisolated(unsafe) private static var saved = 1
+
+  static func enter() -> Int {
+    lock.withLock {
+      if active == 0 {
+        saved = BLAS.threads
+        if saved > 1 { BLAS.threads = 1 }
+        sk_pool_set_threads(Int32(saved))
+      }
+      active += 1
+      return saved
+    }
+  }
+
+  static func exit() {
+    lock.withLock {
+      active -= 1
+      if active == 0 && saved > 1 { BLAS.threads = saved }
     }
   }
 }
