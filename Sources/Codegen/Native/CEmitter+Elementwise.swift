@@ -89,11 +89,14 @@ extension CEmitter {
     }
     // The loop function: n elements, output pointers, then per input a value, a pointer, or a pointer
     // and a stride.
-    var params = ["int64_t n"] + outBuffers.map { "\(ctype($0))* restrict q\($0)" }
+    // Outputs are named by position (q0, q1...) and the helpers by a hash of their text, so that
+    // nodes with the same kernel on other buffers share them (an Adam update per parameter).
+    let q = { (b: Int) in "q\(outBuffers.firstIndex(of: b)!)" }
+    var params = ["int64_t n"] + outBuffers.map { "\(ctype($0))* restrict \(q($0))" }
     var loads: [String] = []
     for (k, id) in ins.enumerated() {
       let ct = ctype(id)
-      if outBuffers.contains(id) { loads.append("const \(ct) x\(k) = q\(id)[j];"); continue }
+      if outBuffers.contains(id) { loads.append("const \(ct) x\(k) = \(q(id))[j];"); continue }
       switch access[k] {
       case .scalar, .strided(.zero): params.append("const \(ct) x\(k)")
       case .flat, .strided(.one):
@@ -105,26 +108,25 @@ extension CEmitter {
         loads.append("const \(ct) x\(k) = p\(k)[j * t\(k)];")
       }
     }
-    let loop = "sk_loop_\(shapeOf)"
+    let loop = "sk_loop_@"
     var h = CWriter()
     h.block("static inline __attribute__((always_inline)) void \(loop)(\(params.joined(separator: ", ")))") { h in
-      let store = stores.map { "q\($0.0)[j] = \($0.1);" }.joined(separator: " ")
+      let store = stores.map { "\(q($0.0))[j] = \($0.1);" }.joined(separator: " ")
       h.line("for (int64_t j = 0; j < n; j++) { \(loads.joined(separator: " ")) \(stmts) \(store) }")
     }
-    w.helper(h.text)
     // The loop runs through a task over a range of elements (flat) or of rows (strided): called
     // directly, or split across the worker threads when the work is big enough.
     let flat = R == 0 || access.allSatisfy { a in
       switch a { case .scalar, .flat: return true; case .strided: return false }
     }
-    let task = "sk_task_\(shapeOf)"
-    let args = "sk_args_\(shapeOf)"
+    let task = "sk_task_@"
+    let args = "sk_args_@"
     let moving = ins.indices.filter { k in
       if outBuffers.contains(ins[k]) { return false }
       if case .scalar = access[k] { return false }
       return true
     }
-    var fields = outBuffers.map { "\(ctype($0))* q\($0);" }
+    var fields = outBuffers.map { "\(ctype($0))* \(q($0));" }
     for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
       switch access[k] {
       case .scalar: fields.append("\(ctype(id)) x\(k);")
@@ -132,11 +134,10 @@ extension CEmitter {
       }
     }
     if !flat { fields.append("const int64_t* od;") }
-    h = CWriter()
     h.line("typedef struct { \(fields.joined(separator: " ")) } \(args);")
     // Loop arguments for the elements from output index `i`, input offsets `offset(k)`.
     func arguments(_ count: String, _ i: String, _ offset: (Int) -> String) -> String {
-      var a = [count] + outBuffers.map { "a->q\($0) + \(i)" }
+      var a = [count] + outBuffers.map { "a->\(q($0)) + \(i)" }
       for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
         switch access[k] {
         case .scalar: a.append("a->x\(k)")
@@ -171,7 +172,9 @@ extension CEmitter {
         }
       }
     }
-    w.helper(h.text)
+    let name = Self.fnv1a(h.text)
+    let task_ = "sk_task_" + name, args_ = "sk_args_" + name
+    w.helper(name: name, h.text.replacingOccurrences(of: "_@", with: "_" + name))
     let cost = Self.elementCost(stmts)
     w.block("") { w in
       for (k, id) in ins.enumerated() {
@@ -180,8 +183,8 @@ extension CEmitter {
       }
       w.line("const int64_t n = \(R == 0 ? "1" : n(shapeOf));")
       w.line("if (n <= 0) return 0;")
-      w.line("\(args) a;")
-      for b in outBuffers { w.line("a.q\(b) = (\(ctype(b))*)B[\(b)];") }
+      w.line("\(args_) a;")
+      for b in outBuffers { w.line("a.\(q(b)) = (\(ctype(b))*)B[\(b)];") }
       let od = dims(shapeOf)
       for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
         let p = "((const \(ctype(id))*)B[\(views[id]?.source ?? id)])"
@@ -202,13 +205,23 @@ extension CEmitter {
         }
       }
       if flat {
-        w.line("if (n * \(cost) >= SK_PARALLEL_WORK) sk_parallel(\(task), &a, n); else \(task)(&a, 0, n);")
+        w.line("if (n * \(cost) >= SK_PARALLEL_WORK) sk_parallel(\(task_), &a, n); else \(task_)(&a, 0, n);")
       } else {
         w.line("a.od = \(od);")
         w.line("const int64_t rows = n / \(dim(shapeOf, R - 1));")
-        w.line("if (n * \(cost) >= SK_PARALLEL_WORK && rows > 1) sk_parallel(\(task), &a, rows); else \(task)(&a, 0, rows);")
+        w.line("if (n * \(cost) >= SK_PARALLEL_WORK && rows > 1) sk_parallel(\(task_), &a, rows); else \(task_)(&a, 0, rows);")
       }
     }
+  }
+
+  /// A 64-bit FNV-1a hash of `text`, in hex: the name of a shared helper.
+  static func fnv1a(_ text: String) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 {
+      h ^= UInt64(byte)
+      h = h &* 0x0000_0100_0000_01b3
+    }
+    return String(h, radix: 16)
   }
 
   /// A rough cost per element of a loop body, in units of a simple vector operation, from the calls

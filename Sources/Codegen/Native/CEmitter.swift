@@ -67,15 +67,16 @@ struct CEmitter {
   /// first unit has `sk_main`. Across units the top-level node functions are hidden, not static.
   func emit(parts requested: Int) throws -> [String] {
     var main = CWriter()
-    var units: [(id: Int, text: String)] = []
+    var units: [Unit] = []
     try emitGraph(0, into: &main, units: &units)
     let parts = profile ? 1 : Swift.max(1, Swift.min(requested, units.count))
     var assigned = Array(repeating: [Int](), count: parts)
     var load = Array(repeating: 0, count: parts)
-    for u in units.indices.sorted(by: { (units[$0].text.utf8.count, $1) > (units[$1].text.utf8.count, $0) }) {
+    let size = units.map { u in u.text.utf8.count + u.helpers.reduce(0) { $0 + $1.text.utf8.count } }
+    for u in units.indices.sorted(by: { (size[$0], $1) > (size[$1], $0) }) {
       let k = load.indices.min { (load[$0], $0) < (load[$1], $1) }!
       assigned[k].append(u)
-      load[k] += units[u].text.utf8.count
+      load[k] += size[u]
     }
     return (0..<parts).map { k in
       var out = CWriter()
@@ -88,6 +89,9 @@ struct CEmitter {
           out.line("int sk_node_\(units[u].id)(void** B, const int64_t* P);")
         }
       }
+      var helpers = CWriter()
+      for u in units.indices where mine.contains(u) { for (n, t) in units[u].helpers { helpers.helper(name: n, t) } }
+      for (_, t) in helpers.helpers { out.raw(t) }
       for u in units.indices where mine.contains(u) {
         out.raw(parts > 1 ? units[u].text.replacingOccurrences(
           of: "static int sk_node_\(units[u].id)(", with: "__attribute__((visibility(\"hidden\"))) int sk_node_\(units[u].id)(")
@@ -109,9 +113,12 @@ struct CEmitter {
 
   /// Calls of every non-leaf node of the outer graph into `w`; each node's functions (with its scan
   /// bodies') as one unit.
-  func emitGraph(_ g: Int, into w: inout CWriter, units: inout [(id: Int, text: String)]) throws {
+  /// A top-level node's functions (with its scan bodies') and the loop helpers they use.
+  typealias Unit = (id: Int, helpers: [(name: String, text: String)], text: String)
+
+  func emitGraph(_ g: Int, into w: inout CWriter, units: inout [Unit]) throws {
     var functions = CWriter()
-    var collected: [(id: Int, text: String)]? = []
+    var collected: [Unit]? = []
     try emitGraph(g, into: &w, functions: &functions, units: &collected)
     units = collected!
   }
@@ -119,13 +126,13 @@ struct CEmitter {
   /// Calls of every non-leaf node of graph `g`, in order, into `w`; the node functions into
   /// `functions`.
   func emitGraph(_ g: Int, into w: inout CWriter, functions: inout CWriter) throws {
-    var none: [(id: Int, text: String)]? = nil
+    var none: [Unit]? = nil
     try emitGraph(g, into: &w, functions: &functions, units: &none)
   }
 
   /// The same; with `units`, each node's functions are moved there as they are done.
   private func emitGraph(
-    _ g: Int, into w: inout CWriter, functions: inout CWriter, units: inout [(id: Int, text: String)]?
+    _ g: Int, into w: inout CWriter, functions: inout CWriter, units: inout [Unit]?
   ) throws {
     let graph = layout.graphs[g]
     for (i, node) in graph.nodes.enumerated() {
@@ -139,13 +146,13 @@ struct CEmitter {
       var body = CWriter()
       body.line("/* \(node.op.name) [\(FunctionGraph.label(i))] \(node.type)\(node.name.map { " '\($0)'" } ?? "") */")
       try emitNode(node, id: id, ins: ins, graph: g, index: i, into: &body, functions: &functions)
-      functions.raw(body.helpers)
+      functions.adopt(body)
       functions.line("static int sk_node_\(id)(void** B, const int64_t* P) {")
       functions.raw(body.text)
       functions.line("  return 0;")
       functions.line("}")
       if units != nil {
-        units!.append((id, functions.text))
+        units!.append((id, functions.helpers, functions.text))
         functions = CWriter()
       }
       if profile {
