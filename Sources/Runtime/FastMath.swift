@@ -5,20 +5,23 @@
 /// libm. Accuracy against glibc's libm is checked by `FastMathTests` (see docs/native.md for the
 /// measured maximum errors).
 ///
-/// - exp: Cephes' expf. `n = floor(x·log2(e) + 1/2)`, `r = x − n·ln2` in two parts, a degree-6
+/// - exp: Cephes' expf. `n = round(x·log2(e))` (the 1.5·2^23 shifter, its integer read from the
+///   bits), `r = x − n·ln2` in two parts, a degree-6
 ///   polynomial for e^r, scaled by 2^n in two halves (so results down to 2^-149 are exact scalings);
 ///   +inf above 88.7228, 0 below -103.97, NaN stays NaN.
 /// - tanh: an odd degree-9 polynomial (Cephes' tanhf) for |x| < 0.625, else `1 − 2/(e^{2|x|} + 1)`
 ///   with the sign of x.
-/// - sigmoid: `e = exp(−|x|)`; `1/(1 + e)` for x ≥ 0, `e/(1 + e)` for x < 0.
+/// - sigmoid: `e = exp(−|x|)`; `1/(1 + e)` for x ≥ 0, `e/(1 + e)` for x < 0 (one division of the
+///   chosen numerator).
 public enum FastMath {
   @inlinable
   public static func exp(_ x: Float) -> Float {
     let hi: Float = 88.72283
     let lo: Float = -103.97208
-    let xs: Float = x.isNaN ? 0 : x
-    let xc = xs < lo ? lo : (xs > hi ? hi : xs)
-    let n = (xc * 1.442_695_04 + 0.5).rounded(.down)
+    let xc = x < lo ? lo : (x > hi ? hi : x)  // NaN passes through and stays NaN
+    let m = xc * 1.442_695_04 + 12_582_912
+    let n = m - 12_582_912
+    let k = Int32(bitPattern: m.bitPattern) &- 0x4B40_0000
     let r = (xc - n * 0.693_359_375) - n * -2.121_944_40e-4
     var p: Float = 1.987_569_150_0e-4
     p = p * r + 1.398_199_950_7e-3
@@ -27,13 +30,12 @@ public enum FastMath {
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     let y = (p * (r * r) + r) + 1
-    let k = Int32(n)
-    let k1 = k / 2
-    let k2 = k - k1
-    let s1 = Float(bitPattern: UInt32(bitPattern: (k1 + 127) << 23))
-    let s2 = Float(bitPattern: UInt32(bitPattern: (k2 + 127) << 23))
+    let k1 = k >> 1
+    let k2 = k &- k1
+    let s1 = Float(bitPattern: UInt32(bitPattern: k1 &+ 127) << 23)
+    let s2 = Float(bitPattern: UInt32(bitPattern: k2 &+ 127) << 23)
     let v = (y * s1) * s2
-    return x.isNaN ? x : (x > hi ? .infinity : (x < lo ? 0 : v))
+    return x > hi ? .infinity : (x < lo ? 0 : v)
   }
 
   @inlinable
@@ -56,6 +58,6 @@ public enum FastMath {
   public static func sigmoid(_ x: Float) -> Float {
     let e = exp(-Swift.abs(x))
     let d = 1 + e
-    return x >= 0 ? 1 / d : e / d
+    return (x >= 0 ? 1 : e) / d
   }
 }

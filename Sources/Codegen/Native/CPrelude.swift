@@ -109,16 +109,12 @@ static inline void sk_fold(const int32_t* key, uint64_t d, int32_t* out) {
 static inline __attribute__((always_inline)) float sk_pow2i(int32_t k) { uint32_t u = (uint32_t)(k + 127) << 23; float f; memcpy(&f, &u, 4); return f; }
 static inline __attribute__((always_inline)) float sk_expf(float x) {
   const float hi = 88.72283f, lo = -103.97208f;
-  float xs = x != x ? 0.0f : x;
-  float xc = xs < lo ? lo : (xs > hi ? hi : xs);
-  /* n = floor(t), exactly, without a float-to-int conversion of a clamped value (which keeps gcc
-     from vectorizing): round to nearest with the 1.5·2^23 shifter (|t| < 2^22), then step down. */
-  float t = xc * 1.44269504f + 0.5f;
-  float m = t + 12582912.0f;
-  float nr = m - 12582912.0f;
-  int32_t ki; memcpy(&ki, &m, 4); ki -= 0x4B400000;
-  float dn = nr > t ? 1.0f : 0.0f;
-  float n = nr - dn;
+  float xc = x < lo ? lo : (x > hi ? hi : x); /* NaN passes through and stays NaN */
+  /* n = round(xc·log2 e) with the 1.5·2^23 shifter (|n| < 2^22); k = n as an integer from the bits
+     of m (no float-to-int conversion, which would keep gcc from vectorizing). */
+  float m = xc * 1.44269504f + 12582912.0f;
+  float n = m - 12582912.0f;
+  int32_t k; memcpy(&k, &m, 4); k -= 0x4B400000;
   float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -127,9 +123,9 @@ static inline __attribute__((always_inline)) float sk_expf(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   float y = (p * (r * r) + r) + 1.0f;
-  int32_t k = ki - (int32_t)dn, k1 = k / 2, k2 = k - k1;
+  int32_t k1 = k >> 1, k2 = k - k1;
   float v = (y * sk_pow2i(k1)) * sk_pow2i(k2);
-  return x != x ? x : (x > hi ? INFINITY : (x < lo ? 0.0f : v));
+  return x > hi ? INFINITY : (x < lo ? 0.0f : v);
 }
 static inline __attribute__((always_inline)) float sk_tanhf(float x) {
   float z = x * x;
@@ -148,7 +144,7 @@ static inline __attribute__((always_inline)) float sk_tanhf(float x) {
 static inline __attribute__((always_inline)) float sk_sigmoidf(float x) {
   float e = sk_expf(-fabsf(x));
   float d = 1.0f + e;
-  return x >= 0 ? 1.0f / d : e / d;
+  return (x >= 0 ? 1.0f : e) / d;
 }
 static inline int32_t sk_f2i(double v) {
   if (v != v) return 0;
