@@ -130,4 +130,34 @@ final class NativeLoweringTests: XCTestCase {
     }
     XCTAssertEqual(BLAS.threads, 2, "OpenBLAS's setting is restored after native code runs")
   }
+
+  /// Products with a contraction of at most 8 (an input projection of pen offsets) are loops that add
+  /// the bias in the same pass: plain, with B transposed, with a bias row, in float64.
+  func testSmallContractionProducts() throws {
+    let x = input("x", .float64, ["N", 3])
+    let wv = Random.uniform(key: RandomKey(seed: 7), shape: [3, 5], dtype: .float64, low: -1, high: 1)
+    let wtv = Random.uniform(key: RandomKey(seed: 8), shape: [5, 3], dtype: .float64, low: -1, high: 1)
+    let bv = Random.uniform(key: RandomKey(seed: 9), shape: [5], dtype: .float64, low: -1, high: 1)
+    let (w, wt, bias) = (shared(wv, name: "w"), shared(wtv, name: "wt"), shared(bv, name: "b"))
+    let ys = [matmul(x, w), matmul(x, w) + bias, matmul(x, wt, transposeB: true) * 2 - bias]
+    let xv = Random.normal(key: RandomKey(seed: 10), shape: [4, 3], dtype: .float64)
+    let (xd, wd, wtd, bd) = (xv.doubles, wv.doubles, wtv.doubles, bv.doubles)
+    var want: [[Double]] = [[], [], []]
+    for i in 0..<4 {
+      for j in 0..<5 {
+        let p = (0..<3).reduce(0.0) { $0 + xd[i * 3 + $1] * wd[$1 * 5 + j] }
+        let q = (0..<3).reduce(0.0) { $0 + xd[i * 3 + $1] * wtd[j * 3 + $1] }
+        want[0].append(p)
+        want[1].append(p + bd[j])
+        want[2].append(q * 2 - bd[j])
+      }
+    }
+    let f = try compile(inputs: [x], outputs: ys, mode: .native)
+    let c = try generatedC(for: f.optimizedGraph)
+    XCTAssertTrue(c.contains("sk_smallk_"), "the products are loops")
+    for (got, w) in zip(try f(xv), want) {
+      for (p, q) in zip(got.doubles, w) { XCTAssertEqual(p, q, accuracy: 1e-12 * Swift.max(1, Swift.abs(q))) }
+    }
+    _ = try compile(inputs: [x], outputs: ys, mode: .debug)(xv)
+  }
 }
