@@ -223,23 +223,32 @@ SK_SCATTER(double, sk_add_f64, out[o] += in[s])
 SK_SCATTER(int32_t, sk_add_i32, out[o] = (int32_t)((uint32_t)out[o] + (uint32_t)in[s]))
 SK_SCATTER(uint8_t, sk_add_u8, out[o] = out[o] || in[s])
 
-/* Reduction over axes: for each input element (odometer over dims), its output offset via ost. */
+/* Reduction over axes: accumulators in double (like the interpreter), row by row over the last
+   axis: when it is kept, the row is added into a row of accumulators (a loop the compiler vectorizes);
+   when it is reduced, into one local accumulator. The outer axes go through an odometer. */
 #define SK_REDUCE(T, NAME, INIT, STEP, FINISH) \
 static void NAME(T* out, const T* in, int r, const int64_t* dims, const int64_t* ost, int64_t nout) { \
   double* acc = (double*)malloc(sizeof(double) * (nout > 0 ? nout : 1)); \
   for (int64_t j = 0; j < nout; j++) acc[j] = INIT; \
   int64_t n = 1; for (int i = 0; i < r; i++) n *= dims[i]; \
-  int64_t ix[SK_MAXR] = {0}; int64_t o = 0; \
-  for (int64_t i = 0; i < n; i++) { \
-    double v = (double)in[i]; STEP; \
-    for (int d = r - 1; d >= 0; d--) { ix[d]++; o += ost[d]; if (ix[d] < dims[d]) break; o -= ost[d] * dims[d]; ix[d] = 0; } \
+  if (r == 0) { double v = (double)in[0]; STEP(acc[0], v); } \
+  else if (n > 0) { \
+    const int64_t inner = dims[r - 1], os = ost[r - 1]; \
+    int64_t ix[SK_MAXR] = {0}; int64_t o = 0; \
+    for (int64_t i = 0; i < n; i += inner) { \
+      const T* restrict row = in + i; \
+      if (os == 0) { double a = acc[o]; for (int64_t k = 0; k < inner; k++) { double v = (double)row[k]; STEP(a, v); } acc[o] = a; } \
+      else if (os == 1) { double* restrict ar = acc + o; for (int64_t k = 0; k < inner; k++) { double v = (double)row[k]; STEP(ar[k], v); } } \
+      else { for (int64_t k = 0; k < inner; k++) { double v = (double)row[k]; STEP(acc[o + k * os], v); } } \
+      for (int d = r - 2; d >= 0; d--) { ix[d]++; o += ost[d]; if (ix[d] < dims[d]) break; o -= ost[d] * dims[d]; ix[d] = 0; } \
+    } \
   } \
   for (int64_t j = 0; j < nout; j++) { double a = acc[j]; FINISH; } \
   free(acc); \
 }
-#define SK_SUM_STEP acc[o] += v
-#define SK_MAX_STEP if (v != v || acc[o] != acc[o]) acc[o] = NAN; else if (v > acc[o]) acc[o] = v
-#define SK_MIN_STEP if (v != v || acc[o] != acc[o]) acc[o] = NAN; else if (v < acc[o]) acc[o] = v
+#define SK_SUM_STEP(A, v) A += v
+#define SK_MAX_STEP(A, v) A = (v != v || A != A) ? NAN : (v > A ? v : A)
+#define SK_MIN_STEP(A, v) A = (v != v || A != A) ? NAN : (v < A ? v : A)
 SK_REDUCE(float, sk_sum_f32, 0, SK_SUM_STEP, out[j] = (float)a)
 SK_REDUCE(double, sk_sum_f64, 0, SK_SUM_STEP, out[j] = a)
 SK_REDUCE(int32_t, sk_sum_i32, 0, SK_SUM_STEP, out[j] = (int32_t)(int64_t)a)
