@@ -160,4 +160,43 @@ final class NativeLoweringTests: XCTestCase {
     }
     _ = try compile(inputs: [x], outputs: ys, mode: .debug)(xv)
   }
+
+  /// Loop results whose only use is a concatenation along the last axis are written into it: outside
+  /// a scan, and inside one where the concatenation is both a carry and a stacked output.
+  func testLoopsWriteIntoConcatenations() throws {
+    let x = input("x", .float64, ["N", 3])
+    let y = concatenate([exp(x), x * 2, tanh(x) + 1], axis: 1)
+    let r = scan(steps: 3, carries: ["h": x]) { s in
+      let h = concatenate([s["h"][.all, 0..<1] * 0.5, s["h"][.all, 1...] + 1], axis: 1)
+      return ScanStepResult(carries: ["h": h], outputs: ["h": h])
+    }
+    let g = try FunctionGraph(inputs: [x], outputs: [y, r["h"], r.final["h"]])
+    XCTAssertEqual(CEmitter(layout: try NativeLayout(g)).filledConcats.count, 2)
+    let xv = Random.normal(key: RandomKey(seed: 11), shape: [2, 3], dtype: .float64)
+    let v = xv.doubles
+    var want0: [Double] = []
+    for i in 0..<2 {
+      want0 += (0..<3).map { Foundation.exp(v[i * 3 + $0]) }
+      want0 += (0..<3).map { v[i * 3 + $0] * 2 }
+      want0 += (0..<3).map { Foundation.tanh(v[i * 3 + $0]) + 1 }
+    }
+    var h = v
+    var want1: [Double] = []
+    for _ in 0..<3 {
+      var next: [Double] = []
+      for i in 0..<2 {
+        let row: [Double] = [h[i * 3] * 0.5, h[i * 3 + 1] + 1, h[i * 3 + 2] + 1]
+        next += row
+      }
+      h = next
+      want1 += h
+    }
+    for mode in [Mode.native, .debug] {
+      let out = try compile(inputs: [x], outputs: [y, r["h"], r.final["h"]], mode: mode, optimizer: .none)(xv)
+      for (p, q) in zip(out[0].doubles, want0) { XCTAssertEqual(p, q, accuracy: 1e-12) }
+      XCTAssertEqual(out[1].shape, [3, 2, 3])
+      for (p, q) in zip(out[1].doubles, want1) { XCTAssertEqual(p, q, accuracy: 1e-12) }
+      for (p, q) in zip(out[2].doubles, h) { XCTAssertEqual(p, q, accuracy: 1e-12) }
+    }
+  }
 }

@@ -33,6 +33,40 @@ extension CEmitter {
     return views
   }
 
+  /// Elementwise results whose only use is a concatenation along the last axis, and the concatenations
+  /// all of whose parts are such results: the loops write their rows straight into the concatenation
+  /// (the gate gradients of an LSTM's backward step into one [B, 4H] matrix), which is then not copied.
+  static func concatDestinations(_ layout: NativeLayout) -> (parts: [Int: (concat: Int, index: Int)], filled: Set<Int>) {
+    var parts: [Int: (concat: Int, index: Int)] = [:]
+    var filled = Set<Int>()
+    for (g, graph) in layout.graphs.enumerated() {
+      var consumers = Array(repeating: [Int](), count: graph.nodes.count)
+      for (j, node) in graph.nodes.enumerated() { for i in node.inputs { consumers[i].append(j) } }
+      let outputs = Set(graph.outputs)
+      func loopResult(_ j: Int) -> Bool {
+        switch graph.nodes[j].op {
+        case .unary, .binary, .select, .cast: return true
+        case .tupleElement:
+          if case .fused = graph.nodes[graph.nodes[j].inputs[0]].op { return true }
+          return false
+        default: return false
+        }
+      }
+      for (c, node) in graph.nodes.enumerated() {
+        guard case .concat(let axis) = node.op, axis == node.type.rank - 1, axis >= 0, !node.inputs.isEmpty,
+          Set(node.inputs).count == node.inputs.count
+        else { continue }
+        let ok = node.inputs.allSatisfy { p in
+          loopResult(p) && consumers[p] == [c] && !outputs.contains(p) && graph.nodes[p].type.rank == node.type.rank
+        }
+        guard ok else { continue }
+        filled.insert(layout.id(g, c))
+        for (k, p) in node.inputs.enumerated() { parts[layout.id(g, p)] = (layout.id(g, c), k) }
+      }
+    }
+    return (parts, filled)
+  }
+
   /// out[i] = expr(inputs at i) with numpy broadcasting (see ``elementwiseMulti``).
   func elementwise(_ out: Int, _ ins: [Int], into w: inout CWriter, _ expr: ([String]) -> String) {
     elementwiseMulti(out, ins, into: &w) { x in ("", [(out, expr(x))]) }
@@ -116,9 +150,10 @@ extension CEmitter {
     }
     // The loop runs through a task over a range of elements (flat) or of rows (strided): called
     // directly, or split across the worker threads when the work is big enough.
-    let flat = R == 0 || access.allSatisfy { a in
+    let intoConcat = outBuffers.contains { concatParts[$0] != nil }
+    let flat = R == 0 || (!intoConcat && access.allSatisfy { a in
       switch a { case .scalar, .flat: return true; case .strided: return false }
-    }
+    })
     let task = "sk_task_@"
     let args = "sk_args_@"
     let moving = ins.indices.filter { k in
@@ -133,7 +168,11 @@ extension CEmitter {
       default: fields.append("const \(ctype(id))* p\(k);" + (flat ? "" : " int64_t s\(k)[\(Swift.max(R, 1))];"))
       }
     }
-    if !flat { fields.append("const int64_t* od;") }
+    if !flat {
+      fields.append("const int64_t* od;")
+      // Each output's row stride: the row length, or the concatenation's when it writes into one.
+      fields += outBuffers.map { "int64_t \(q($0))s;" }
+    }
     h.line("typedef struct { \(fields.joined(separator: " ")) } \(args);")
     // Loop arguments for the elements from output index `i`, input offsets `offset(k)`.
     func arguments(_ count: String, _ i: String, _ offset: (Int) -> String) -> String {
@@ -144,6 +183,18 @@ extension CEmitter {
         case .strided(.zero): a.append("a->p\(k)[\(offset(k))]")
         case .flat, .strided(.one): a.append("a->p\(k) + \(offset(k))")
         case .strided(.runtime): a.append("a->p\(k) + \(offset(k)), a->s\(k)[\(R - 1)]")
+        }
+      }
+      return a.joined(separator: ", ")
+    }
+    func rowArguments() -> String {
+      var a = ["inner"] + outBuffers.map { "a->\(q($0)) + r * a->\(q($0))s" }
+      for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
+        switch access[k] {
+        case .scalar: a.append("a->x\(k)")
+        case .strided(.zero): a.append("a->p\(k)[o\(k)]")
+        case .flat, .strided(.one): a.append("a->p\(k) + o\(k)")
+        case .strided(.runtime): a.append("a->p\(k) + o\(k), a->s\(k)[\(R - 1)]")
         }
       }
       return a.joined(separator: ", ")
@@ -164,7 +215,7 @@ extension CEmitter {
         h.line("{ int64_t rem = lo; for (int d = \(R - 2); d >= 0; d--) { ix[d] = rem % a->od[d]; rem /= a->od[d]; \(add) } }")
       }
       h.block("for (int64_t r = lo; r < hi; r++)") { h in
-        h.line("\(loop)(\(arguments("inner", "r * inner") { "o\($0)" }));")
+        h.line("\(loop)(\(rowArguments()));")
         if R > 1 {
           let adv = moving.map { "o\($0) += a->s\($0)[d];" }.joined(separator: " ")
           let back = moving.map { "o\($0) -= a->s\($0)[d] * a->od[d];" }.joined(separator: " ")
@@ -184,7 +235,17 @@ extension CEmitter {
       w.line("const int64_t n = \(R == 0 ? "1" : n(shapeOf));")
       w.line("if (n <= 0) return 0;")
       w.line("\(args_) a;")
-      for b in outBuffers { w.line("a.\(q(b)) = (\(ctype(b))*)B[\(b)];") }
+      for b in outBuffers {
+        if let (c, index) = concatParts[b] {
+          // Its rows start at the widths of the parts before it, with the concatenation's row stride.
+          let before = layout.graphs.isEmpty ? [] : concatInputs(c).prefix(index).map { dim($0, R - 1) }
+          let offset = before.isEmpty ? "0" : before.joined(separator: " + ")
+          w.line("a.\(q(b)) = (\(ctype(b))*)B[\(c)] + \(offset); a.\(q(b))s = \(dim(c, R - 1));")
+        } else {
+          w.line("a.\(q(b)) = (\(ctype(b))*)B[\(b)];")
+          if !flat { w.line("a.\(q(b))s = \(dim(shapeOf, R - 1));") }
+        }
+      }
       let od = dims(shapeOf)
       for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
         let p = "((const \(ctype(id))*)B[\(views[id]?.source ?? id)])"
@@ -236,6 +297,12 @@ extension CEmitter {
     cost += 4 * (stmts.components(separatedBy: " / ").count - 1)
     cost += stmts.components(separatedBy: "const ").count - 1
     return cost
+  }
+
+  /// The buffers of a concatenation node's inputs.
+  func concatInputs(_ c: Int) -> [Int] {
+    let g = layout.base.lastIndex { $0 <= c }!
+    return layout.graphs[g].nodes[c - layout.base[g]].inputs.map { layout.id(g, $0) }
   }
 
   /// `vb<k>`, the offset of a slice view's first element in its source, and `vst<k>`, its strides.

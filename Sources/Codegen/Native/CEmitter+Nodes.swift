@@ -73,6 +73,8 @@ extension CEmitter {
         "{ int64_t ys[\(Swift.max(kept, 1))]; sk_bstrides(\(kept), \(dimsName), \(layout.rank[y]), \(dims(y)), ys); "
           + "sk_\(acc ? "add" : "set")_\(sfx)(\(b(id)), \(b(y)), \(kept), \(dimsName), \(st), base, ys); }"
       }
+    case .concat where filledConcats.contains(id):
+      w.line("/* filled by the loops that compute its parts */")
     case .concat(let axis):
       let R = layout.rank[id]
       let outer = axis == 0 ? "1" : (0..<axis).map { dim(id, $0) }.joined(separator: " * ")

@@ -12,6 +12,10 @@ struct CEmitter {
   let layout: NativeLayout
   /// Slices read in place by their consumers (never computed; see ``sliceViews(_:)``).
   let views: [Int: SliceView]
+  /// Loop results written straight into a concatenation (its buffer and their index in it), and the
+  /// concatenations so filled (see ``concatDestinations(_:)``).
+  let concatParts: [Int: (concat: Int, index: Int)]
+  let filledConcats: Set<Int>
   /// Whether each node call is timed (`SKETCH_PROFILE`; see ``NativeProfile``).
   let profile: Bool
 
@@ -19,14 +23,15 @@ struct CEmitter {
     self.layout = layout
     self.profile = profile
     views = Self.sliceViews(layout)
+    (concatParts, filledConcats) = Self.concatDestinations(layout)
   }
 
   static func ctype(_ d: DType) -> String { d.cName }
 
-  /// Buffers that never need storage of their own: slice views and reshapes (which point at their
-  /// input's buffer).
+  /// Buffers that never need storage of their own: slice views, reshapes (which point at their
+  /// input's buffer) and loop results written into a concatenation.
   var unallocated: Set<Int> {
-    var ids = Set(views.keys)
+    var ids = Set(views.keys).union(concatParts.keys)
     for (g, graph) in layout.graphs.enumerated() {
       for (i, node) in graph.nodes.enumerated() {
         switch node.op {
