@@ -149,6 +149,18 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     storedForGradientBytes = MemoryPlan.storedBytes(g, shapes)
   }
 
+  /// Places buffers given by size and lifetime (schedule steps, inclusive; no two buffers alive at a
+  /// common step overlap) with the same "greedy by size" rule: the offsets, multiples of
+  /// ``alignment``, and the arena's size. For a backend that decides its own aliasing (the native
+  /// emitter reads slices and reshapes in place) and places the remaining buffers by this plan.
+  public static func place(_ lifetimes: [(bytes: Int, start: Int, end: Int)]) -> (offsets: [Int], bytes: Int) {
+    let bs = lifetimes.enumerated().map { k, l in
+      Buffer(node: k, bytes: align(l.bytes), offset: 0, start: l.start, end: l.end, inPlaceOf: nil, isWorkspace: false)
+    }
+    let (offsets, size) = placeBySize(bs)
+    return (offsets, size)
+  }
+
   /// Offsets by "greedy by size": buffers written in place of another form one block with it; blocks
   /// are placed largest first, each at the lowest offset not used by a placed block whose lifetime
   /// overlaps its own. Returns the offsets and the arena size.

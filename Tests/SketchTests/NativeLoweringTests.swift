@@ -199,4 +199,20 @@ final class NativeLoweringTests: XCTestCase {
       for (p, q) in zip(out[2].doubles, h) { XCTAssertEqual(p, q, accuracy: 1e-12) }
     }
   }
+
+  /// The outer graph's intermediates share one arena by liveness: a chain whose links die as the
+  /// next is made needs two blocks, not one per link, and a slice read in place keeps its operand alive.
+  func testIntermediatesShareAnArena() throws {
+    let x = input("x", .float64, [256])
+    var h = x
+    for k in 0..<8 { h = exp(h * (0.1 * Double(k + 1))) + (k == 3 ? h[0..<256] : h) }
+    let g = try FunctionGraph(inputs: [x], outputs: [h])
+    let program = try NativeProgram(graph: g)
+    let xv = Random.normal(key: RandomKey(seed: 12), shape: [256], dtype: .float64)
+    let got = try program.run(g, arguments: [xv])[0]
+    let want = try Interpreter.run(g, arguments: [xv])[0]
+    for (p, q) in zip(got.doubles, want.doubles) { XCTAssertEqual(p, q, accuracy: 1e-12 * Swift.max(1, Swift.abs(q))) }
+    XCTAssertGreaterThan(program.arenaBytes, 0)
+    XCTAssertLessThanOrEqual(program.arenaBytes, 3 * 256 * 8, "links that died are reused")
+  }
 }

@@ -22,6 +22,15 @@ final class NativeProgram: @unchecked Sendable {
   private var capacity: [Int]
   /// Buffers the generated code points elsewhere (views, reshapes): no storage.
   private let unallocated: Set<Int>
+  /// The outer graph's intermediates, placed in one arena (see ``NativeArena``).
+  private let arena: NativeArena
+  private let planned: Set<Int>
+  private var arenaMemory: UnsafeMutableRawPointer?
+  private var arenaCapacity = 0
+  private var arenaSizes: [Int] = []
+  private var arenaOffsets: [Int] = []
+  /// The arena's size for the last call, in bytes (for tests and `sketch bench`).
+  private(set) var arenaBytes = 0
   private let lock = NSLock()
   /// The per-node timers when compiled with profiling (`SKETCH_PROFILE=1`).
   private var timers: (seconds: UnsafePointer<Double>, calls: UnsafePointer<Int64>)?
@@ -32,6 +41,8 @@ final class NativeProgram: @unchecked Sendable {
     let sources = try emitter.emit(parts: parts ?? Self.parts(layout))
     source = sources.joined(separator: "\n")
     unallocated = emitter.unallocated
+    arena = NativeArena(layout: layout, emitter: emitter)
+    planned = Set(arena.lifetimes.map(\.id))
     var (path, cached) = try compiler.library(for: sources)
     var lib: DynamicLibrary
     do {
@@ -56,7 +67,10 @@ final class NativeProgram: @unchecked Sendable {
     capacity = Array(repeating: 0, count: layout.bufferCount)
   }
 
-  deinit { for p in allocated { p?.deallocate() } }
+  deinit {
+    for p in allocated { p?.deallocate() }
+    arenaMemory?.deallocate()
+  }
 
   /// Translation units for a graph: one per core (at most 4) for big graphs, so that cc builds them
   /// side by side; one for small ones (a second process costs more than it saves).
@@ -89,7 +103,17 @@ final class NativeProgram: @unchecked Sendable {
     // fresh memory on every call) and grown when a call needs more.
     lock.lock()
     defer { lock.unlock() }
-    for id in 0..<layout.bufferCount where !unallocated.contains(id) {
+    let sizes = arena.lifetimes.map { l in Swift.max(plan.shapes[l.id].reduce(1, *) * layout.dtype[l.id].byteSize, 8) }
+    if sizes != arenaSizes {
+      let placed = arena.place(sizes)
+      (arenaSizes, arenaOffsets, arenaBytes) = (sizes, placed.offsets, placed.bytes)
+      if placed.bytes > arenaCapacity {
+        arenaMemory?.deallocate()
+        arenaMemory = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(placed.bytes, 64), alignment: 64)
+        arenaCapacity = placed.bytes
+      }
+    }
+    for id in 0..<layout.bufferCount where !unallocated.contains(id) && !planned.contains(id) {
       let bytes = Swift.max(plan.shapes[id].reduce(1, *) * layout.dtype[id].byteSize, 8)
       if bytes > capacity[id] {
         allocated[id]?.deallocate()
@@ -101,6 +125,7 @@ final class NativeProgram: @unchecked Sendable {
     // outputs into stacked results, carries trading buffers), so the allocations are kept apart from
     // the array it receives, and the outputs are read where its entries point at the end.
     var buffers: [UnsafeMutableRawPointer?] = allocated
+    for (k, l) in arena.lifetimes.enumerated() { buffers[l.id] = arenaMemory! + arenaOffsets[k] }
     let g0 = layout.graphs[0]
     for (i, id) in g0.inputs.enumerated() { Self.fill(buffers[id]!, arguments[i]) }
     for (i, node) in g0.nodes.enumerated() {

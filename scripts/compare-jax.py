@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Sketch against the JAX reference of ../shared/peers, side by side in one session.
+
+Runs `sketch bench --config X --json` and the peers' `bench_jax.py` (train and sample) in turn,
+`--rounds` times, alternating so that both see the same machine, and prints the medians as a
+Markdown table (and every run as JSON lines with --raw).
+
+  scripts/compare-jax.py --sketch .build/release/sketch --peers ../shared/peers \
+      --python /tmp/peers/bin/python --configs A B C --rounds 2
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+
+def run_json(cmd, env=None, prefix=None):
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        sys.exit(f"failed ({out.returncode}): {' '.join(cmd)}\n{out.stderr[-2000:]}")
+    for line in reversed(out.stdout.splitlines()):
+        if prefix and line.startswith(prefix):
+            return json.loads(line[len(prefix):])
+        if not prefix and line.startswith("{"):
+            return json.loads(line)
+    sys.exit(f"no JSON from: {' '.join(cmd)}\n{out.stdout[-2000:]}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sketch", default=".build/release/sketch")
+    ap.add_argument("--peers", default="../shared/peers")
+    ap.add_argument("--python", default="/tmp/peers/bin/python")
+    ap.add_argument("--configs", nargs="+", default=["A", "B", "C"])
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--raw", action="store_true")
+    args = ap.parse_args()
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", str(os.cpu_count())))
+    bench_jax = os.path.join(args.peers, "bench_jax.py")
+    rows = {}
+    for rnd in range(args.rounds):
+        for c in args.configs:
+            sample = c != "C"  # the peers' sampler configurations are A and B
+            steps = "3" if c == "C" else "5"
+            s = run_json([args.sketch, "bench", "--config", c, "--json", "--repeats", steps]
+                         + ([] if sample else ["--sample-steps", "0"]), env=env)
+            jt = run_json([args.python, bench_jax, "--config", c, "--mode", "train", "--steps", steps],
+                          env=env, prefix="RESULT_JSON ")
+            js = run_json([args.python, bench_jax, "--config", c, "--mode", "sample", "--steps", "5"],
+                          env=env, prefix="RESULT_JSON ") if sample else None
+            r = rows.setdefault(c, {k: [] for k in [
+                "train", "train_jax", "bound", "sample", "sample_jax", "cold", "warm", "jax_compile",
+                "rss", "rss_jax"]})
+            r["train"].append(s["train_step_s"])
+            r["train_jax"].append(jt["step_median_s"])
+            r["bound"].append(s["gemm_bound_s"])
+            r["cold"].append(s["compile_cold_s"])
+            r["warm"].append(s["compile_warm_s"])
+            r["jax_compile"].append(jt["compile_s"])
+            r["rss"].append(s["peak_rss_mb"])
+            r["rss_jax"].append(jt["peak_rss_mb"])
+            if sample:
+                r["sample"].append(s["sample_s"])
+                r["sample_jax"].append(js["run_median_s"])
+            if args.raw:
+                print(json.dumps(dict(round=rnd, config=c, sketch=s, jax_train=jt, jax_sample=js)))
+            print(f"round {rnd + 1} {c}: train {s['train_step_s']:.3f} s vs JAX {jt['step_median_s']:.3f} s",
+                  file=sys.stderr)
+    med = lambda xs: statistics.median(xs) if xs else float("nan")
+    print(f"machine: {s['machine']}, {s['cores']} cores, OpenBLAS threads {s['blas_threads']}; "
+          f"medians of {args.rounds} alternating rounds\n")
+    print("| config | training step: Sketch | JAX | Sketch / JAX | GEMM bound | Sketch at % of bound "
+          "| sampling 64x600: Sketch | JAX | compile cold / warm | JAX compile | peak RSS Sketch / JAX |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for c, r in rows.items():
+        t, tj, b = med(r["train"]), med(r["train_jax"]), med(r["bound"])
+        sm = f"{med(r['sample']):.3f} s | {med(r['sample_jax']):.3f} s" if r["sample"] else "- | -"
+        print(f"| {c} | {t:.3f} s | {tj:.3f} s | {t / tj:.2f} | {b:.3f} s | {100 * b / t:.0f}% | {sm} "
+              f"| {med(r['cold']):.2f} / {med(r['warm']):.3f} s | {med(r['jax_compile']):.2f} s "
+              f"| {med(r['rss']):.0f} / {med(r['rss_jax']):.0f} MB |")
+
+
+if __name__ == "__main__":
+    main()
