@@ -232,12 +232,14 @@ extension CEmitter {
   /// A product whose contraction is statically at most 8 long (an input projection of a few
   /// features): a loop over rows that the compiler vectorizes along the columns, adding the C term
   /// in the same pass (row by row, while the row is in cache) instead of a BLAS call and a second
-  /// pass over a big result. Rank-2, A not transposed, C absent or read at the output's index or
-  /// broadcast along the rows.
+  /// pass over a big result. float32, rank-2, A not transposed, C absent or read at the output's
+  /// index or broadcast along the rows.
   func emitSmallKProduct(_ id: Int, _ ins: [Int], _ gm: Gemm?, into w: inout CWriter) -> Bool {
     let (a, bb) = (ins[0], ins[1])
     let ta = gm?.transposeA ?? false, tb = gm?.transposeB ?? false
-    guard !ta, layout.rank[a] == 2, layout.rank[bb] == 2, layout.rank[id] == 2,
+    // float32 only: float64 products keep BLAS, like the interpreter, so that float64 graphs agree
+    // with it to the last bits (the reference for the tests); the sums here are rounded per product.
+    guard !ta, layout.dtype[id] == .float32, layout.rank[a] == 2, layout.rank[bb] == 2, layout.rank[id] == 2,
       let K = layout.types[a].shape[1].fixedValue, K >= 1, K <= 8
     else { return false }
     var cRead: String? = nil
