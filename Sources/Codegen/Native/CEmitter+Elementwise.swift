@@ -207,7 +207,9 @@ extension CEmitter {
       }
       // Rows lo..<hi: the offsets of row lo from its index, then an odometer over the outer axes.
       let outer = Swift.max(R - 1, 1)
-      h.line("const int64_t inner = a->od[\(R - 1)];")
+      // A row length known statically is a constant: short rows (the 2 coordinates of a mixture
+      // component) become straight-line code instead of a loop call per row.
+      h.line("const int64_t inner = \(outType.shape[R - 1].fixedValue.map { "(int64_t)\($0)" } ?? "a->od[\(R - 1)]");")
       h.line("int64_t ix[\(outer)] = {0};")
       if !moving.isEmpty { h.line("int64_t " + moving.map { "o\($0) = 0" }.joined(separator: ", ") + ";") }
       if R > 1 {
