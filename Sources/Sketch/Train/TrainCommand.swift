@@ -46,7 +46,7 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("save-every"), help: "Save the model every N batches.") var saveEvery = 100
   @Option(name: .customLong("test-batches"), help: "Test batches per evaluation (default: all).") var testBatches: Int?
   @Option(help: "Samples per side of the sample grid.") var grid = 8
-  @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS, else all cores). Generated elementwise loops are single-threaded.")
+  @Option(help: "Threads for products and big loops of the native code, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores).")
   var threads: Int?
 
   var modelConfig: ModelConfig {
