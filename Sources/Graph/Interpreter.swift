@@ -86,7 +86,9 @@ public enum Interpreter {
     case .cast(let d): return a[0].cast(to: d)
     case .reduce(let f, let axes, let keep): return Kernels.reduce(f, a[0], axes: axes, keepDims: keep)
     case .argmax(let axis, let keep): return Kernels.argmax(a[0], axis: axis, keepDims: keep)
-    case .matmul(let ta, let tb): return try Kernels.matmul(a[0], a[1], transposeA: ta, transposeB: tb)
+    case .matmul(let ta, let tb):
+      let smallK = Kernels.smallContraction(inputTypes[0], transposeA: ta)
+      return try Kernels.matmul(a[0], a[1], transposeA: ta, transposeB: tb, smallK: smallK)
     case .transpose(let p): return Kernels.transpose(a[0], p)
     case .reshape(let items):
       let shape = try Kernels.resolve(items, refs: Array(a.dropFirst()), count: a[0].count)
@@ -112,7 +114,7 @@ public enum Interpreter {
     case .fused(let k):
       guard k.outputs.count == 1 else { throw RuntimeError("multi-output kernels run through Interpreter.run") }
       return try Kernels.fused(k, a, inputTypes: inputTypes)[0]
-    case .gemm(let g): return try Kernels.gemm(g, a)
+    case .gemm(let g): return try Kernels.gemm(g, a, smallK: Kernels.smallContraction(inputTypes[0], transposeA: g.transposeA))
     case .foldKey:
       let data = UInt64(UInt32(bitPattern: Int32(a[1].scalarValue)))
       return RandomKey(tensor: a[0]).fold(data).tensor

@@ -92,7 +92,7 @@ enum Kernels {
     case .neg: return loop { -$0 }
     case .square: return loop { $0 * $0 }
     case .exp: return loop { T.kernelExp($0) }
-    case .log: return loop { T.log($0) }
+    case .log: return loop { T.kernelLog($0) }
     case .tanh: return loop { T.kernelTanh($0) }
     case .sigmoid: return loop { UnaryFn.sigmoid.apply($0) }
     case .sqrt: return loop { $0.squareRoot() }

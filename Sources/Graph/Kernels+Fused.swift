@@ -33,8 +33,8 @@ extension Kernels {
 
   /// `alpha · op(A)·op(B) + beta · C`: the matmul kernel, then one elementwise pass, so that with
   /// alpha = beta = 1 the result equals `matmul(A, B) + C` exactly.
-  static func gemm(_ g: Gemm, _ a: [Tensor]) throws -> Tensor {
-    let p = try matmul(a[0], a[1], transposeA: g.transposeA, transposeB: g.transposeB)
+  static func gemm(_ g: Gemm, _ a: [Tensor], smallK: Bool = false) throws -> Tensor {
+    let p = try matmul(a[0], a[1], transposeA: g.transposeA, transposeB: g.transposeB, smallK: smallK)
     if a.count < 3 && g.alpha == 1 { return p }
     func combine<T: TensorFloat>(_ x: [T], _ c: [T]?, _ cShape: [Int]) -> Tensor {
       let alpha = T(g.alpha)

@@ -2,7 +2,9 @@ import Runtime
 
 extension Kernels {
   /// `op(A) · op(B)` with BLAS, batched over leading axes (equal in both, or B is 2-D).
-  static func matmul(_ a: Tensor, _ b: Tensor, transposeA ta: Bool, transposeB tb: Bool) throws -> Tensor {
+  /// `smallK`: the contraction is statically at most 8 long (see `smallContraction`), float32 rank-2
+  /// products then use the native backend's short loop instead of BLAS.
+  static func matmul(_ a: Tensor, _ b: Tensor, transposeA ta: Bool, transposeB tb: Bool, smallK: Bool = false) throws -> Tensor {
     let ra = a.rank
     let rb = b.rank
     let (m, ka) = ta ? (a.shape[ra - 1], a.shape[ra - 2]) : (a.shape[ra - 2], a.shape[ra - 1])
@@ -32,6 +34,18 @@ extension Kernels {
     let ldb = tb ? k : n
     if m * n * count == 0 { return Tensor.zeros(a.dtype, batch + [m, n]) }
     switch (a.storage, b.storage) {
+    case (.float32(let x), .float32(let y)) where smallK && !ta && ra == 2 && rb == 2 && (1...8).contains(k):
+      // The native backend's loop for short contractions (an input projection of the pen channels):
+      // each product rounded, summed in order p = 0, 1, ..., so both backends give the same bits.
+      return run(x, y) { pa, pb, pc in
+        for i in 0..<m {
+          for j in 0..<n {
+            var acc = pa[i * k] * pb[tb ? j * k : j]
+            for p in 1..<Swift.max(k, 1) { acc = acc + pa[i * k + p] * pb[tb ? j * k + p : p * n + j] }
+            pc[i * n + j] = acc
+          }
+        }
+      }
     case (.float32(let x), .float32(let y)):
       return run(x, y) { pa, pb, pc in
         BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa, lda: Swift.max(lda, 1), b: pb,
@@ -45,6 +59,12 @@ extension Kernels {
     default:
       throw RuntimeError("matmul of \(a.dtype) and \(b.dtype)")
     }
+  }
+
+  /// Whether a product's contraction is statically known and at most 8 long (its A operand's type).
+  static func smallContraction(_ aType: TensorType, transposeA: Bool) -> Bool {
+    guard aType.rank == 2, !transposeA, let k = aType.shape[1].fixedValue else { return false }
+    return (1...8).contains(k)
   }
 
   static func random(_ r: RandomOp, _ a: [Tensor]) throws -> Tensor {

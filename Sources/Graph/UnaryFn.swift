@@ -19,7 +19,7 @@ public enum UnaryFn: String, Hashable, Sendable, CaseIterable {
     case .floor: return x.rounded(.down)
     case .exp: return T.kernelExp(x)
     case .expm1: return T.expMinusOne(x)
-    case .log: return T.log(x)
+    case .log: return T.kernelLog(x)
     case .log1p: return T.log(onePlus: x)
     case .sqrt: return x.squareRoot()
     case .square: return x * x

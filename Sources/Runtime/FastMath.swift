@@ -13,6 +13,9 @@
 ///   with the sign of x.
 /// - sigmoid: `e = exp(−|x|)`; `1/(1 + e)` for x ≥ 0, `e/(1 + e)` for x < 0 (one division of the
 ///   chosen numerator).
+/// - log: Cephes' logf. x = m·2^e with m in [0.5, 1) read from the bits (subnormals scaled by 2^23
+///   first), m < √½ doubled, a degree-8 polynomial in t = m − 1, e·ln2 added in two parts; −inf at 0,
+///   +inf at +inf, NaN below 0 and for NaN.
 public enum FastMath {
   @inlinable
   public static func exp(_ x: Float) -> Float {
@@ -36,6 +39,37 @@ public enum FastMath {
     let s2 = Float(bitPattern: UInt32(bitPattern: k2 &+ 127) << 23)
     let v = (y * s1) * s2
     return x > hi ? .infinity : (x < lo ? 0 : v)
+  }
+
+  @inlinable
+  public static func log(_ x: Float) -> Float {
+    let tiny: Float = 1.175_494_35e-38
+    let xn = x < tiny ? x * 8_388_608 : x
+    let eadj: Float = x < tiny ? -23 : 0
+    let u = xn.bitPattern
+    let eb = Float(Int32(bitPattern: (u >> 23) & 0xff))
+    let m = Float(bitPattern: (u & 0x007f_ffff) | 0x3f00_0000)
+    let fe0 = (eb - 126) + eadj
+    let fe = m < 0.707_106_78 ? fe0 - 1 : fe0
+    let t = m < 0.707_106_78 ? (m + m) - 1 : m - 1
+    let z = t * t
+    var p: Float = 7.037_683_629_2e-2
+    p = p * t - 1.151_461_031_0e-1
+    p = p * t + 1.167_699_874_0e-1
+    p = p * t - 1.242_014_084_6e-1
+    p = p * t + 1.424_932_278_7e-1
+    p = p * t - 1.666_805_766_5e-1
+    p = p * t + 2.000_071_476_5e-1
+    p = p * t - 2.499_999_399_3e-1
+    p = p * t + 3.333_333_117_4e-1
+    var y = (p * t) * z
+    y = y + fe * -2.121_944_40e-4
+    y = y + z * -0.5
+    var r = t + y
+    r = r + fe * 0.693_359_375
+    let r1 = x >= 0 ? r : .nan
+    let r2 = x == 0 ? -.infinity : r1
+    return x == .infinity ? .infinity : r2
   }
 
   @inlinable

@@ -13,14 +13,16 @@ public protocol TensorScalar: Sendable, Hashable {
 
 /// A floating-point element type: the kernels of the interpreter are generic over it.
 public protocol TensorFloat: TensorScalar, Real, BinaryFloatingPoint {
-  /// exp, tanh and sigmoid as the backends compute them: ``FastMath`` for float32, libm for float64.
+  /// exp, tanh, sigmoid and log as the backends compute them: ``FastMath`` for float32, libm for float64.
   static func kernelExp(_ x: Self) -> Self
+  static func kernelLog(_ x: Self) -> Self
   static func kernelTanh(_ x: Self) -> Self
   static func kernelSigmoid(_ x: Self) -> Self
 }
 
 extension Float: TensorFloat {
   @inlinable public static func kernelExp(_ x: Float) -> Float { FastMath.exp(x) }
+  @inlinable public static func kernelLog(_ x: Float) -> Float { FastMath.log(x) }
   @inlinable public static func kernelTanh(_ x: Float) -> Float { FastMath.tanh(x) }
   @inlinable public static func kernelSigmoid(_ x: Float) -> Float { FastMath.sigmoid(x) }
   public static var dtype: DType { .float32 }
@@ -35,6 +37,7 @@ extension Float: TensorFloat {
 
 extension Double: TensorFloat {
   @inlinable public static func kernelExp(_ x: Double) -> Double { Double.exp(x) }
+  @inlinable public static func kernelLog(_ x: Double) -> Double { Double.log(x) }
   @inlinable public static func kernelTanh(_ x: Double) -> Double { Double.tanh(x) }
   @inlinable public static func kernelSigmoid(_ x: Double) -> Double {
     // Never evaluates exp of a large positive number.

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import Codegen
 
-/// float32 exp, tanh and sigmoid (Runtime's FastMath, emitted as sk_expf/sk_tanhf/sk_sigmoidf):
+/// float32 exp, tanh, sigmoid and log (Runtime's FastMath, emitted as sk_expf/sk_tanhf/sk_sigmoidf/sk_logf):
 /// accuracy against libm in double, edge cases, and the same bits on both backends.
 final class FastMathTests: XCTestCase {
   /// Distance in units in the last place between two floats (0 when equal).
@@ -41,6 +41,19 @@ final class FastMathTests: XCTestCase {
     XCTAssertLessThanOrEqual(s.ulps, 4)
   }
 
+  /// log over every 97th positive float (normals, subnormals, the largest) against libm in double.
+  func testLogAccuracyAgainstLibm() {
+    var worst = 0
+    var u: UInt32 = 1
+    while u < 0x7f80_0000 {
+      let x = Float(bitPattern: u)
+      worst = Swift.max(worst, ulps(FastMath.log(x), Float(Foundation.log(Double(x)))))
+      u += 97
+    }
+    print("FastMath max error: log \(worst) ulp over the positive floats")
+    XCTAssertLessThanOrEqual(worst, 1)
+  }
+
   func testEdgeCases() {
     XCTAssertEqual(FastMath.exp(0), 1)
     XCTAssertEqual(FastMath.exp(100), .infinity)
@@ -57,13 +70,19 @@ final class FastMathTests: XCTestCase {
     XCTAssertEqual(FastMath.sigmoid(0), 0.5)
     XCTAssertEqual(FastMath.sigmoid(200), 1)
     XCTAssertEqual(FastMath.sigmoid(-200), 0)
+    XCTAssertEqual(FastMath.log(1), 0)
+    XCTAssertEqual(FastMath.log(0), -.infinity)
+    XCTAssertEqual(FastMath.log(.infinity), .infinity)
+    XCTAssertTrue(FastMath.log(-1).isNaN)
+    XCTAssertTrue(FastMath.log(.nan).isNaN)
+    XCTAssertEqual(FastMath.log(Float.leastNonzeroMagnitude), Float(Foundation.log(Double(Float.leastNonzeroMagnitude))))
   }
 
   /// The generated C computes the same bits as the interpreter.
   func testNativeAgreesBitForBit() throws {
     let x = input("x", .float32, ["N"])
-    let g = try FunctionGraph(inputs: [x], outputs: [exp(x), tanh(x), sigmoid(x)])
-    let xs = Tensor(sweep(-110, 110, 50_001) + [.nan, .infinity, -.infinity, 0, -0.0])
+    let g = try FunctionGraph(inputs: [x], outputs: [exp(x), tanh(x), sigmoid(x), log(x)])
+    let xs = Tensor(sweep(-110, 110, 50_001) + [.nan, .infinity, -.infinity, 0, -0.0, 1e-40, 3e38, 1e-8])
     let native = try NativeProgram(graph: g).run(g, arguments: [xs])
     let reference = try Interpreter.run(g, arguments: [xs])
     for (k, (a, b)) in zip(native, reference).enumerated() {

@@ -22,6 +22,7 @@ extension CEmitter {
       case .exp: return "sk_expf(\(x))"
       case .tanh: return "sk_tanhf(\(x))"
       case .sigmoid: return "sk_sigmoidf(\(x))"
+      case .log: return "sk_logf(\(x))"
       default: break
       }
     }

@@ -127,6 +127,36 @@ static inline __attribute__((always_inline)) float sk_expf(float x) {
   float v = (y * sk_pow2i(k1)) * sk_pow2i(k2);
   return x > hi ? INFINITY : (x < lo ? 0.0f : v);
 }
+static inline __attribute__((always_inline)) float sk_logf(float x) {
+  float xn = x < 1.17549435e-38f ? x * 8388608.0f : x; /* subnormals scaled into the normal range */
+  float eadj = x < 1.17549435e-38f ? -23.0f : 0.0f;
+  uint32_t u; memcpy(&u, &xn, 4);
+  int32_t eb = (int32_t)((u >> 23) & 0xffu);
+  uint32_t mb = (u & 0x007fffffu) | 0x3f000000u;
+  float m; memcpy(&m, &mb, 4);
+  float fe0 = ((float)eb - 126.0f) + eadj;
+  float fe = m < 0.70710678f ? fe0 - 1.0f : fe0;
+  float t = m < 0.70710678f ? (m + m) - 1.0f : m - 1.0f;
+  float z = t * t;
+  float p = 7.0376836292e-2f;
+  p = p * t - 1.1514610310e-1f;
+  p = p * t + 1.1676998740e-1f;
+  p = p * t - 1.2420140846e-1f;
+  p = p * t + 1.4249322787e-1f;
+  p = p * t - 1.6668057665e-1f;
+  p = p * t + 2.0000714765e-1f;
+  p = p * t - 2.4999993993e-1f;
+  p = p * t + 3.3333331174e-1f;
+  float y = (p * t) * z;
+  y = y + fe * -2.12194440e-4f;
+  y = y + z * -0.5f;
+  float r = t + y;
+  r = r + fe * 0.693359375f;
+  /* flat selects (nested ones keep gcc from vectorizing) */
+  float r1 = x >= 0 ? r : NAN;
+  float r2 = x == 0 ? -INFINITY : r1;
+  return x == INFINITY ? INFINITY : r2;
+}
 static inline __attribute__((always_inline)) float sk_tanhf(float x) {
   float z = x * x;
   float p = -5.70498872745e-3f;
