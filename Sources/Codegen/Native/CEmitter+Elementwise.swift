@@ -240,7 +240,7 @@ extension CEmitter {
       for b in outBuffers {
         if let (c, index) = concatParts[b] {
           // Its rows start at the widths of the parts before it, with the concatenation's row stride.
-          let before = layout.graphs.isEmpty ? [] : concatInputs(c).prefix(index).map { dim($0, R - 1) }
+          let before = concatInputs(c).prefix(index).map { dim($0, R - 1) }
           let offset = before.isEmpty ? "0" : before.joined(separator: " + ")
           w.line("a.\(q(b)) = (\(ctype(b))*)B[\(c)] + \(offset); a.\(q(b))s = \(dim(c, R - 1));")
         } else {

@@ -234,9 +234,9 @@ extension CEmitter {
   /// in the same pass (row by row, while the row is in cache) instead of a BLAS call and a second
   /// pass over a big result. float32, rank-2, A not transposed, C absent or read at the output's
   /// index or broadcast along the rows.
-  func emitSmallKProduct(_ id: Int, _ ins: [Int], _ gm: Gemm?, into w: inout CWriter) -> Bool {
+  func emitSmallKProduct(_ id: Int, _ ins: [Int], _ gm: Gemm, into w: inout CWriter) -> Bool {
     let (a, bb) = (ins[0], ins[1])
-    let ta = gm?.transposeA ?? false, tb = gm?.transposeB ?? false
+    let (ta, tb) = (gm.transposeA, gm.transposeB)
     // float32 only: float64 products keep BLAS, like the interpreter, so that float64 graphs agree
     // with it to the last bits (the reference for the tests); the sums here are rounded per product.
     guard !ta, layout.dtype[id] == .float32, layout.rank[a] == 2, layout.rank[bb] == 2, layout.rank[id] == 2,
@@ -255,11 +255,11 @@ extension CEmitter {
       }
     }
     let t = Self.ctype(layout.dtype[id])
-    let alpha = gm.map { Self.literal($0.alpha, layout.dtype[id]) } ?? "1"
-    let beta = gm.map { Self.literal($0.beta, layout.dtype[id]) } ?? "0"
-    let scaled = (gm?.alpha ?? 1) == 1 ? "acc" : "(\(alpha) * acc)"
+    let alpha = Self.literal(gm.alpha, layout.dtype[id])
+    let beta = Self.literal(gm.beta, layout.dtype[id])
+    let scaled = gm.alpha == 1 ? "acc" : "(\(alpha) * acc)"
     let value = cRead.map { x in
-      gm!.beta == 1 ? "(\(scaled) + \(x))" : (gm!.beta == -1 ? "(\(scaled) - \(x))" : "(\(scaled) + \(beta) * \(x))")
+      gm.beta == 1 ? "(\(scaled) + \(x))" : (gm.beta == -1 ? "(\(scaled) - \(x))" : "(\(scaled) + \(beta) * \(x))")
     } ?? scaled
     let name = "sk_smallk_\(id)"
     var h = CWriter()

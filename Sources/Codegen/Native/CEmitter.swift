@@ -89,10 +89,9 @@ struct CEmitter {
       out.raw("\n")
       if profile { out.raw(CPrelude.profiler(nodes: layout.bufferCount)) }
       let mine = Set(assigned[k])
-      if parts > 1 {
-        for u in units.indices where k == 0 ? !mine.contains(u) : false {
-          out.line("int sk_node_\(units[u].id)(void** B, const int64_t* P);")
-        }
+      if k == 0 {
+        // sk_main calls the top-level node functions of the other units.
+        for u in units.indices where !mine.contains(u) { out.line("int sk_node_\(units[u].id)(void** B, const int64_t* P);") }
       }
       var helpers = CWriter()
       for u in units.indices where mine.contains(u) { for (n, t) in units[u].helpers { helpers.helper(name: n, t) } }
