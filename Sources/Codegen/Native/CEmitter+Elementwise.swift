@@ -174,9 +174,9 @@ extension CEmitter {
       fields += outBuffers.map { "int64_t \(q($0))s;" }
     }
     h.line("typedef struct { \(fields.joined(separator: " ")) } \(args);")
-    // Loop arguments for the elements from output index `i`, input offsets `offset(k)`.
-    func arguments(_ count: String, _ i: String, _ offset: (Int) -> String) -> String {
-      var a = [count] + outBuffers.map { "a->\(q($0)) + \(i)" }
+    // Loop arguments: `count` elements, each output from `output(its name)`, inputs at `offset(k)`.
+    func arguments(_ count: String, _ output: (String) -> String, _ offset: (Int) -> String) -> String {
+      var a = [count] + outBuffers.map { output(q($0)) }
       for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
         switch access[k] {
         case .scalar: a.append("a->x\(k)")
@@ -187,22 +187,10 @@ extension CEmitter {
       }
       return a.joined(separator: ", ")
     }
-    func rowArguments() -> String {
-      var a = ["inner"] + outBuffers.map { "a->\(q($0)) + r * a->\(q($0))s" }
-      for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
-        switch access[k] {
-        case .scalar: a.append("a->x\(k)")
-        case .strided(.zero): a.append("a->p\(k)[o\(k)]")
-        case .flat, .strided(.one): a.append("a->p\(k) + o\(k)")
-        case .strided(.runtime): a.append("a->p\(k) + o\(k), a->s\(k)[\(R - 1)]")
-        }
-      }
-      return a.joined(separator: ", ")
-    }
     h.block("static __attribute__((noinline)) void \(task)(void* v, int64_t lo, int64_t hi)") { h in
       h.line("const \(args)* a = (const \(args)*)v;")
       if flat {
-        h.line("\(loop)(\(arguments("hi - lo", "lo") { _ in "lo" }));")
+        h.line("\(loop)(\(arguments("hi - lo", { "a->\($0) + lo" }) { _ in "lo" }));")
         return
       }
       // Rows lo..<hi: the offsets of row lo from its index, then an odometer over the outer axes.
@@ -217,7 +205,7 @@ extension CEmitter {
         h.line("{ int64_t rem = lo; for (int d = \(R - 2); d >= 0; d--) { ix[d] = rem % a->od[d]; rem /= a->od[d]; \(add) } }")
       }
       h.block("for (int64_t r = lo; r < hi; r++)") { h in
-        h.line("\(loop)(\(rowArguments()));")
+        h.line("\(loop)(\(arguments("inner", { "a->\($0) + r * a->\($0)s" }) { "o\($0)" }));")
         if R > 1 {
           let adv = moving.map { "o\($0) += a->s\($0)[d];" }.joined(separator: " ")
           let back = moving.map { "o\($0) -= a->s\($0)[d] * a->od[d];" }.joined(separator: " ")
