@@ -25,10 +25,15 @@ let package = Package(
     .systemLibrary(
       name: "CPNG", path: "Sources/Runtime/CPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
+    // The scalar maths both backends run (float32 exp/log/tanh/sigmoid, Philox, pow...): one C header
+    // that the interpreter calls and that generated C starts with (its text embedded with #embed).
+    .target(name: "CSketchScalar", path: "Sources/Runtime/CSketchScalar"),
     .target(
       name: "Runtime",
-      dependencies: ["CBLAS", "CHDF5", "CPNG", .product(name: "RealModule", package: "swift-numerics")],
-      exclude: ["CBLAS", "CHDF5", "CPNG"]),
+      dependencies: [
+        "CBLAS", "CHDF5", "CPNG", "CSketchScalar", .product(name: "RealModule", package: "swift-numerics"),
+      ],
+      exclude: ["CBLAS", "CHDF5", "CPNG", "CSketchScalar"]),
     .target(name: "Graph", dependencies: ["Runtime"]),
     .target(name: "Optimizer", dependencies: ["Graph"]),
     // The native backend's worker threads (C: spinning on atomics between a step's parallel loops).

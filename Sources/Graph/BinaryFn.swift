@@ -1,3 +1,4 @@
+import CSketchScalar
 import RealModule
 import Runtime
 
@@ -44,13 +45,7 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     case .sub: return a - b
     case .mul: return a * b
     case .div: return a / b
-    case .pow:
-      // C/numpy semantics: a negative base with an integral exponent is defined (Real.pow gives NaN).
-      if a < 0, b.rounded() == b {
-        let r = T.pow(-a, b)
-        return (b / 2).rounded() == b / 2 ? r : -r
-      }
-      return T.pow(a, b)
+    case .pow: return T.kernelPow(a, b)
     // NaN-propagating like numpy's maximum/minimum.
     case .maximum: return a.isNaN || b.isNaN ? .nan : (a >= b ? a : b)
     case .minimum: return a.isNaN || b.isNaN ? .nan : (a <= b ? a : b)
@@ -64,7 +59,7 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     case .add: return a &+ b
     case .sub: return a &- b
     case .mul: return a &* b
-    case .div: return b == 0 ? 0 : (a == .min && b == -1 ? .min : a / b)
+    case .div: return sk_idiv(a, b)
     case .maximum: return Swift.max(a, b)
     case .minimum: return Swift.min(a, b)
     default: preconditionFailure("\(name) is not int32 arithmetic")

@@ -26,9 +26,7 @@ public enum UnaryFn: String, Hashable, Sendable, CaseIterable {
     case .reciprocal: return 1 / x
     case .tanh: return T.kernelTanh(x)
     case .sigmoid: return T.kernelSigmoid(x)
-    case .softplus:
-      // log(1 + e^x) without overflow: x + log1p(e^-x) for x > 0.
-      return x > 0 ? x + T.log(onePlus: T.exp(-x)) : T.log(onePlus: T.exp(x))
+    case .softplus: return T.kernelSoftplus(x)
     case .sin: return T.sin(x)
     case .cos: return T.cos(x)
     case .logicalNot: return x == 0 ? 1 : 0

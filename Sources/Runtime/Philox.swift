@@ -1,3 +1,5 @@
+import CSketchScalar
+
 /// The Philox-4x32-10 counter-based block function (Salmon, Moraes, Dror and Shaw, "Parallel Random
 /// Numbers: As Easy as 1, 2, 3", SC 2011; the Random123 library).
 ///
@@ -17,26 +19,16 @@ public enum Philox {
   /// The number of rounds.
   public static let rounds = 10
 
-  /// Philox-4x32-10 of `counter` under `key`: four 32-bit output words.
+  /// Philox-4x32-10 of `counter` under `key`: four 32-bit output words (`sk_philox` of
+  /// CSketchScalar, the function generated C runs too).
   @inlinable
   public static func block(
     key: (UInt32, UInt32), counter: (UInt32, UInt32, UInt32, UInt32)
   ) -> (UInt32, UInt32, UInt32, UInt32) {
-    var (c0, c1, c2, c3) = counter
-    var (k0, k1) = key
-    for round in 0..<10 {
-      if round > 0 {
-        k0 &+= 0x9E37_79B9
-        k1 &+= 0xBB67_AE85
-      }
-      let p0 = UInt64(0xD251_1F53) &* UInt64(c0)
-      let p1 = UInt64(0xCD9E_8D57) &* UInt64(c2)
-      let hi0 = UInt32(truncatingIfNeeded: p0 >> 32)
-      let lo0 = UInt32(truncatingIfNeeded: p0)
-      let hi1 = UInt32(truncatingIfNeeded: p1 >> 32)
-      let lo1 = UInt32(truncatingIfNeeded: p1)
-      (c0, c1, c2, c3) = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0)
+    var c = counter
+    withUnsafeMutablePointer(to: &c) {
+      $0.withMemoryRebound(to: UInt32.self, capacity: 4) { sk_philox(key.0, key.1, $0) }
     }
-    return (c0, c1, c2, c3)
+    return c
   }
 }

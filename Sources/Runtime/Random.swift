@@ -1,3 +1,5 @@
+import CSketchScalar
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -38,10 +40,11 @@ public struct RandomKey: Hashable, Sendable, CustomStringConvertible {
   /// A new key derived from this one and `data`: the first two words of the Philox block with this
   /// key and counter `(lo32(data), hi32(data), 0, 1)`.
   public func fold(_ data: UInt64) -> RandomKey {
-    let w = Philox.block(
-      key: (k0, k1),
-      counter: (UInt32(truncatingIfNeeded: data), UInt32(truncatingIfNeeded: data >> 32), 0, 1))
-    return RandomKey(k0: w.0, k1: w.1)
+    var out: (UInt32, UInt32) = (0, 0)
+    withUnsafeMutablePointer(to: &out) {
+      $0.withMemoryRebound(to: UInt32.self, capacity: 2) { sk_fold_k(k0, k1, data, $0) }
+    }
+    return RandomKey(k0: out.0, k1: out.1)
   }
 
   public var description: String {
@@ -75,7 +78,7 @@ public struct RandomKey: Hashable, Sendable, CustomStringConvertible {
 /// the number of `j` in `0..<K-1` whose running sum `p[0] + ... + p[j]` (Double, left to right) is
 /// `< target`, so it lies in `0...K-1`. The result is int32 with the shape of the leading axes.
 public enum Random {
-  // MARK: Per-element functions (used by the interpreter; the C backend mirrors them)
+  // MARK: Per-element functions (CSketchScalar's, which generated C runs too)
 
   /// The four Philox words of element `index` under `key`: counter `(lo32(index), hi32(index), 0, 0)`.
   @inlinable
@@ -87,26 +90,15 @@ public enum Random {
 
   /// The float32 uniform in [0, 1) of element `index`: `Float(w0 >> 8) * 2^-24`.
   @inlinable
-  public static func uniform32(key: RandomKey, index: UInt64) -> Float {
-    let w = words(key: key, index: index)
-    return Float(w.0 >> 8) * 0x1p-24
-  }
+  public static func uniform32(key: RandomKey, index: UInt64) -> Float { sk_uniform32_k(key.k0, key.k1, index) }
 
   /// The float64 uniform in [0, 1) of element `index`: the top 53 bits of `w0:w1`, times 2^-53.
   @inlinable
-  public static func uniform64(key: RandomKey, index: UInt64) -> Double {
-    let w = words(key: key, index: index)
-    return Double(((UInt64(w.0) << 32) | UInt64(w.1)) >> 11) * 0x1p-53
-  }
+  public static func uniform64(key: RandomKey, index: UInt64) -> Double { sk_uniform64_k(key.k0, key.k1, index) }
 
   /// The standard normal of element `index` (Box-Muller on `w0`, `w1`, in Double with libm).
   @inlinable
-  public static func standardNormal(key: RandomKey, index: UInt64) -> Double {
-    let w = words(key: key, index: index)
-    let u1 = (Double(w.0) + 1) * 0x1p-32
-    let u2 = Double(w.1) * 0x1p-32
-    return sqrt(-2 * log(u1)) * cos(2 * Double.pi * u2)
-  }
+  public static func standardNormal(key: RandomKey, index: UInt64) -> Double { sk_normal_k(key.k0, key.k1, index) }
 
   /// Element `index` of a uniform draw on [low, high) in `T` (`low + (high - low) * u`, in `T`).
   @inlinable

@@ -1,3 +1,4 @@
+import CSketchScalar
 import RealModule
 
 /// A Swift type that can be the element of a ``Tensor``: Float, Double, Int32 or Bool.
@@ -13,11 +14,15 @@ public protocol TensorScalar: Sendable, Hashable {
 
 /// A floating-point element type: the kernels of the interpreter are generic over it.
 public protocol TensorFloat: TensorScalar, Real, BinaryFloatingPoint {
-  /// exp, tanh, sigmoid and log as the backends compute them: ``FastMath`` for float32, libm for float64.
+  /// The functions whose formulas both backends share (CSketchScalar's sketch_scalar.h): ``FastMath``
+  /// for float32 exp, log, tanh and sigmoid, libm for float64.
   static func kernelExp(_ x: Self) -> Self
   static func kernelLog(_ x: Self) -> Self
   static func kernelTanh(_ x: Self) -> Self
   static func kernelSigmoid(_ x: Self) -> Self
+  static func kernelSoftplus(_ x: Self) -> Self
+  /// pow with numpy's semantics (a negative base with an integral exponent is defined).
+  static func kernelPow(_ a: Self, _ b: Self) -> Self
 }
 
 extension Float: TensorFloat {
@@ -25,6 +30,8 @@ extension Float: TensorFloat {
   @inlinable public static func kernelLog(_ x: Float) -> Float { FastMath.log(x) }
   @inlinable public static func kernelTanh(_ x: Float) -> Float { FastMath.tanh(x) }
   @inlinable public static func kernelSigmoid(_ x: Float) -> Float { FastMath.sigmoid(x) }
+  @inlinable public static func kernelSoftplus(_ x: Float) -> Float { sk_softplusf(x) }
+  @inlinable public static func kernelPow(_ a: Float, _ b: Float) -> Float { sk_powf(a, b) }
   public static var dtype: DType { .float32 }
   public static func elements(of storage: TensorStorage) -> [Float]? {
     if case .float32(let a) = storage { return a }
@@ -39,12 +46,9 @@ extension Double: TensorFloat {
   @inlinable public static func kernelExp(_ x: Double) -> Double { Double.exp(x) }
   @inlinable public static func kernelLog(_ x: Double) -> Double { Double.log(x) }
   @inlinable public static func kernelTanh(_ x: Double) -> Double { Double.tanh(x) }
-  @inlinable public static func kernelSigmoid(_ x: Double) -> Double {
-    // Never evaluates exp of a large positive number.
-    if x >= 0 { return 1 / (1 + Double.exp(-x)) }
-    let e = Double.exp(x)
-    return e / (1 + e)
-  }
+  @inlinable public static func kernelSigmoid(_ x: Double) -> Double { sk_sigmoid(x) }
+  @inlinable public static func kernelSoftplus(_ x: Double) -> Double { sk_softplus(x) }
+  @inlinable public static func kernelPow(_ a: Double, _ b: Double) -> Double { sk_pow(a, b) }
   public static var dtype: DType { .float64 }
   public static func elements(of storage: TensorStorage) -> [Double]? {
     if case .float64(let a) = storage { return a }
@@ -63,11 +67,7 @@ extension Int32: TensorScalar {
   }
   public static func storage(_ elements: [Int32]) -> TensorStorage { .int32(elements) }
   /// Truncates toward zero like C; values outside the Int32 range saturate.
-  public init(converting value: Double) {
-    if value.isNaN { self = 0 } else if value >= 2147483647 { self = .max } else if value <= -2147483648 {
-      self = .min
-    } else { self = Int32(value.rounded(.towardZero)) }
-  }
+  public init(converting value: Double) { self = sk_f2i(value) }
   public var doubleValue: Double { Double(self) }
 }
 

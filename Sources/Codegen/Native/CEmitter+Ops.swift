@@ -39,13 +39,8 @@ extension CEmitter {
     case .square: return "(\(x) * \(x))"
     case .reciprocal: return "((\(c))1 / \(x))"
     case .tanh: return "\(fn("tanh", t))(\(x))"
-    case .sigmoid:
-      let e = fn("exp", t)
-      return "(\(x) >= 0 ? (\(c))1 / ((\(c))1 + \(e)(-\(x))) : \(e)(\(x)) / ((\(c))1 + \(e)(\(x))))"
-    case .softplus:
-      let e = fn("exp", t)
-      let l = fn("log1p", t)
-      return "(\(x) > 0 ? \(x) + \(l)(\(e)(-\(x))) : \(l)(\(e)(\(x))))"
+    case .sigmoid: return "sk_sigmoid(\(x))"
+    case .softplus: return "\(fn("sk_softplus", t))(\(x))"
     case .sin: return "\(fn("sin", t))(\(x))"
     case .cos: return "\(fn("cos", t))(\(x))"
     case .logicalNot: return "(\(c))(\(x) == 0)"

@@ -1,5 +1,8 @@
-/// The C code every generated library starts with: Philox, the random streams, BLAS prototypes and
-/// the generic strided loops. The formulas match the interpreter's kernels (docs/random.md).
+import CSketchScalar
+
+/// The C code every generated library starts with: the scalar maths the interpreter runs too (Philox,
+/// the random streams of docs/random.md, the float32 polynomials), BLAS prototypes and the generic
+/// strided loops.
 enum CPrelude {
   /// Per-node timers (`SKETCH_PROFILE`): seconds and calls of every node, read by the host through
   /// `sk_profile_seconds` / `sk_profile_calls` (a scan's time includes its body's nodes).
@@ -23,11 +26,12 @@ enum CPrelude {
     """#
   }
 
-  static let text = #"""
-#include <stdint.h>
-#include <string.h>
+  /// The scalar functions shared with the interpreter (CSketchScalar's sketch_scalar.h, its exact
+  /// text), then the rest.
+  static let text = String(cString: sk_scalar_source()) + rest
+
+  private static let rest = #"""
 #include <stdlib.h>
-#include <math.h>
 
 /* OpenBLAS is already loaded by the host process; CblasRowMajor = 101, NoTrans = 111, Trans = 112. */
 void cblas_sgemm(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
@@ -74,129 +78,6 @@ static void NAME(int ta, int tb, int m, int n, int k, T alpha, const T* A, int l
 SK_GEMM(float, sk_sgemm, cblas_sgemm)
 SK_GEMM(double, sk_dgemm, cblas_dgemm)
 
-static inline void sk_philox(uint32_t k0, uint32_t k1, uint32_t c[4]) {
-  for (int r = 0; r < 10; r++) {
-    if (r > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
-    uint64_t p0 = (uint64_t)0xD2511F53u * c[0], p1 = (uint64_t)0xCD9E8D57u * c[2];
-    uint32_t n0 = (uint32_t)(p1 >> 32) ^ c[1] ^ k0, n1 = (uint32_t)p1;
-    uint32_t n2 = (uint32_t)(p0 >> 32) ^ c[3] ^ k1, n3 = (uint32_t)p0;
-    c[0] = n0; c[1] = n1; c[2] = n2; c[3] = n3;
-  }
-}
-static inline void sk_words(const int32_t* key, uint64_t i, uint32_t w[4]) {
-  w[0] = (uint32_t)i; w[1] = (uint32_t)(i >> 32); w[2] = 0; w[3] = 0;
-  sk_philox((uint32_t)key[0], (uint32_t)key[1], w);
-}
-static inline float sk_uniform32(const int32_t* key, uint64_t i) {
-  uint32_t w[4]; sk_words(key, i, w); return (float)(w[0] >> 8) * 0x1p-24f;
-}
-static inline double sk_uniform64(const int32_t* key, uint64_t i) {
-  uint32_t w[4]; sk_words(key, i, w); return (double)((((uint64_t)w[0] << 32) | w[1]) >> 11) * 0x1p-53;
-}
-static inline double sk_normal(const int32_t* key, uint64_t i) {
-  uint32_t w[4]; sk_words(key, i, w);
-  double u1 = ((double)w[0] + 1) * 0x1p-32, u2 = (double)w[1] * 0x1p-32;
-  double twopi = 2 * M_PI;
-  return sqrt(-2 * log(u1)) * cos(twopi * u2);
-}
-static inline void sk_fold(const int32_t* key, uint64_t d, int32_t* out) {
-  uint32_t c[4] = {(uint32_t)d, (uint32_t)(d >> 32), 0, 1};
-  sk_philox((uint32_t)key[0], (uint32_t)key[1], c);
-  out[0] = (int32_t)c[0]; out[1] = (int32_t)c[1];
-}
-/* float32 exp, tanh and sigmoid: the operations of Runtime's FastMath in the same order (no FMA
-   contraction), branch-free so that loops over them vectorize. */
-static inline __attribute__((always_inline)) float sk_pow2i(int32_t k) { uint32_t u = (uint32_t)(k + 127) << 23; float f; memcpy(&f, &u, 4); return f; }
-static inline __attribute__((always_inline)) float sk_expf(float x) {
-  const float hi = 88.72283f, lo = -103.97208f;
-  float xc = x < lo ? lo : (x > hi ? hi : x); /* NaN passes through and stays NaN */
-  /* n = round(xc·log2 e) with the 1.5·2^23 shifter (|n| < 2^22); k = n as an integer from the bits
-     of m (no float-to-int conversion, which would keep gcc from vectorizing). */
-  float m = xc * 1.44269504f + 12582912.0f;
-  float n = m - 12582912.0f;
-  int32_t k; memcpy(&k, &m, 4); k -= 0x4B400000;
-  float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float y = (p * (r * r) + r) + 1.0f;
-  int32_t k1 = k >> 1, k2 = k - k1;
-  float v = (y * sk_pow2i(k1)) * sk_pow2i(k2);
-  return x > hi ? INFINITY : (x < lo ? 0.0f : v);
-}
-static inline __attribute__((always_inline)) float sk_logf(float x) {
-  float xn = x < 1.17549435e-38f ? x * 8388608.0f : x; /* subnormals scaled into the normal range */
-  float eadj = x < 1.17549435e-38f ? -23.0f : 0.0f;
-  uint32_t u; memcpy(&u, &xn, 4);
-  int32_t eb = (int32_t)((u >> 23) & 0xffu);
-  uint32_t mb = (u & 0x007fffffu) | 0x3f000000u;
-  float m; memcpy(&m, &mb, 4);
-  float fe0 = ((float)eb - 126.0f) + eadj;
-  float fe = m < 0.70710678f ? fe0 - 1.0f : fe0;
-  float t = m < 0.70710678f ? (m + m) - 1.0f : m - 1.0f;
-  float z = t * t;
-  float p = 7.0376836292e-2f;
-  p = p * t - 1.1514610310e-1f;
-  p = p * t + 1.1676998740e-1f;
-  p = p * t - 1.2420140846e-1f;
-  p = p * t + 1.4249322787e-1f;
-  p = p * t - 1.6668057665e-1f;
-  p = p * t + 2.0000714765e-1f;
-  p = p * t - 2.4999993993e-1f;
-  p = p * t + 3.3333331174e-1f;
-  float y = (p * t) * z;
-  y = y + fe * -2.12194440e-4f;
-  y = y + z * -0.5f;
-  float r = t + y;
-  r = r + fe * 0.693359375f;
-  /* flat selects (nested ones keep gcc from vectorizing) */
-  float r1 = x >= 0 ? r : NAN;
-  float r2 = x == 0 ? -INFINITY : r1;
-  return x == INFINITY ? INFINITY : r2;
-}
-static inline __attribute__((always_inline)) float sk_tanhf(float x) {
-  float z = x * x;
-  float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  float small = (p * z) * x + x;
-  float ax = fabsf(x);
-  float e = sk_expf(ax + ax);
-  float big = 1.0f - 2.0f / (e + 1.0f);
-  float sgn = x < 0 ? -big : big;
-  return ax < 0.625f ? small : sgn;
-}
-static inline __attribute__((always_inline)) float sk_sigmoidf(float x) {
-  float e = sk_expf(-fabsf(x));
-  float d = 1.0f + e;
-  return (x >= 0 ? 1.0f : e) / d;
-}
-static inline int32_t sk_f2i(double v) {
-  if (v != v) return 0;
-  if (v >= 2147483647.0) return 2147483647;
-  if (v <= -2147483648.0) return (-2147483647 - 1);
-  return (int32_t)v;
-}
-static inline float sk_powf(float a, float b) {
-  if (a < 0 && roundf(b) == b) { float r = powf(-a, b); return roundf(b / 2) == b / 2 ? r : -r; }
-  if (a < 0) return NAN;
-  return powf(a, b);
-}
-static inline double sk_pow(double a, double b) {
-  if (a < 0 && round(b) == b) { double r = pow(-a, b); return round(b / 2) == b / 2 ? r : -r; }
-  if (a < 0) return NAN;
-  return pow(a, b);
-}
-static inline int32_t sk_idiv(int32_t a, int32_t b) {
-  if (b == 0) return 0;
-  if (a == (-2147483647 - 1) && b == -1) return a;
-  return a / b;
-}
 /* Row-major strides of dims. */
 static inline void sk_strides(int r, const int64_t* d, int64_t* s) {
   int64_t acc = 1;
