@@ -89,6 +89,52 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     }
   }
 
+  /// The C expression of this function of `a` and `b` (expressions of dtype `t`), as the native
+  /// backend emits it: the same operations as the evaluators above.
+  public func c(_ t: DType, _ a: String, _ b: String) -> String {
+    switch self {
+    case .lt: return "(uint8_t)(\(a) < \(b))"
+    case .le: return "(uint8_t)(\(a) <= \(b))"
+    case .gt: return "(uint8_t)(\(a) > \(b))"
+    case .ge: return "(uint8_t)(\(a) >= \(b))"
+    case .eq: return "(uint8_t)(\(a) == \(b))"
+    case .ne: return "(uint8_t)(\(a) != \(b))"
+    case .and: return "(uint8_t)(\(a) && \(b))"
+    case .or: return "(uint8_t)(\(a) || \(b))"
+    case .add, .sub, .mul, .div, .pow, .maximum, .minimum: break
+    }
+    if t == .int32 {
+      switch self {
+      case .add: return "(int32_t)((uint32_t)\(a) + (uint32_t)\(b))"
+      case .sub: return "(int32_t)((uint32_t)\(a) - (uint32_t)\(b))"
+      case .mul: return "(int32_t)((uint32_t)\(a) * (uint32_t)\(b))"
+      case .div: return "sk_idiv(\(a), \(b))"
+      case .maximum: return "(\(a) > \(b) ? \(a) : \(b))"
+      case .minimum: return "(\(a) < \(b) ? \(a) : \(b))"
+      default: preconditionFailure("\(name) has no int32 kernel")
+      }
+    }
+    switch self {
+    case .add: return "(\(a) + \(b))"
+    case .sub: return "(\(a) - \(b))"
+    case .mul: return "(\(a) * \(b))"
+    case .div: return "(\(a) / \(b))"
+    case .pow: return t == .float32 ? "sk_powf(\(a), \(b))" : "sk_pow(\(a), \(b))"
+    case .maximum: return "((\(a) != \(a) || \(b) != \(b)) ? NAN : (\(a) >= \(b) ? \(a) : \(b)))"
+    case .minimum: return "((\(a) != \(a) || \(b) != \(b)) ? NAN : (\(a) <= \(b) ? \(a) : \(b)))"
+    default: preconditionFailure("\(name) is handled above")
+    }
+  }
+
+  /// A rough cost per element in units of a simple vector operation (see ``UnaryFn/cost``).
+  public var cost: Int {
+    switch self {
+    case .div: return 4
+    case .pow: return 20
+    case .add, .sub, .mul, .maximum, .minimum, .lt, .le, .gt, .ge, .eq, .ne, .and, .or: return 1
+    }
+  }
+
   /// Gradients with respect to a and b before broadcast axes are summed away (nil: none flows).
   func gradient(a: Var, b: Var, y: Var, g: Var) -> (Var?, Var?) {
     switch self {

@@ -78,6 +78,25 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
 
   public var description: String { canonicalText }
 
+  /// The work of a loop per element beyond its instructions (loads, stores, the loop itself), in the
+  /// units of ``UnaryFn/cost``.
+  public static let loopCost = 2
+
+  /// The work per element of this kernel's loop: ``loopCost`` plus, per instruction, one unit and its
+  /// function's cost.
+  public var cost: Int {
+    var c = Kernel.loopCost
+    for i in instructions {
+      switch i {
+      case .input, .constant: break
+      case .unary(let f, _): c += 1 + f.cost
+      case .binary(let f, _, _): c += 1 + f.cost
+      case .select, .cast: c += 1
+      }
+    }
+    return c
+  }
+
   public static func == (a: Kernel, b: Kernel) -> Bool { a.canonicalText == b.canonicalText }
   public func hash(into h: inout Hasher) { h.combine(canonicalText) }
 

@@ -80,23 +80,11 @@ enum Kernels {
     }
   }
 
-  /// A unary float function over an array, with the dispatch on `f` outside the loop.
+  /// A unary float function over an array (``UnaryFn/apply(_:)``, the one evaluator).
   static func mapFloat<T: TensorFloat>(_ f: UnaryFn, _ a: [T]) -> [T] {
-    @inline(__always) func loop(_ op: (T) -> T) -> [T] {
-      [T](unsafeUninitializedCapacity: a.count) { out, n in
-        a.withUnsafeBufferPointer { p in for i in 0..<p.count { out[i] = op(p[i]) } }
-        n = a.count
-      }
-    }
-    switch f {
-    case .neg: return loop { -$0 }
-    case .square: return loop { $0 * $0 }
-    case .exp: return loop { T.kernelExp($0) }
-    case .log: return loop { T.kernelLog($0) }
-    case .tanh: return loop { T.kernelTanh($0) }
-    case .sigmoid: return loop { UnaryFn.sigmoid.apply($0) }
-    case .sqrt: return loop { $0.squareRoot() }
-    default: return loop { f.apply($0) }
+    [T](unsafeUninitializedCapacity: a.count) { out, n in
+      a.withUnsafeBufferPointer { p in for i in 0..<p.count { out[i] = f.apply(p[i]) } }
+      n = a.count
     }
   }
 

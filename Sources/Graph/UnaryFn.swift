@@ -54,6 +54,55 @@ public enum UnaryFn: String, Hashable, Sendable, CaseIterable {
     }
   }
 
+  /// The C expression of this function of `x` (an expression of dtype `t`), as the native backend
+  /// emits it: the same functions the evaluators above call (sketch_scalar.h's polynomials for
+  /// float32 exp, log, tanh and sigmoid; libm otherwise).
+  public func c(_ t: DType, _ x: String) -> String {
+    if t == .bool { return "(uint8_t)!\(x)" }
+    if t == .int32 {
+      switch self {
+      case .neg: return "(int32_t)(0u - (uint32_t)\(x))"
+      case .abs: return "(\(x) < 0 ? (int32_t)(0u - (uint32_t)\(x)) : \(x))"
+      case .sign: return "(int32_t)((\(x) > 0) - (\(x) < 0))"
+      case .square: return "(int32_t)((uint32_t)\(x) * (uint32_t)\(x))"
+      default: return x
+      }
+    }
+    let c = t.cName
+    let f32 = t == .float32
+    func libm(_ name: String) -> String { "\(f32 ? name + "f" : name)(\(x))" }
+    switch self {
+    case .neg: return "(-\(x))"
+    case .abs: return libm("fabs")
+    case .sign: return "(\(c))((\(x) > 0) - (\(x) < 0))"
+    case .floor: return libm("floor")
+    case .exp: return f32 ? "sk_expf(\(x))" : libm("exp")
+    case .expm1: return libm("expm1")
+    case .log: return f32 ? "sk_logf(\(x))" : libm("log")
+    case .log1p: return libm("log1p")
+    case .sqrt: return libm("sqrt")
+    case .square: return "(\(x) * \(x))"
+    case .reciprocal: return "((\(c))1 / \(x))"
+    case .tanh: return f32 ? "sk_tanhf(\(x))" : libm("tanh")
+    case .sigmoid: return f32 ? "sk_sigmoidf(\(x))" : libm("sk_sigmoid")
+    case .softplus: return libm("sk_softplus")
+    case .sin: return libm("sin")
+    case .cos: return libm("cos")
+    case .logicalNot: return "(\(c))(\(x) == 0)"
+    }
+  }
+
+  /// A rough cost per element in units of a simple vector operation (a transcendental about 20, a
+  /// division 4): the native backend splits a loop across threads when elements × cost is large.
+  public var cost: Int {
+    switch self {
+    case .neg, .abs, .sign, .floor, .square, .logicalNot: return 1
+    case .reciprocal: return 4
+    case .exp, .expm1, .log, .log1p, .sqrt, .tanh, .sigmoid, .sin, .cos: return 20
+    case .softplus: return 40
+    }
+  }
+
   /// The gradient with respect to x, given x, the output y and the output's gradient g;
   /// nil when no gradient flows (piecewise-constant functions).
   func gradient(x: Var, y: Var, g: Var) -> Var? {

@@ -68,8 +68,8 @@ extension CEmitter {
   }
 
   /// out[i] = expr(inputs at i) with numpy broadcasting (see ``elementwiseMulti``).
-  func elementwise(_ out: Int, _ ins: [Int], into w: inout CWriter, _ expr: ([String]) -> String) {
-    elementwiseMulti(out, ins, into: &w) { x in ("", [(out, expr(x))]) }
+  func elementwise(_ out: Int, _ ins: [Int], cost: Int, into w: inout CWriter, _ expr: ([String]) -> String) {
+    elementwiseMulti(out, ins, cost: cost, into: &w) { x in ("", [(out, expr(x))]) }
   }
 
   /// How an elementwise loop reads one input.
@@ -90,9 +90,10 @@ extension CEmitter {
   /// `sk_loop_<shapeOf>` whose pointer parameters are `restrict` (gcc vectorizes it without run-time
   /// alias checks, which it gives up on past ten pointers; no buffer a loop writes is read through
   /// another name). `body(input names)` returns the statements defining values and the (buffer, value)
-  /// pairs stored at each element.
+  /// pairs stored at each element. `cost` is the work per element (``Kernel/cost``): the loop is split
+  /// across the worker threads when elements × cost reaches SK_PARALLEL_WORK.
   func elementwiseMulti(
-    _ shapeOf: Int, _ ins: [Int], into w: inout CWriter, _ body: ([String]) -> (String, [(Int, String)])
+    _ shapeOf: Int, _ ins: [Int], cost: Int, into w: inout CWriter, _ body: ([String]) -> (String, [(Int, String)])
   ) {
     let (stmts, stores) = body(ins.indices.map { "x\($0)" })
     let R = layout.rank[shapeOf]
@@ -216,7 +217,6 @@ extension CEmitter {
     let name = Self.fnv1a(h.text)
     let task_ = "sk_task_" + name, args_ = "sk_args_" + name
     w.helper(name: name, h.text.replacingOccurrences(of: "_@", with: "_" + name))
-    let cost = Self.elementCost(stmts)
     w.block("") { w in
       for (k, id) in ins.enumerated() {
         guard let v = views[id] else { continue }
@@ -275,18 +275,11 @@ extension CEmitter {
     return String(h, radix: 16)
   }
 
-  /// A rough cost per element of a loop body, in units of a simple vector operation, from the calls
-  /// and divisions it makes (transcendentals cost about 20): the loop is split across threads when
-  /// elements × cost reaches SK_PARALLEL_WORK (a few tens of microseconds of work).
-  static func elementCost(_ stmts: String) -> Int {
-    var cost = 2
-    for f in ["sk_expf(", "sk_tanhf(", "sk_sigmoidf(", "exp(", "expf(", "log(", "logf(", "log1p(", "log1pf(",
-              "tanh(", "expm1(", "expm1f(", "pow(", "powf(", "sin(", "sinf(", "cos(", "cosf(", "sqrt", "sk_normal("] {
-      cost += 20 * (stmts.components(separatedBy: f).count - 1)
-    }
-    cost += 4 * (stmts.components(separatedBy: " / ").count - 1)
-    cost += stmts.components(separatedBy: "const ").count - 1
-    return cost
+  /// The C conversion of `x` from dtype `s` to `t`, as ``Tensor/cast(to:)`` converts.
+  func castExpr(from s: DType, to t: DType, _ x: String) -> String {
+    if t == .bool { return "(uint8_t)(\(x) != 0)" }
+    if t == .int32 && s.isFloatingPoint { return "sk_f2i((double)\(x))" }
+    return "(\(Self.ctype(t)))\(x)"
   }
 
   /// The buffers of a concatenation node's inputs.

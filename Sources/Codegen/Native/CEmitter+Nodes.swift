@@ -15,13 +15,13 @@ extension CEmitter {
     case .input, .constant, .shared, .tupleElement:
       return
     case .unary(let f):
-      elementwise(id, ins, into: &w) { unaryExpr(f, layout.dtype[ins[0]], $0[0]) }
+      elementwise(id, ins, cost: Kernel.loopCost + f.cost, into: &w) { f.c(layout.dtype[ins[0]], $0[0]) }
     case .binary(let f):
-      elementwise(id, ins, into: &w) { binaryExpr(f, layout.dtype[ins[0]], $0[0], $0[1]) }
+      elementwise(id, ins, cost: Kernel.loopCost + f.cost, into: &w) { f.c(layout.dtype[ins[0]], $0[0], $0[1]) }
     case .select:
-      elementwise(id, ins, into: &w) { "(\($0[0]) ? \($0[1]) : \($0[2]))" }
+      elementwise(id, ins, cost: Kernel.loopCost + 1, into: &w) { "(\($0[0]) ? \($0[1]) : \($0[2]))" }
     case .cast(let to):
-      elementwise(id, ins, into: &w) { castExpr(from: layout.dtype[ins[0]], to: to, $0[0]) }
+      elementwise(id, ins, cost: Kernel.loopCost + 1, into: &w) { castExpr(from: layout.dtype[ins[0]], to: to, $0[0]) }
     case .stopGradient, .reshape:
       // The same bytes: the node's entry points at its input's buffer (no copy, no storage).
       w.line("B[\(id)] = B[\(ins[0])];")
@@ -142,7 +142,7 @@ extension CEmitter {
     }
     guard let shapeBuffer = outBuffers.compactMap({ $0 }).first else { return }
     let targets = outBuffers.enumerated().compactMap { j, b in b.map { (j, $0) } }
-    elementwiseMulti(shapeBuffer, ins, into: &w) { x in
+    elementwiseMulti(shapeBuffer, ins, cost: k.cost, into: &w) { x in
       var lines: [String] = []
       for (i, ins) in k.instructions.enumerated() {
         let t = k.dtypes[i]
@@ -151,8 +151,8 @@ extension CEmitter {
         switch ins {
         case .input(let j): e = x[j]
         case .constant(let v): e = Self.literal(v, t)
-        case .unary(let f, let a): e = unaryExpr(f, k.dtypes[a], "v\(a)")
-        case .binary(let f, let a, let b): e = binaryExpr(f, k.dtypes[a], "v\(a)", "v\(b)")
+        case .unary(let f, let a): e = f.c(k.dtypes[a], "v\(a)")
+        case .binary(let f, let a, let b): e = f.c(k.dtypes[a], "v\(a)", "v\(b)")
         case .select(let cond, let a, let b): e = "(v\(cond) ? v\(a) : v\(b))"
         case .cast(let d, let a): e = castExpr(from: k.dtypes[a], to: d, "v\(a)")
         }
@@ -187,7 +187,7 @@ extension CEmitter {
     }
     let scaled = gm.alpha == 1 ? "x0" : "(\(alpha) * x0)"
     let combine = gm.beta == 1 ? "(\(scaled) + x1)" : (gm.beta == -1 ? "(\(scaled) - x1)" : "(\(scaled) + \(beta) * x1)")
-    elementwise(id, [id, ins[2]], into: &w) { _ in combine }
+    elementwise(id, [id, ins[2]], cost: Kernel.loopCost + 2, into: &w) { _ in combine }
   }
 
   /// A strided access to x[ranges]: the kept dims, strides and base offset, then `body`.

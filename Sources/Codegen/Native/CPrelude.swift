@@ -44,7 +44,7 @@ typedef void (*sk_task_fn)(void*, int64_t, int64_t);
 typedef void (*sk_parallel_fn)(sk_task_fn, void*, int64_t);
 extern sk_parallel_fn sk_par_impl __attribute__((visibility("hidden")));
 extern int64_t sk_threads __attribute__((visibility("hidden")));
-/* Work (elements x cost per element, see CEmitter.elementCost) from which a loop is split. */
+/* Work (elements x cost per element, see Kernel.cost) from which a loop is split. */
 #define SK_PARALLEL_WORK 400000
 /* Matrix products from this many flops are split (each part one single-threaded BLAS call). */
 #define SK_PARALLEL_FLOPS 4000000.0
