@@ -37,6 +37,14 @@ final class NativeSlot: @unchecked Sendable {
     return nil
   }
 
+  /// Why the native program could not be built (nil when it was, or when it has not been tried).
+  var failure: String? {
+    lock.lock()
+    defer { lock.unlock() }
+    if case .failure(let e) = state { return "\(e)" }
+    return nil
+  }
+
   func program(for graph: FunctionGraph) throws -> NativeProgram? {
     lock.lock()
     defer { lock.unlock() }
@@ -66,7 +74,37 @@ public struct BackendMismatch: Error, CustomStringConvertible {
   public var description: String { "debug mode: output \(output) (\(node)) differs between native and interpreter: \(detail)" }
 }
 
+/// The backend a compiled function's calls run on, and why it is not the native one.
+public enum ActiveBackend: Equatable, Sendable, CustomStringConvertible {
+  /// Generated C (in `.debug` mode: compared with the interpreter at every call).
+  case native
+  /// The interpreter, because the mode asks for it.
+  case interpreter
+  /// The interpreter, because the native program could not be built: the reason.
+  case fallback(String)
+
+  public var description: String {
+    switch self {
+    case .native: return "native"
+    case .interpreter: return "interpreter"
+    case .fallback(let why): return "interpreter (fell back: \(why))"
+    }
+  }
+}
+
 extension Function {
+  /// The backend this function's calls run on. For the native and debug modes this builds the
+  /// native program if no call has yet (as the first call would), so the answer is what runs.
+  public var backend: ActiveBackend {
+    if mode == .interpreter { return .interpreter }
+    do {
+      if try native.program(for: optimizedGraph) != nil { return .native }
+    } catch {
+      return .fallback("\(error)")
+    }
+    return .fallback(native.failure ?? "unknown")
+  }
+
   /// Runs the graph on the function's backend.
   func execute(_ arguments: [Tensor]) throws -> [Tensor] {
     switch mode {

@@ -18,29 +18,37 @@ final class GradientCheckTests: XCTestCase {
     }
   }
 
+  /// Every differentiable unary function (the switch is exhaustive: a new function must be added).
   func testUnaryFunctions() {
     var rng = SeededGenerator(seed: 100)
     let s = [2, 3]
-    let cases: [(String, (Var) -> Var, Tensor)] = [
-      ("neg", { neg($0) }, rng.tensor(s)),
+    var cases: [(String, (Var) -> Var, Tensor)] = [
       ("-x", { -$0 }, rng.tensor(s)),
-      ("abs", { abs($0) }, rng.awayFromZero(s)),
-      ("exp", { exp($0) }, rng.tensor(s, -2, 2)),
-      ("expm1", { expm1($0) }, rng.tensor(s, -2, 2)),
-      ("log", { log($0) }, rng.tensor(s, 0.3, 3)),
-      ("log1p", { log1p($0) }, rng.tensor(s, -0.6, 3)),
-      ("sqrt", { sqrt($0) }, rng.tensor(s, 0.3, 3)),
-      ("square", { square($0) }, rng.tensor(s, -2, 2)),
-      ("reciprocal", { reciprocal($0) }, rng.awayFromZero(s, 0.4, 2)),
-      ("tanh", { tanh($0) }, rng.tensor(s, -2, 2)),
-      ("sigmoid", { sigmoid($0) }, rng.tensor(s, -4, 4)),
-      ("softplus", { softplus($0) }, rng.tensor(s, -4, 4)),
       ("softplus large", { softplus($0) }, tensor([4], [-30, -15, 15, 30])),
-      ("sin", { sin($0) }, rng.tensor(s, -3, 3)),
-      ("cos", { cos($0) }, rng.tensor(s, -3, 3)),
-      ("sign*x", { sign($0) * $0 * $0 }, rng.awayFromZero(s)),
-      ("floor+x", { floor($0) + $0 * $0 }, tensor([3], [0.5, 1.25, -0.75])),
     ]
+    for f in UnaryFn.allCases {
+      let name = f.name
+      switch f {
+      case .neg: cases.append((name, { neg($0) }, rng.tensor(s)))
+      case .abs: cases.append((name, { abs($0) }, rng.awayFromZero(s)))
+      case .exp: cases.append((name, { exp($0) }, rng.tensor(s, -2, 2)))
+      case .expm1: cases.append((name, { expm1($0) }, rng.tensor(s, -2, 2)))
+      case .log: cases.append((name, { log($0) }, rng.tensor(s, 0.3, 3)))
+      case .log1p: cases.append((name, { log1p($0) }, rng.tensor(s, -0.6, 3)))
+      case .sqrt: cases.append((name, { sqrt($0) }, rng.tensor(s, 0.3, 3)))
+      case .square: cases.append((name, { square($0) }, rng.tensor(s, -2, 2)))
+      case .reciprocal: cases.append((name, { reciprocal($0) }, rng.awayFromZero(s, 0.4, 2)))
+      case .tanh: cases.append((name, { tanh($0) }, rng.tensor(s, -2, 2)))
+      case .sigmoid: cases.append((name, { sigmoid($0) }, rng.tensor(s, -4, 4)))
+      case .softplus: cases.append((name, { softplus($0) }, rng.tensor(s, -4, 4)))
+      case .sin: cases.append((name, { sin($0) }, rng.tensor(s, -3, 3)))
+      case .cos: cases.append((name, { cos($0) }, rng.tensor(s, -3, 3)))
+      // Piecewise constant: zero gradient, checked inside a differentiable expression.
+      case .sign: cases.append(("sign*x", { sign($0) * $0 * $0 }, rng.awayFromZero(s)))
+      case .floor: cases.append(("floor+x", { floor($0) + $0 * $0 }, tensor([3], [0.5, 1.25, -0.75])))
+      case .logicalNot: continue  // bool: no gradient flows
+      }
+    }
     for (name, f, x) in cases { check(name, [x]) { f($0[0]) } }
   }
 
@@ -51,15 +59,21 @@ final class GradientCheckTests: XCTestCase {
       let what = "\(sa) with \(sb)"
       let a = rng.tensor(sa)
       let b = rng.tensor(sb)
-      check("add \(what)", [a, b]) { add($0[0], $0[1]) }
       check("+ \(what)", [a, b]) { $0[0] + $0[1] }
-      check("sub \(what)", [a, b]) { sub($0[0], $0[1]) }
-      check("mul \(what)", [a, b]) { mul($0[0], $0[1]) }
       check("* \(what)", [a, b]) { $0[0] * $0[1] }
-      check("div \(what)", [a, rng.awayFromZero(sb)]) { div($0[0], $0[1]) }
-      check("pow \(what)", [rng.tensor(sa, 0.5, 2), rng.tensor(sb, -1.5, 1.5)]) { pow($0[0], $0[1]) }
-      check("maximum \(what)", [a, b]) { maximum($0[0], $0[1]) }
-      check("minimum \(what)", [a, b]) { minimum($0[0], $0[1]) }
+      for f in BinaryFn.allCases {  // exhaustive: a new function must be added here
+        let name = "\(f.name) \(what)"
+        switch f {
+        case .add: check(name, [a, b]) { add($0[0], $0[1]) }
+        case .sub: check(name, [a, b]) { sub($0[0], $0[1]) }
+        case .mul: check(name, [a, b]) { mul($0[0], $0[1]) }
+        case .div: check(name, [a, rng.awayFromZero(sb)]) { div($0[0], $0[1]) }
+        case .pow: check(name, [rng.tensor(sa, 0.5, 2), rng.tensor(sb, -1.5, 1.5)]) { pow($0[0], $0[1]) }
+        case .maximum: check(name, [a, b]) { maximum($0[0], $0[1]) }
+        case .minimum: check(name, [a, b]) { minimum($0[0], $0[1]) }
+        case .lt, .le, .gt, .ge, .eq, .ne, .and, .or: continue  // bool results: no gradient flows
+        }
+      }
     }
   }
 

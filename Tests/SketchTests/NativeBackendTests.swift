@@ -70,9 +70,21 @@ final class NativeBackendTests: XCTestCase {
     let x = input("x", .float32, [2])
     let f = try compile(inputs: [x], outputs: [exp(x)], mode: .native)
     f.native.compiler = CCompiler(executable: "/nonexistent/cc", cacheDirectory: dir)
-    let out = try f(Tensor([Float(0), 1]))
+    // `make test`'s second run sets SKETCH_BACKEND=native: this test sets the variable itself.
+    let saved = ProcessInfo.processInfo.environment["SKETCH_BACKEND"]
+    defer { if let saved { setenv("SKETCH_BACKEND", saved, 1) } else { unsetenv("SKETCH_BACKEND") } }
+    setenv("SKETCH_BACKEND", "native", 1)
+    XCTAssertThrowsError(try f(Tensor([Float(0), 1]))) {
+      XCTAssertTrue("\($0)".contains("cannot run the C compiler '/nonexistent/cc'"), "\($0)")
+    }
+    unsetenv("SKETCH_BACKEND")
+    let g = try compile(inputs: [x], outputs: [exp(x)], mode: .native)
+    g.native.compiler = CCompiler(executable: "/nonexistent/cc", cacheDirectory: dir)
+    let out = try g(Tensor([Float(0), 1]))
     XCTAssertEqual(out[0].array(Float.self), [1, Foundation.exp(Float(1))])
     XCTAssertTrue(NativeSlot.warned.contains { $0.contains("cannot run the C compiler '/nonexistent/cc'") }, "\(NativeSlot.warned)")
+    guard case .fallback(let why) = g.backend else { return XCTFail("\(g.backend)") }
+    XCTAssertTrue(why.contains("cannot run the C compiler '/nonexistent/cc'"), why)
   }
 
   func testCacheWritableByOthersIsRefused() throws {
