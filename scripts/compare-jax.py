@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Sketch against the JAX reference of ../shared/peers, side by side in one session.
+"""Sketch against a JAX implementation of the same network, side by side in one session.
 
-Runs `sketch bench --config X --json` and the peers' `bench_jax.py` (train and sample) in turn,
+Runs `sketch bench --config X --json` and `FOLDER/bench_jax.py` (train and sample; its interface is in
+the README, "Comparing with JAX") in turn,
 `--rounds` times, alternating so that both see the same machine, and prints the medians as a
 Markdown table (and every run as JSON lines with --raw).
 
-  scripts/compare-jax.py --sketch .build/release/sketch --peers ../shared/peers \
-      --python /tmp/peers/bin/python --configs A B C --rounds 2
+  scripts/compare-jax.py --sketch .build/release/sketch --peers FOLDER \
+      --python /tmp/jax/bin/python --configs A B C --rounds 5
 """
 import argparse
 import json
@@ -31,8 +32,8 @@ def run_json(cmd, env=None, prefix=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sketch", default=".build/release/sketch")
-    ap.add_argument("--peers", default="../shared/peers")
-    ap.add_argument("--python", default="/tmp/peers/bin/python")
+    ap.add_argument("--peers", required=True, help="the folder holding bench_jax.py")
+    ap.add_argument("--python", default="/tmp/jax/bin/python")
     ap.add_argument("--configs", nargs="+", default=["A", "B", "C"])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--raw", action="store_true")
@@ -42,7 +43,7 @@ def main():
     rows = {}
     for rnd in range(args.rounds):
         for c in args.configs:
-            sample = c != "C"  # the peers' sampler configurations are A and B
+            sample = c != "C"  # the reference's sampler configurations are A and B
             steps = "3" if c == "C" else "5"
             s = run_json([args.sketch, "bench", "--config", c, "--json", "--repeats", steps]
                          + ([] if sample else ["--sample-steps", "0"]), env=env)

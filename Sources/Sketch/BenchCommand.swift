@@ -2,11 +2,11 @@ import ArgumentParser
 import Codegen
 import Foundation
 
-/// `sketch bench`: times the training step and the sampler on synthetic data, like shared/peers.
+/// `sketch bench`: times the training step and the sampler on synthetic data (the benchmark model of docs/native.md).
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Time the training step and the sampler on synthetic data (medians over repeated calls).",
-    discussion: "Configurations as shared/peers: A = 1x400, batch 32, 300 steps; B = 3x400, 32, 300; C = 1x900, 56, 600; 20 mixtures.")
+    discussion: "Configurations: A = 1x400, batch 32, 300 steps; B = 3x400, 32, 300; C = 1x900, 56, 600; 20 mixtures.")
 
   @Option(help: "A, B or C (overrides the sizes).") var config: String?
   @Option(help: "native or interpreter.") var backend = "native"
@@ -130,7 +130,7 @@ struct Bench: ParsableCommand {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
   }
 
-  /// The matmul FLOPs of one training step (forward and backward), as shared/peers/common.py counts them.
+  /// The matmul FLOPs of one training step (forward and backward), as docs/native.md counts them.
   static func matmulFlops(L: Int, D: Int, B: Int, T: Int, M: Int) -> Double {
     let K = Double(6 * M + 1)
     let (d, b, t) = (Double(D), Double(B), Double(T))

@@ -61,7 +61,7 @@ struct HersheyCommand: ParsableCommand {
     discussion: """
       Writes lines of connected cursive in the `scripts` Hershey font (Debian hershey-fonts-data) with the \
       text of WordNet's usage examples (Debian wordnet-base), varied per line and per letter like a \
-      person's writing and sampled like a digitiser (shared/DATASET.md). Deterministic for a seed.
+      person's writing and sampled like a digitiser (docs/data.md). Deterministic for a seed.
       """)
 
   @Option(name: .shortAndLong, help: "The dataset file to write.")

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The per-line parameters of the built-in handwriting generator, drawn once per line from the ranges
-/// of shared/DATASET.md (font units: x-height 9).
+/// of the dataset recipe (docs/data.md) (font units: x-height 9).
 struct HandStyle {
   /// Extra slant (tan of the angle, positive leans right) on top of the font's own lean.
   var slant: Double

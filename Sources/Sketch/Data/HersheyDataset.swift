@@ -9,7 +9,7 @@ struct GeneratedLine {
   var rows: [Float] { StrokeRows.rows(strokes: strokes) }
 }
 
-/// `sketch data hershey`: the built-in handwriting dataset (shared/DATASET.md), made from Debian's
+/// `sketch data hershey`: the built-in handwriting dataset (docs/data.md), made from Debian's
 /// hershey-fonts-data (the `scripts` font) and wordnet-base (the text). Deterministic per seed.
 struct HersheyGenerator {
   /// Bumped whenever the output for a given seed changes (names the built-in dataset file).
@@ -99,7 +99,7 @@ struct HersheyGenerator {
         maxPoints: maxPoints, seed: seed,
         attributes: [
           ("created_by", .string(commandLine)),
-          ("generator", .string("sketch data hershey (shared/DATASET.md recipe), scripts Hershey font, "
+          ("generator", .string("sketch data hershey (docs/data.md recipe), scripts Hershey font, "
             + "WordNet 3.0 usage examples")),
           ("generator_version", .int(HersheyGenerator.version)),
           ("generator_parameters", .string(parameters)),

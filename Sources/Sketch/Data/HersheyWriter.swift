@@ -1,7 +1,7 @@
 import Foundation
 
 /// Writes a line of text as handwriting with the `scripts` Hershey font: connected cursive with the
-/// per-line and per-letter variation of ``HandStyle`` (shared/DATASET.md), sampled like a digitiser.
+/// per-line and per-letter variation of ``HandStyle`` (docs/data.md), sampled like a digitiser.
 struct HersheyWriter {
   let font: ScriptFont
 

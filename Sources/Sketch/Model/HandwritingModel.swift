@@ -5,7 +5,7 @@ import Codegen
 ///
 /// Parameters are shared variables named by module path: `transition/layer{l}/W` `[I, gates*D]`,
 /// `transition/layer{l}/U` `[D, gates*D]`, `transition/layer{l}/b`, `readout/W` `[R, 6M+1]`, `readout/b`.
-/// Blocks' LSTM has peepholes; this one (like shared/peers) does not.
+/// Blocks' LSTM has peepholes; this one (like the JAX reference of docs/native.md) does not.
 struct HandwritingModel {
   let config: ModelConfig
   /// Parameters in a fixed order (layers bottom-up, then the readout).

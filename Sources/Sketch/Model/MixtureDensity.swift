@@ -23,7 +23,7 @@ struct MixtureDensity {
 
   /// The negative log-likelihood [N] of targets [N, 3] (dx, dy, pen) under readout rows y [N, 6M+1].
   ///
-  /// Exactly the per-step NLL of udibr/sketch (shared/peers/README.md), epsilon included.
+  /// Exactly the per-step NLL of udibr/sketch (docs/native.md, "The benchmark model"), epsilon included.
   func negativeLogLikelihood(_ y: Var, _ target: Var) -> Var {
     let (mean, sigma, corr, weight, pen) = split(y)
     let eps = epsilon
