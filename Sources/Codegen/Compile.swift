@@ -70,6 +70,11 @@ public final class Function: @unchecked Sendable {
   public func callAsFunction(_ arguments: Tensor...) throws -> [Tensor] { try call(arguments) }
 
   public func call(_ arguments: [Tensor]) throws -> [Tensor] {
+    if mode == .native, let p = try native.program(for: optimizedGraph) {
+      // Updates stay in the program's buffers of the variables (resident) until Swift reads them.
+      let updates = updateTargets.enumerated().map { (output: outputCount + $0.offset, variable: $0.element) }
+      return try p.run(optimizedGraph, arguments: arguments, returning: outputCount, updates: updates)
+    }
     let values = try execute(arguments)
     for (s, v) in zip(updateTargets, values[outputCount...]) { try s.set(v) }
     return Array(values[..<outputCount])

@@ -9,7 +9,10 @@ import Runtime
 public final class SharedVariable: Hashable, @unchecked Sendable, CustomStringConvertible {
   public let name: String
   public let type: TensorType
-  private var _value: Tensor
+  /// The value, or nil while a backend's buffer holds a newer one (see ``hold(by:)``).
+  private var _value: Tensor?
+  private var holder: SharedValueHolder?
+  private var _version: UInt64 = 0
   private let lock = NSLock()
 
   public init(name: String, value: Tensor) {
@@ -18,25 +21,69 @@ public final class SharedVariable: Hashable, @unchecked Sendable, CustomStringCo
     self.type = TensorType(value.dtype, value.shape.map { .fixed($0) })
   }
 
-  /// The current value.
-  public var value: Tensor {
+  /// The current value (copied out of the backend buffer that holds it, the first time it is read
+  /// after an update there).
+  public var value: Tensor { snapshot().value }
+
+  /// The current value and its version, read together.
+  public func snapshot() -> (value: Tensor, version: UInt64) {
     lock.lock()
     defer { lock.unlock() }
-    return _value
+    if _value == nil { _value = holder!.read() }
+    return (_value!, _version)
+  }
+
+  /// A number that changes at every assignment (``set(_:)`` or ``hold(by:)``): a backend that copied
+  /// the value at version v still has the current value while the version is v.
+  public var version: UInt64 {
+    lock.lock()
+    defer { lock.unlock() }
+    return _version
   }
 
   /// Replaces the value; it must have the variable's dtype and shape.
   public func set(_ newValue: Tensor) throws {
-    guard newValue.dtype == type.dtype, type.accepts(newValue.shape) else {
-      throw RuntimeError(
-        "shared variable '\(name)' is \(type); cannot assign a \(newValue.dtype.shortName)\(newValue.shape) value")
-    }
+    try check(newValue.dtype, newValue.shape)
     lock.lock()
     _value = newValue
+    holder = nil
+    _version &+= 1
     lock.unlock()
+  }
+
+  /// Throws unless a value of this dtype and shape can be assigned.
+  public func check(_ dtype: DType, _ shape: [Int]) throws {
+    guard dtype == type.dtype, type.accepts(shape) else {
+      throw RuntimeError(
+        "shared variable '\(name)' is \(type); cannot assign a \(dtype.shortName)\(shape) value")
+    }
+  }
+
+  /// Records that `holder` (a native program's resident buffer) now has the variable's value, newer
+  /// than any copy: the value is read from it only when someone asks. Returns the new version.
+  public func hold(by holder: SharedValueHolder) -> UInt64 {
+    lock.lock()
+    defer { lock.unlock() }
+    _value = nil
+    self.holder = holder
+    _version &+= 1
+    return _version
+  }
+
+  /// Whether `holder` has the current value.
+  public func isHeld(by holder: SharedValueHolder) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return self.holder === holder
   }
 
   public static func == (a: SharedVariable, b: SharedVariable) -> Bool { a === b }
   public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
   public var description: String { "shared \(name): \(type)" }
+}
+
+/// A place outside Swift that holds a shared variable's current value (a native program's buffer).
+public protocol SharedValueHolder: AnyObject, Sendable {
+  /// A copy of the value.
+  func read() -> Tensor
 }

@@ -32,6 +32,12 @@ final class NativeProgram: @unchecked Sendable {
   /// The arena's size for the last call, in bytes (for tests and `sketch bench`).
   private(set) var arenaBytes = 0
   private let lock = NSLock()
+  /// The buffers of shared variables (every graph's `.shared` leaves), kept across calls: a variable
+  /// is copied in only when its version changed since, and an update is written straight into them
+  /// (no copy out until Swift reads the value; see ``SharedVariable/hold(by:)``).
+  private let resident: [Int: ResidentBuffer]
+  /// Per shared variable, the ids of its resident buffers.
+  private let residentIDs: [ObjectIdentifier: [Int]]
   /// The per-node timers when compiled with profiling (`SKETCH_PROFILE=1`).
   private var timers: (seconds: UnsafePointer<Double>, calls: UnsafePointer<Int64>)?
 
@@ -63,12 +69,28 @@ final class NativeProgram: @unchecked Sendable {
       let calls = unsafeBitCast(try lib.symbol("sk_profile_calls"), to: Getter.self)()
       timers = (seconds.assumingMemoryBound(to: Double.self), calls.assumingMemoryBound(to: Int64.self))
     }
-    allocated = Array(repeating: nil, count: layout.bufferCount)
-    capacity = Array(repeating: 0, count: layout.bufferCount)
+    var allocated = [UnsafeMutableRawPointer?](repeating: nil, count: layout.bufferCount)
+    var capacity = Array(repeating: 0, count: layout.bufferCount)
+    var resident: [Int: ResidentBuffer] = [:]
+    var residentIDs: [ObjectIdentifier: [Int]] = [:]
+    for g in layout.graphs.indices {
+      for (i, node) in layout.graphs[g].nodes.enumerated() {
+        guard case .shared(let v) = node.op else { continue }
+        let id = layout.id(g, i)
+        let r = ResidentBuffer(v)
+        resident[id] = r
+        residentIDs[ObjectIdentifier(v), default: []].append(id)
+        allocated[id] = r.pointer
+        capacity[id] = Int.max  // never reallocated: a shared variable's shape is fixed
+      }
+    }
+    precondition(planned.isDisjoint(with: resident.keys), "NativeProgram: a shared variable placed in the arena")
+    (self.allocated, self.capacity, self.resident, self.residentIDs) = (allocated, capacity, resident, residentIDs)
   }
 
   deinit {
-    for p in allocated { p?.deallocate() }
+    // Resident buffers belong to their ResidentBuffer (a shared variable may still read from one).
+    for (id, p) in allocated.enumerated() where resident[id] == nil { p?.deallocate() }
     arenaMemory?.deallocate()
   }
 
@@ -89,7 +111,13 @@ final class NativeProgram: @unchecked Sendable {
   }
 
   /// Runs the compiled function on `arguments`; the graph must be the one it was compiled from.
-  func run(_ graph: FunctionGraph, arguments: [Tensor]) throws -> [Tensor] {
+  /// Returns the first `returning` outputs (all by default); `updates` pairs later outputs with the
+  /// shared variables they are assigned to after the call: the value is written into this program's
+  /// buffer of the variable and stays there until Swift reads it.
+  func run(
+    _ graph: FunctionGraph, arguments: [Tensor], returning: Int? = nil,
+    updates: [(output: Int, variable: SharedVariable)] = []
+  ) throws -> [Tensor] {
     try Interpreter.checkArguments(graph, arguments)
     let plan: ShapePlan
     do {
@@ -128,23 +156,13 @@ final class NativeProgram: @unchecked Sendable {
     for (k, l) in arena.lifetimes.enumerated() { buffers[l.id] = arenaMemory! + arenaOffsets[k] }
     let g0 = layout.graphs[0]
     for (i, id) in g0.inputs.enumerated() { Self.fill(buffers[id]!, arguments[i]) }
-    for (i, node) in g0.nodes.enumerated() {
-      switch node.op {
-      case .constant(let t): Self.fill(buffers[i]!, t)
-      case .shared(let s): Self.fill(buffers[i]!, s.value)
-      default: break
-      }
-    }
-    // Leaves inside scan bodies (constants, shared variables made in a step).
-    for g in 1..<layout.graphs.count {
+    // Constants of every graph (scan bodies included); shared variables only when changed.
+    for g in layout.graphs.indices {
       for (i, node) in layout.graphs[g].nodes.enumerated() {
-        switch node.op {
-        case .constant(let t): Self.fill(buffers[layout.id(g, i)]!, t)
-        case .shared(let s): Self.fill(buffers[layout.id(g, i)]!, s.value)
-        default: break
-        }
+        if case .constant(let t) = node.op { Self.fill(buffers[layout.id(g, i)]!, t) }
       }
     }
+    for (_, r) in resident { r.refresh() }
     let threads = NativeThreads.enter()
     let rc = plan.params.withUnsafeBufferPointer { p in
       buffers.withUnsafeMutableBufferPointer { b in entry(b.baseAddress!, p.baseAddress!, sk_pool_parallel, Int64(threads)) }
@@ -155,7 +173,36 @@ final class NativeProgram: @unchecked Sendable {
       _ = try Interpreter.run(graph, arguments: arguments)
       throw RuntimeError("the native function stopped with code \(rc) where the interpreter did not; please report this")
     }
-    return g0.outputs.map { Self.read(buffers[$0]!, dtype: layout.dtype[$0], shape: plan.shapes[$0]) }
+    let results = g0.outputs.prefix(returning ?? g0.outputs.count).map {
+      Self.read(buffers[$0]!, dtype: layout.dtype[$0], shape: plan.shapes[$0])
+    }
+    // Updates after every output is read (they are assigned after the call). All are checked first.
+    for (k, v) in updates { try v.check(layout.dtype[g0.outputs[k]], plan.shapes[g0.outputs[k]]) }
+    // An update whose value is a variable's own buffer (w := v) is read before any buffer changes.
+    let pointers = Set(resident.values.map(\.pointer))
+    var direct: [(output: Int, variable: SharedVariable)] = []
+    for (k, v) in updates {
+      let source = buffers[g0.outputs[k]]!
+      if pointers.contains(source), !(resident[g0.outputs[k]]?.variable === v) {
+        try v.set(Self.read(source, dtype: layout.dtype[g0.outputs[k]], shape: plan.shapes[g0.outputs[k]]))
+      } else {
+        direct.append((k, v))
+      }
+    }
+    for (k, v) in direct {
+      let source = buffers[g0.outputs[k]]!
+      guard let ids = residentIDs[ObjectIdentifier(v)] else {
+        // The function does not read the variable: no buffer of it here.
+        try v.set(Self.read(source, dtype: layout.dtype[g0.outputs[k]], shape: plan.shapes[g0.outputs[k]]))
+        continue
+      }
+      let holder = resident[ids[0]]!
+      if source == holder.pointer { continue }  // v := v leaves the value as it is
+      holder.write(from: source)
+      holder.version = v.hold(by: holder)
+      for id in ids.dropFirst() { resident[id]!.copy(from: holder) }
+    }
+    return results
   }
 
   static func fill(_ p: UnsafeMutableRawPointer, _ t: Tensor) {
@@ -180,6 +227,50 @@ final class NativeProgram: @unchecked Sendable {
     case .bool:
       let bytes = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: n)
       return Tensor(shape: shape, bytes.map { $0 != 0 })
+    }
+  }
+}
+
+/// A native program's buffer of a shared variable, kept across calls (see ``NativeProgram/run``). It
+/// owns its memory, so a variable can read its value from it after the program is gone.
+final class ResidentBuffer: SharedValueHolder, @unchecked Sendable {
+  let variable: SharedVariable
+  let pointer: UnsafeMutableRawPointer
+  let bytes: Int
+  /// The variable's version this buffer holds (nil: never filled).
+  var version: UInt64?
+  private let lock = NSLock()
+
+  init(_ v: SharedVariable) {
+    variable = v
+    bytes = Swift.max(v.type.shape.map { $0.fixedValue ?? 0 }.reduce(1, *) * v.type.dtype.byteSize, 8)
+    pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+  }
+
+  deinit { pointer.deallocate() }
+
+  /// Copies the variable's value in unless this buffer has it already.
+  func refresh() {
+    if variable.isHeld(by: self) { return }
+    if let version, version == variable.version { return }
+    let (value, v) = variable.snapshot()
+    lock.withLock { NativeProgram.fill(pointer, value) }
+    version = v
+  }
+
+  func write(from source: UnsafeRawPointer) {
+    lock.withLock { pointer.copyMemory(from: source, byteCount: bytes) }
+  }
+
+  /// The same value as `other` (another buffer of the variable in the same program).
+  func copy(from other: ResidentBuffer) {
+    lock.withLock { pointer.copyMemory(from: other.pointer, byteCount: bytes) }
+    version = other.version
+  }
+
+  func read() -> Tensor {
+    lock.withLock {
+      NativeProgram.read(pointer, dtype: variable.type.dtype, shape: variable.type.shape.map { $0.fixedValue ?? 0 })
     }
   }
 }
