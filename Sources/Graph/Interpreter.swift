@@ -28,8 +28,18 @@ public enum Interpreter {
         case .fused(let k) where k.outputs.count > 1:
           tuples[i] = try Kernels.fused(k, args, inputTypes: node.inputs.map { graph.nodes[$0].type })
           values[i] = Tensor(shape: [0], [Int32]())
+        case .input, .constant, .shared:
+          values[i] = try evaluate(node, args, inputTypes: [])
         default:
-          values[i] = try evaluate(node, args, inputTypes: node.inputs.map { graph.nodes[$0].type })
+          // The shape rule (Op+Shape.swift) decides the result's shape and reports bad sizes; the
+          // kernel must agree with it.
+          let types = node.inputs.map { graph.nodes[$0].type }
+          let shape = try node.op.resultShape(args.map(\.shape), types: types)
+          let v = try evaluate(node, args, inputTypes: types)
+          guard v.shape == shape else {
+            throw RuntimeError("the kernel made a \(v.shape) result where the shape rule says \(shape); please report this")
+          }
+          values[i] = v
         }
       } catch let e as RuntimeError {
         throw RuntimeError("\(node.location): \(node.op.name)\(node.name.map { " '\($0)'" } ?? ""): \(e.message)")
@@ -78,10 +88,10 @@ public enum Interpreter {
     case .shared(let s): return s.value
     case .unary(let f): return Kernels.unary(f, a[0])
     case .binary(let f):
-      let shape = try Kernels.broadcastShape([a[0].shape, a[1].shape], inputTypes: inputTypes)
+      let shape = try Shapes.broadcast([a[0].shape, a[1].shape], types: inputTypes)
       return Kernels.binary(f, a[0], a[1], shape: shape)
     case .select:
-      let shape = try Kernels.broadcastShape(a.map(\.shape), inputTypes: inputTypes)
+      let shape = try Shapes.broadcast(a.map(\.shape), types: inputTypes)
       return Kernels.select(a[0], a[1], a[2], shape: shape)
     case .cast(let d): return a[0].cast(to: d)
     case .reduce(let f, let axes, let keep): return Kernels.reduce(f, a[0], axes: axes, keepDims: keep)
@@ -91,13 +101,13 @@ public enum Interpreter {
       return try Kernels.matmul(a[0], a[1], transposeA: ta, transposeB: tb, smallK: smallK)
     case .transpose(let p): return Kernels.transpose(a[0], p)
     case .reshape(let items):
-      let shape = try Kernels.resolve(items, refs: Array(a.dropFirst()), count: a[0].count)
+      let shape = try Shapes.resolve(items, a.map(\.shape), count: a[0].count)
       guard shape.reduce(1, *) == a[0].count else {
         throw RuntimeError("cannot reshape \(a[0].shape) (\(a[0].count) elements) to \(shape)")
       }
       return a[0].reshaped(shape)
     case .broadcast(let items):
-      let shape = try Kernels.resolve(items, refs: Array(a.dropFirst()), count: nil)
+      let shape = try Shapes.resolve(items, a.map(\.shape), count: nil)
       return try Kernels.broadcast(a[0], to: shape, declared: inputTypes[0])
     case .slice(let r): return try Kernels.slice(a[0], r)
     case .updateSlice(let r, let acc): return try Kernels.updateSlice(a[0], r, a[1], accumulate: acc)

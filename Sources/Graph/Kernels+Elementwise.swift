@@ -2,30 +2,6 @@ import Runtime
 
 /// The reference kernels of the interpreter.
 enum Kernels {
-  /// The run-time broadcast shape; a dim stretches only where it is 1 at run time.
-  static func broadcastShape(_ shapes: [[Int]], inputTypes: [TensorType]) throws -> [Int] {
-    let r = shapes.map(\.count).max() ?? 0
-    var out = [Int](repeating: 1, count: r)
-    for s in shapes {
-      for (i, d) in s.enumerated() {
-        let j = r - s.count + i
-        if d == out[j] || d == 1 { continue }
-        guard out[j] == 1 else {
-          throw RuntimeError("shapes \(shapes.map { "\($0)" }.joined(separator: " and ")) do not broadcast")
-        }
-        out[j] = d
-      }
-    }
-    // Theano's rule, which gradients rely on: only dims that are statically 1 may stretch.
-    for (s, t) in zip(shapes, inputTypes) {
-      for (i, d) in s.enumerated() where d == 1 && out[r - s.count + i] != 1 && !t.shape[i].isOne {
-        throw RuntimeError(
-          "an operand of type \(t) has size 1 on axis \(i) at run time and would broadcast to \(out[r - s.count + i]); only dims declared as 1 broadcast (declare the dim as 1, or use broadcast(_:to:))")
-      }
-    }
-    return out
-  }
-
   /// For each output element (row-major over `out`), the index of the element of a tensor of shape `s`
   /// that broadcasting reads.
   static func broadcastIndex(_ s: [Int], to out: [Int]) -> [Int] {

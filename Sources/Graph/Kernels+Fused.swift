@@ -5,7 +5,7 @@ extension Kernels {
   /// same scalar functions the unfused nodes use (``UnaryFn/apply(_:)``, ``BinaryFn/apply(_:_:)``...),
   /// one instruction at a time over all elements, so the results equal the unfused graph's exactly.
   static func fused(_ k: Kernel, _ args: [Tensor], inputTypes: [TensorType]) throws -> [Tensor] {
-    let shape = try broadcastShape(args.map(\.shape), inputTypes: inputTypes)
+    let shape = try Shapes.broadcast(args.map(\.shape), types: inputTypes)
     var values: [Tensor?] = []
     values.reserveCapacity(k.instructions.count)
     // Free each value after its last reader, as the interpreter does for nodes.

@@ -71,9 +71,9 @@ extension Kernels {
     let key = RandomKey(tensor: a[0])
     switch r {
     case .uniform(let d, let items):
-      return Random.uniform(key: key, shape: try resolve(items, refs: Array(a.dropFirst()), count: nil), dtype: d)
+      return Random.uniform(key: key, shape: try Shapes.resolve(items, a.map(\.shape), count: nil), dtype: d)
     case .normal(let d, let items):
-      return Random.normal(key: key, shape: try resolve(items, refs: Array(a.dropFirst()), count: nil), dtype: d)
+      return Random.normal(key: key, shape: try Shapes.resolve(items, a.map(\.shape), count: nil), dtype: d)
     case .bernoulli:
       return Random.bernoulli(key: key, probabilities: a[1])
     case .categorical:

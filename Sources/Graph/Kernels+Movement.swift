@@ -2,24 +2,6 @@ import Runtime
 
 extension Kernels {
   /// Concrete dims for shape items, given the reference tensors' shapes.
-  static func resolve(_ items: [ShapeItem], refs: [Tensor], count: Int?) throws -> [Int] {
-    var dims = items.map { item -> Int in
-      switch item {
-      case .fixed(let n): return n
-      case .infer: return -1
-      case .dimOf(let i, let a): return refs[i - 1].shape[a]
-      }
-    }
-    if let k = dims.firstIndex(of: -1) {
-      let known = dims.filter { $0 >= 0 }.reduce(1, *)
-      guard let count, known > 0, count % known == 0 else {
-        throw RuntimeError("cannot infer the -1 dimension of \(dims) for \(count ?? 0) elements")
-      }
-      dims[k] = count / known
-    }
-    return dims
-  }
-
   static func transpose(_ x: Tensor, _ perm: [Int]) -> Tensor {
     let src = x.strides
     let shape = perm.map { x.shape[$0] }

@@ -1,9 +1,9 @@
 import Graph
 import Runtime
 
-/// The concrete shape of every node of a graph (and of its loop bodies) for given argument shapes:
-/// the static type rules run again on fixed dims. Memory planning needs it; symbolic dims such as T
-/// and B get their sizes here.
+/// The concrete shape of every node of a graph (and of its loop bodies) for given argument shapes, by
+/// the ops' run-time shape rule (``Op/resultShape(_:types:)``, the one the backends use). Memory
+/// planning needs it; symbolic dims such as T and B get their sizes here.
 public struct ConcreteShapes: Sendable {
   /// Per node: the shape, or nil for multi-output nodes (loops, multi-output kernels).
   public var shapes: [[Int]?]
@@ -15,10 +15,6 @@ public struct ConcreteShapes: Sendable {
     shapes = [[Int]?](repeating: nil, count: g.nodes.count)
     var tuples: [Int: [[Int]]] = [:]
     for (k, i) in g.inputs.enumerated() { shapes[i] = arguments[k] }
-    func fixed(_ i: Int) throws -> TensorType {
-      guard let s = shapes[i] else { throw OptimizerError("node \(i) has no single shape") }
-      return TensorType(g.nodes[i].type.dtype, s.map { .fixed($0) })
-    }
     for (i, n) in g.nodes.enumerated() where shapes[i] == nil {
       switch n.op {
       case .input: throw OptimizerError("argument \(i) has no shape")
@@ -28,7 +24,7 @@ public struct ConcreteShapes: Sendable {
         guard let t = tuples[n.inputs[0]], k < t.count else { throw OptimizerError("node \(i): no output \(k)") }
         shapes[i] = t[k]
       case .fused(let kernel) where kernel.outputs.count > 1:
-        let s = try ConcreteShapes.broadcast(n.inputs.map { shapes[$0]! })
+        let s = try Shapes.broadcast(n.inputs.map { shapes[$0]! }, types: n.inputs.map { g.nodes[$0].type })
         tuples[i] = kernel.outputs.map { _ in s }
       case .scan(let spec):
         let ins = n.inputs
@@ -55,9 +51,8 @@ public struct ConcreteShapes: Sendable {
         }
       default:
         do {
-          let t = try n.op.inferType(try n.inputs.map(fixed))
-          guard let s = t.shape.map(\.fixedValue) as? [Int] else { throw OptimizerError("unresolved dims in \(t)") }
-          shapes[i] = s
+          guard let ins = n.inputs.map({ shapes[$0] }) as? [[Int]] else { throw OptimizerError("an operand has no single shape") }
+          shapes[i] = try n.op.resultShape(ins, types: n.inputs.map { g.nodes[$0].type })
         } catch {
           throw OptimizerError("node \(i) (\(n.op.name), made at \(n.location)): \(error)")
         }
@@ -79,19 +74,5 @@ public struct ConcreteShapes: Sendable {
         }
       }
     }
-  }
-
-  static func broadcast(_ shapes: [[Int]]) throws -> [Int] {
-    let r = shapes.map(\.count).max() ?? 0
-    var out = [Int](repeating: 1, count: r)
-    for s in shapes {
-      for (k, d) in s.enumerated() {
-        let j = r - s.count + k
-        if d == out[j] || d == 1 { continue }
-        guard out[j] == 1 else { throw OptimizerError("shapes \(shapes) do not broadcast") }
-        out[j] = d
-      }
-    }
-    return out
   }
 }

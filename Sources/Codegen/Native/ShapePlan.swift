@@ -29,117 +29,40 @@ struct ShapePlan {
       let ins = node.inputs.map { shapes[L.id(g, $0)] }
       let b = L.id(g, n)
       var s: [Int]
-      switch node.op {
-      case .input(let name):
+      // Leaves, loops and multi-output kernels here; every other node by the ops' shape rule.
+      if case .input(let name) = node.op {
         guard let v = slots[n] else { throw NativeUnsupported(message: "input '\(name)' has no shape") }
         s = v
-      case .constant(let t): s = t.shape
-      case .shared(let sv): s = sv.value.shape
-      case .unary, .cast, .stopGradient: s = ins[0]
-      case .binary, .select:
-        s = try broadcast(ins, types: node.inputs.map { graph.nodes[$0].type }, node)
-      case .reduce(_, let axes, let keep):
-        s = ins[0].enumerated().compactMap { axes.contains($0.offset) ? (keep ? 1 : nil) : $0.element }
-      case .argmax(let axis, let keep):
-        s = ins[0].enumerated().compactMap { $0.offset == axis ? (keep ? 1 : nil) : $0.element }
-      case .matmul(let ta, let tb):
-        let (a, bb) = (ins[0], ins[1])
-        let (m, ka) = ta ? (a[a.count - 1], a[a.count - 2]) : (a[a.count - 2], a[a.count - 1])
-        let (kb, nn) = tb ? (bb[bb.count - 1], bb[bb.count - 2]) : (bb[bb.count - 2], bb[bb.count - 1])
-        guard ka == kb else { throw RuntimeError("\(node.location): matmul: inner dimensions differ: \(a) and \(bb)") }
-        if bb.count > 2 && Array(bb.dropLast(2)) != Array(a.dropLast(2)) {
-          throw RuntimeError("\(node.location): matmul: batch dimensions differ: \(a) and \(bb)")
-        }
-        s = Array(a.dropLast(2)) + [m, nn]
-      case .transpose(let p): s = p.map { ins[0][$0] }
-      case .reshape(let items):
-        s = try resolve(items, ins, count: ins[0].reduce(1, *), node)
-        guard s.reduce(1, *) == ins[0].reduce(1, *) else {
-          throw RuntimeError("\(node.location): cannot reshape \(ins[0]) to \(s)")
-        }
-      case .broadcast(let items):
-        s = try resolve(items, ins, count: nil, node)
-        let x = ins[0]
-        let t = graph.nodes[node.inputs[0]].type
-        guard x.count <= s.count else { throw RuntimeError("\(node.location): cannot broadcast \(x) to \(s)") }
-        for (i, d) in x.enumerated() where d != s[s.count - x.count + i] {
-          guard d == 1, t.shape[i].isOne else {
-            throw RuntimeError("\(node.location): cannot broadcast \(x) (\(t)) to \(s)")
-          }
-        }
-      case .slice(let ranges), .updateSlice(let ranges, _):
-        // The resolved start of every axis goes to P; the kept counts are the result's dims.
-        var kept: [Int] = []
-        for (i, d) in ins[0].enumerated() {
-          let r = i < ranges.count ? ranges[i] : .all
-          guard let (start, count) = r.resolve(d) else {
-            throw RuntimeError("\(node.location): index \(r.start!) is out of range for axis \(i) of size \(d)")
-          }
-          params[L.auxOffset[b] + i] = Int64(start)
-          if !r.isIndex { kept.append(count) }
-        }
-        if case .slice = node.op {
-          s = kept
-        } else {
-          s = ins[0]
-          guard fits(ins[1], kept) else {
-            throw RuntimeError("\(node.location): a value of shape \(ins[1]) does not fit the slice \(kept)")
-          }
-        }
-      case .concat(let axis):
-        s = ins[0]
-        s[axis] = ins.map { $0[axis] }.reduce(0, +)
-        for x in ins where x.count != s.count || x.enumerated().contains(where: { $0.offset != axis && $0.element != s[$0.offset] }) {
-          throw RuntimeError("\(node.location): cannot concatenate \(ins) along axis \(axis)")
-        }
-      case .concatPart(let axis, let index):
-        s = ins[1 + index]
-        params[L.auxOffset[b]] = Int64(ins[1..<(1 + index)].map { $0[axis] }.reduce(0, +))
-      case .take(let axis): s = Array(ins[0][..<axis]) + ins[1] + Array(ins[0][(axis + 1)...])
-      case .takeGrad: s = ins[0]
-      case .size: s = []
-      case .random(let r):
-        switch r {
-        case .uniform(_, let items), .normal(_, let items): s = try resolve(items, ins, count: nil, node)
-        case .bernoulli: s = ins[1]
-        case .categorical: s = Array(ins[1].dropLast())
-        }
-      case .foldKey: s = [2]
-      case .scan(let spec):
+      } else if case .scan(let spec) = node.op {
         let body = L.bodyOf[ObjectIdentifier(spec)]!
-        let outs = try inferScan(L, spec, body, graph: g, node: n, values: values)
-        scanOutputs[n] = outs
+        scanOutputs[n] = try inferScan(L, spec, body, graph: g, node: n, values: values)
         s = []
-      case .tupleElement(let k):
+      } else if case .tupleElement(let k) = node.op {
         s = scanOutputs[node.inputs[0]]![k]
-      case .fused(let k):
-        let it = try broadcast(ins, types: node.inputs.map { graph.nodes[$0].type }, node)
-        if k.outputs.count > 1 {
-          scanOutputs[n] = Array(repeating: it, count: k.outputs.count)
+      } else {
+        do {
+          s = try node.op.resultShape(ins, types: node.inputs.map { graph.nodes[$0].type })
+        } catch let e as RuntimeError {
+          throw RuntimeError("\(node.location): \(node.op.name): \(e.message)")
+        }
+        if case .fused(let k) = node.op, k.outputs.count > 1 {
+          scanOutputs[n] = Array(repeating: s, count: k.outputs.count)
           s = []
-        } else {
-          s = it
         }
-      case .gemm(let gm):
-        let (a, bb) = (ins[0], ins[1])
-        let (m, ka) = gm.transposeA ? (a[1], a[0]) : (a[0], a[1])
-        let (kb, nn) = gm.transposeB ? (bb[1], bb[0]) : (bb[0], bb[1])
-        guard ka == kb else { throw RuntimeError("\(node.location): gemm: inner dimensions differ: \(a) and \(bb)") }
-        s = [m, nn]
-        if ins.count > 2 {
-          _ = try broadcast([s, ins[2]], types: [node.type, graph.nodes[node.inputs[2]].type], node)
-        }
-      default:
-        throw NativeUnsupported(message: "op \(node.op.name)")
+      }
+      // Run-time parameters beside the sizes: slice starts, a concatenation part's offset.
+      switch node.op {
+      case .slice(let ranges), .updateSlice(let ranges, _):
+        for (i, start) in try Shapes.sliceStarts(ranges, ins[0]).starts.enumerated() { params[L.auxOffset[b] + i] = Int64(start) }
+      case .concatPart(let axis, let index):
+        params[L.auxOffset[b]] = Int64(ins[1..<(1 + index)].map { $0[axis] }.reduce(0, +))
+      case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
+        .reshape, .broadcast, .concat, .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .scan,
+        .tupleElement, .fused, .gemm:
+        break
       }
       shapes[b] = s
     }
-  }
-
-  private func fits(_ y: [Int], _ target: [Int]) -> Bool {
-    guard y.count <= target.count else { return false }
-    for (i, d) in y.enumerated() where d != 1 && d != target[target.count - y.count + i] { return false }
-    return true
   }
 
   private mutating func inferScan(_ L: NativeLayout, _ spec: ScanSpec, _ body: Int, graph g: Int, node n: Int,
@@ -187,41 +110,4 @@ struct ShapePlan {
     }
   }
 
-  private func broadcast(_ ins: [[Int]], types: [TensorType], _ node: FunctionGraph.Node) throws -> [Int] {
-    let r = ins.map(\.count).max() ?? 0
-    var out = [Int](repeating: 1, count: r)
-    for s in ins {
-      for (i, d) in s.enumerated() {
-        let j = r - s.count + i
-        if d == out[j] || d == 1 { continue }
-        guard out[j] == 1 else { throw RuntimeError("\(node.location): \(node.op.name): shapes \(ins) do not broadcast") }
-        out[j] = d
-      }
-    }
-    for (s, t) in zip(ins, types) {
-      for (i, d) in s.enumerated() where d == 1 && out[r - s.count + i] != 1 && !t.shape[i].isOne {
-        throw RuntimeError("\(node.location): \(node.op.name): an operand of type \(t) has size 1 on axis \(i) at run time "
-          + "and would broadcast to \(out[r - s.count + i]); only dims declared as 1 broadcast")
-      }
-    }
-    return out
-  }
-
-  private func resolve(_ items: [ShapeItem], _ ins: [[Int]], count: Int?, _ node: FunctionGraph.Node) throws -> [Int] {
-    var dims = items.map { item -> Int in
-      switch item {
-      case .fixed(let n): return n
-      case .infer: return -1
-      case .dimOf(let i, let a): return ins[i][a]
-      }
-    }
-    if let k = dims.firstIndex(of: -1) {
-      let known = dims.filter { $0 >= 0 }.reduce(1, *)
-      guard let count, known > 0, count % known == 0 else {
-        throw RuntimeError("\(node.location): cannot infer the -1 dimension of \(dims)")
-      }
-      dims[k] = count / known
-    }
-    return dims
-  }
 }
