@@ -19,20 +19,19 @@ public enum Interpreter {
     for (i, node) in graph.nodes.enumerated() where values[i] == nil {
       let args = node.inputs.map { values[$0]! }
       do {
-        switch node.op {
-        case .scan(let spec):
+        if case .scan(let spec) = node.op {
           tuples[i] = try runScan(spec, args)
           values[i] = Tensor(shape: [0], [Int32]())
-        case .tupleElement(let k):
+        } else if case .tupleElement(let k) = node.op {
           values[i] = tuples[node.inputs[0]]![k]
-        case .fused(let k) where k.outputs.count > 1:
+        } else if case .fused(let k) = node.op, k.outputs.count > 1 {
           tuples[i] = try Kernels.fused(k, args, inputTypes: node.inputs.map { graph.nodes[$0].type })
           values[i] = Tensor(shape: [0], [Int32]())
-        case .input, .constant, .shared:
+        } else if node.op.isLeaf {
           values[i] = try evaluate(node, args, inputTypes: [])
-        default:
+        } else {
           // The shape rule (Op+Shape.swift) decides the result's shape and reports bad sizes; the
-          // kernel must agree with it.
+          // kernel (`evaluate`, exhaustive over the ops) must agree with it.
           let types = node.inputs.map { graph.nodes[$0].type }
           let shape = try node.op.resultShape(args.map(\.shape), types: types)
           let v = try evaluate(node, args, inputTypes: types)

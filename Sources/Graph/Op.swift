@@ -94,7 +94,10 @@ public enum Op: Hashable, Sendable {
   public var isElementwise: Bool {
     switch self {
     case .unary, .binary, .select, .cast: return true
-    default: return false
+    case .input, .constant, .shared, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
+      .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .scan,
+      .tupleElement, .fused, .gemm:
+      return false
     }
   }
 
@@ -102,7 +105,21 @@ public enum Op: Hashable, Sendable {
   public var isLeaf: Bool {
     switch self {
     case .input, .constant, .shared: return true
-    default: return false
+    case .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
+      .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .scan,
+      .tupleElement, .fused, .gemm:
+      return false
+    }
+  }
+
+  /// True for ops whose result is input 0's bytes unchanged (a backend may point at them, no copy).
+  public var isSameBytes: Bool {
+    switch self {
+    case .reshape, .stopGradient: return true
+    case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
+      .broadcast, .slice, .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .random, .foldKey, .scan,
+      .tupleElement, .fused, .gemm:
+      return false
     }
   }
 }

@@ -211,7 +211,10 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     case .random(.uniform), .random(.normal): return [n.inputs[0]]
     case .size: return []
     case .takeGrad: return Array(n.inputs.dropFirst())
-    default: return n.inputs
+    case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
+      .slice, .updateSlice, .concat, .concatPart, .take, .stopGradient, .random(.bernoulli),
+      .random(.categorical), .foldKey, .scan, .tupleElement, .fused, .gemm:
+      return n.inputs
     }
   }
 
@@ -220,7 +223,10 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     switch op {
     case .fused, .unary, .binary, .select, .cast: return true
     case .gemm(let g): return g.beta != 0
-    default: return false
+    case .input, .constant, .shared, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
+      .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .scan,
+      .tupleElement:
+      return false
     }
   }
 

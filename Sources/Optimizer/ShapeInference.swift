@@ -18,8 +18,6 @@ public struct ConcreteShapes: Sendable {
     for (i, n) in g.nodes.enumerated() where shapes[i] == nil {
       switch n.op {
       case .input: throw OptimizerError("argument \(i) has no shape")
-      case .constant(let t): shapes[i] = t.shape
-      case .shared(let s): shapes[i] = s.value.shape
       case .tupleElement(let k):
         guard let t = tuples[n.inputs[0]], k < t.count else { throw OptimizerError("node \(i): no output \(k)") }
         shapes[i] = t[k]
@@ -49,7 +47,10 @@ public struct ConcreteShapes: Sendable {
         tuples[i] = spec.bodyGraph.outputs.enumerated().map { j, o in
           j < nC ? body.shapes[o]! : [steps] + body.shapes[o]!
         }
-      default:
+      // Every other node by the ops' run-time shape rule.
+      case .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose, .reshape,
+        .broadcast, .slice, .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .stopGradient, .random,
+        .foldKey, .fused, .gemm:
         do {
           guard let ins = n.inputs.map({ shapes[$0] }) as? [[Int]] else { throw OptimizerError("an operand has no single shape") }
           shapes[i] = try n.op.resultShape(ins, types: n.inputs.map { g.nodes[$0].type })

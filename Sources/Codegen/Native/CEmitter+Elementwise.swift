@@ -22,10 +22,9 @@ extension CEmitter {
       for (j, node) in graph.nodes.enumerated() {
         guard case .slice(let ranges) = node.op, !outputs.contains(j), !consumers[j].isEmpty else { continue }
         let elementwise = consumers[j].allSatisfy { c in
-          switch graph.nodes[c].op {
-          case .unary, .binary, .select, .cast, .fused: return true
-          default: return false
-          }
+          let op = graph.nodes[c].op
+          if case .fused = op { return true }
+          return op.isElementwise
         }
         if elementwise { views[layout.id(g, j)] = SliceView(source: layout.id(g, node.inputs[0]), ranges: ranges) }
       }
@@ -44,13 +43,9 @@ extension CEmitter {
       for (j, node) in graph.nodes.enumerated() { for i in node.inputs { consumers[i].append(j) } }
       let outputs = Set(graph.outputs)
       func loopResult(_ j: Int) -> Bool {
-        switch graph.nodes[j].op {
-        case .unary, .binary, .select, .cast: return true
-        case .tupleElement:
-          if case .fused = graph.nodes[graph.nodes[j].inputs[0]].op { return true }
-          return false
-        default: return false
-        }
+        let op = graph.nodes[j].op
+        if case .tupleElement = op, case .fused = graph.nodes[graph.nodes[j].inputs[0]].op { return true }
+        return op.isElementwise
       }
       for (c, node) in graph.nodes.enumerated() {
         guard case .concat(let axis) = node.op, axis == node.type.rank - 1, axis >= 0, !node.inputs.isEmpty,

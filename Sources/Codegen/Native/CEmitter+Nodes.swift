@@ -125,8 +125,6 @@ extension CEmitter {
       emitFused(k, id: id, ins: ins, graph: g, index: index, into: &w)
     case .gemm(let gm):
       emitGemm(gm, id: id, ins: ins, into: &w)
-    default:
-      throw NativeUnsupported(message: "op \(node.op.name)")
     }
   }
 

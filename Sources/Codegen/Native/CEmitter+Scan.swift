@@ -47,10 +47,8 @@ extension CEmitter {
       // result (the node's entry points at row t); carries computed that way trade pointers with
       // their slot after each step instead of being copied.
       let own = { (id: Int) -> Bool in
-        switch bg.nodes[id - layout.base[body]].op {
-        case .input, .constant, .shared, .reshape, .stopGradient: return false
-        default: return views[id] == nil
-        }
+        let op = bg.nodes[id - layout.base[body]].op
+        return !op.isLeaf && !op.isSameBytes && views[id] == nil
       }
       var stackedUses: [Int: Int] = [:]
       var carryUses: [Int: Int] = [:]

@@ -33,12 +33,7 @@ struct CEmitter {
   var unallocated: Set<Int> {
     var ids = Set(views.keys).union(concatParts.keys)
     for (g, graph) in layout.graphs.enumerated() {
-      for (i, node) in graph.nodes.enumerated() {
-        switch node.op {
-        case .reshape, .stopGradient: ids.insert(layout.id(g, i))
-        default: break
-        }
-      }
+      for (i, node) in graph.nodes.enumerated() where node.op.isSameBytes { ids.insert(layout.id(g, i)) }
     }
     return ids
   }
@@ -140,10 +135,8 @@ struct CEmitter {
   ) throws {
     let graph = layout.graphs[g]
     for (i, node) in graph.nodes.enumerated() {
-      switch node.op {
-      case .input, .constant, .shared, .tupleElement: continue
-      default: break
-      }
+      if node.op.isLeaf { continue }
+      if case .tupleElement = node.op { continue }
       let id = layout.id(g, i)
       if views[id] != nil { continue }
       let ins = node.inputs.map { layout.id(g, $0) }

@@ -19,12 +19,10 @@ struct NativeArena {
     var owner = Array(0..<n)
     var start = Array(0..<n)
     for (i, node) in g.nodes.enumerated() {
-      switch node.op {
-      case .reshape, .stopGradient: owner[i] = owner[node.inputs[0]]
-      case .slice where emitter.views[i] != nil: owner[i] = owner[node.inputs[0]]
-      case .tupleElement: start[i] = node.inputs[0]
-      default: break
-      }
+      // Nodes that read another buffer in place share its owner; outputs of a multi-output node
+      // live from that node on.
+      if node.op.isSameBytes || emitter.views[i] != nil { owner[i] = owner[node.inputs[0]] }
+      if case .tupleElement = node.op { start[i] = node.inputs[0] }
       if let (c, _) = emitter.concatParts[i], c < n { owner[i] = c }
     }
     for (p, (c, _)) in emitter.concatParts where p < n && c < n { start[c] = Swift.min(start[c], start[p]) }
@@ -34,11 +32,9 @@ struct NativeArena {
     }
     for o in g.outputs { end[owner[o]] = n }
     var lifetimes: [(id: Int, start: Int, end: Int)] = []
-    for (i, node) in g.nodes.enumerated() where owner[i] == i {
-      switch node.op {
-      case .input, .constant, .shared: continue
-      default: lifetimes.append((i, start[i], Swift.max(end[i], start[i])))
-      }
+    // Leaves have buffers of their own (arguments are filled, shared variables resident).
+    for (i, node) in g.nodes.enumerated() where owner[i] == i && !node.op.isLeaf {
+      lifetimes.append((i, start[i], Swift.max(end[i], start[i])))
     }
     self.lifetimes = lifetimes
   }

@@ -52,11 +52,15 @@ struct NativeLayout {
       types.append(node.type)
       dimOffset.append(paramCount)
       paramCount += node.type.rank
-      var aux = 0
+      // Run-time parameters beside the sizes (ShapePlan fills them): slice starts, a part's offset.
+      let aux: Int
       switch node.op {
       case .slice, .updateSlice: aux = g.nodes[node.inputs[0]].type.rank
       case .concatPart: aux = 1
-      default: aux = 0
+      case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
+        .reshape, .broadcast, .concat, .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .scan,
+        .tupleElement, .fused, .gemm:
+        aux = 0
       }
       auxOffset.append(aux > 0 ? paramCount : -1)
       paramCount += aux
