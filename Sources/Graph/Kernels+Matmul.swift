@@ -77,9 +77,9 @@ extension Kernels {
     case .bernoulli:
       return Random.bernoulli(key: key, probabilities: a[1])
     case .categorical:
-      guard let k = a[1].shape.last, k >= 1 else { throw RuntimeError("categorical over an empty last axis") }
-      if a[1].doubles.contains(where: { $0 < 0 || $0.isNaN }) {
-        throw RuntimeError("categorical probabilities must be nonnegative numbers")
+      guard let k = a[1].shape.last, k >= 1 else { throw KernelFailure.emptyCategorical.error(.random(r)) }
+      if let bad = a[1].doubles.first(where: { $0 < 0 || $0.isNaN }) {
+        throw KernelFailure.badProbability.error(.random(r), bad)
       }
       return Random.categorical(key: key, probabilities: a[1])
     }

@@ -114,7 +114,7 @@ extension Kernels {
     let n = shape[axis]
     let idx = try indices.array(Int32.self).map { i -> Int in
       let j = i < 0 ? Int(i) + n : Int(i)
-      guard j >= 0 && j < n else { throw RuntimeError("index \(i) is out of range for axis \(axis) of size \(n)") }
+      guard j >= 0 && j < n else { throw KernelFailure.indexOutOfRange.error(.take(axis: axis), Double(i), Double(n)) }
       return j
     }
     let outer = shape[..<axis].reduce(1, *)

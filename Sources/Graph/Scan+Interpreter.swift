@@ -9,25 +9,8 @@ extension Interpreter {
     rest = rest.dropFirst(spec.sequenceSlots.count)
     var carries = Array(rest.prefix(spec.carrySlots.count))
     let consts = Array(rest.dropFirst(spec.carrySlots.count))
-    var T: Int
-    if let stepsArg {
-      T = Int(stepsArg.scalarValue)
-    } else {
-      T = seqs[0].shape[0]
-    }
-    for (n, s) in zip(spec.sequenceNames, seqs) where s.shape[0] != T {
-      let what = n == maskName ? "the mask" : "sequence '\(n)'"
-      throw RuntimeError("\(what) has \(s.shape[0]) steps but the scan runs \(T) (scan at \(spec.location))")
-    }
-    if spec.sequenceNames.last == maskName, let m = seqs.last {
-      for (n, c) in zip(spec.carryNames, carries) where c.rank == 0 || c.shape[0] != m.shape[1] {
-        throw RuntimeError("the mask is \(m.shape) (batch size \(m.shape[1])) but carry '\(n)' is \(c.shape); "
-          + "a masked carry needs the batch axis first (scan at \(spec.location))")
-      }
-    }
-    guard T > 0 else {
-      throw RuntimeError("a scan of \(T) steps (scan at \(spec.location)); scans need at least one step")
-    }
+    let T = try spec.stepCount(
+      steps: stepsArg.map { Int($0.scalarValue) }, sequences: seqs.map(\.shape), carries: carries.map(\.shape))
     let body = spec.bodyGraph
     let lastUses = body.lastUses()
     let nC = spec.carrySlots.count
@@ -38,8 +21,7 @@ extension Interpreter {
       let slices = seqs.map { row($0, t) }
       let out = try runUnchecked(body, arguments: [Tensor(scalar: Int32(t))] + slices + carries + consts, lastUses: lastUses)
       for j in 0..<nC where out[j].shape != initialShapes[j] {
-        throw RuntimeError(
-          "carry '\(spec.carryNames[j])' has shape \(initialShapes[j]) at the start but \(out[j].shape) after step \(t) (scan at \(spec.location))")
+        throw spec.carryShapeError(j, start: initialShapes[j], after: out[j].shape, step: "step \(t)")
       }
       carries = Array(out[..<nC])
       for k in 0..<(out.count - nC) { perStep[k][t] = out[nC + k] }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Codegen
@@ -85,6 +86,27 @@ final class NativeBackendTests: XCTestCase {
     XCTAssertTrue(NativeSlot.warned.contains { $0.contains("cannot run the C compiler '/nonexistent/cc'") }, "\(NativeSlot.warned)")
     guard case .fallback(let why) = g.backend else { return XCTFail("\(g.backend)") }
     XCTAssertTrue(why.contains("cannot run the C compiler '/nonexistent/cc'"), why)
+  }
+
+  /// Failures found by generated C on values are reported from its code and the failing node (the
+  /// interpreter's message and location; no interpreter run), shape errors by the shared shape rule.
+  func testRunTimeFailuresAreNamedByTheGeneratedCode() throws {
+    let x = input("x", .float32, [5, 2])
+    let i = input("i", .int32, [3])
+    let p = input("p", .float32, [2, 4])
+    let k = input("k", .int32, [2])
+    let f = try compile(inputs: [x, i, p, k], outputs: [take(x, i, axis: 0), categorical(k, p)], mode: .native)
+    XCTAssertEqual(f.backend, .native)
+    let xs = Tensor(shape: [5, 2], (0..<10).map { Float($0) })
+    let good = try f(xs, Tensor(shape: [3], [4, -1, 0] as [Int32]), Tensor(shape: [2, 4], [Float](repeating: 1, count: 8)), RandomKey(seed: 1).tensor)
+    XCTAssertEqual(good[0].array(Float.self), [8, 9, 8, 9, 0, 1])
+    let here = "SketchTests/NativeBackendTests.swift:"
+    assertThrows(["take", "index 7 is out of range for axis 0 of size 5", here]) {
+      try f(xs, Tensor(shape: [3], [0, 7, 1] as [Int32]), Tensor(shape: [2, 4], [Float](repeating: 1, count: 8)), RandomKey(seed: 1).tensor)
+    }
+    assertThrows(["categorical", "nonnegative", "-2.0", here]) {
+      try f(xs, Tensor(shape: [3], [0, 1, 1] as [Int32]), Tensor(shape: [2, 4], [1, 1, -2, 1, 1, 1, 1, 1] as [Float]), RandomKey(seed: 1).tensor)
+    }
   }
 
   func testCacheWritableByOthersIsRefused() throws {

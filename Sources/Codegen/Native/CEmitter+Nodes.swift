@@ -113,8 +113,8 @@ extension CEmitter {
       case .categorical:
         let p = ins[1]
         let K = dim(p, layout.rank[p] - 1)
-        w.line("if (\(K) < 1) return 3;")
-        w.line("for (int64_t i = 0; i < \(n(p)); i++) { double v = (double)\(b(p))[i]; if (v < 0 || v != v) return 4; }")
+        w.line("if (\(K) < 1) return \(fail(id, .emptyCategorical));")
+        w.line("for (int64_t i = 0; i < \(n(p)); i++) { double v = (double)\(b(p))[i]; if (v < 0 || v != v) return \(fail(id, .badProbability, "v"));}")
         w.line("sk_categorical_\(Self.suffix(layout.dtype[p]))(\(b(id)), \(b(p)), \(n(id)), \(K), \(key));")
       }
     case .foldKey:
@@ -158,6 +158,11 @@ extension CEmitter {
       }
       return (lines.joined(separator: " "), targets.map { j, b in (b, "v\(k.outputs[j])") })
     }
+  }
+
+  /// The C expression that records a failure of node `id` (``KernelFailure``) and gives its code.
+  func fail(_ id: Int, _ f: KernelFailure, _ a: String = "0", _ b: String = "0") -> String {
+    "sk_fail(\(id), \(f.rawValue), \(a), \(b))"
   }
 
   /// A C literal of `v` in dtype `t`, rounded as the interpreter rounds it.
@@ -317,7 +322,7 @@ extension CEmitter {
       w.line("const int64_t outer = \(outer), na = \(dim(x, axis)), inner = \(inner), m = \(n(idx));")
       if grad != nil { w.line("memset(\(b(id)), 0, sizeof(\(ct)) * \(n(id)));") }
       w.block("for (int64_t o = 0; o < outer; o++) for (int64_t j = 0; j < m; j++)") { w in
-        w.line("int64_t v = \(b(idx))[j]; if (v < 0) v += na; if (v < 0 || v >= na) return 2;")
+        w.line("int64_t v = \(b(idx))[j]; if (v < 0) v += na; if (v < 0 || v >= na) return \(fail(id, .indexOutOfRange, "(double)\(b(idx))[j]", "(double)na"));")
         if let g = grad {
           w.line("for (int64_t k = 0; k < inner; k++) \(b(id))[(o * na + v) * inner + k] += \(b(g))[(o * m + j) * inner + k];")
         } else {

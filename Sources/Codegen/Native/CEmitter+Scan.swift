@@ -38,7 +38,7 @@ extension CEmitter {
       } else {
         w.line("const int64_t T = \(dim(seqIn[0], 0));")
       }
-      w.line("if (T <= 0) return 5;")
+      w.line("if (T <= 0) return \(fail(layout.id(g, index), .emptyScan, "(double)T"));")
       for (s, c) in zip(constSlots, constIn) { w.line("B[\(s)] = B[\(c)];") }
       for (s, c) in zip(carrySlots, initIn) {
         w.line("memcpy(\(b(s)), \(b(c)), sizeof(*\(b(s))) * \(n(s)));")
@@ -73,7 +73,7 @@ extension CEmitter {
           w.line("memcpy(\(b(r)) + t * \(n(outs[k])), \(b(outs[k])), sizeof(*\(b(r))) * \(n(outs[k])));")
         }
         for j in staged {
-          w.line("void* stage\(j) = malloc(sizeof(*\(b(outs[j]))) * \(n(outs[j])) + 1); if (!stage\(j)) return 6;")
+          w.line("void* stage\(j) = malloc(sizeof(*\(b(outs[j]))) * \(n(outs[j])) + 1); if (!stage\(j)) return \(fail(layout.id(g, index), .outOfMemory, "(double)(sizeof(*\(b(outs[j]))) * \(n(outs[j])))"));")
           w.line("memcpy(stage\(j), \(b(outs[j])), sizeof(*\(b(outs[j]))) * \(n(outs[j])));")
         }
         for (j, s) in carrySlots.enumerated() where outs[j] != s {

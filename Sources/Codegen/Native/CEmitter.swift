@@ -97,6 +97,8 @@ struct CEmitter {
           : units[u].text)
       }
       if k == 0 {
+        out.line("double sk_err[3] = {0, 0, 0};")
+        out.line("const double* sk_error(void) { return sk_err; }")
         out.line("sk_parallel_fn sk_par_impl = 0;")
         out.line("int64_t sk_threads = 1;")
         out.block("int sk_main(void** B, const int64_t* P, sk_parallel_fn par, int64_t threads)") { w in

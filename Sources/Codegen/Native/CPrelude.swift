@@ -39,6 +39,13 @@ void cblas_dgemm(int, int, int, int, int, int, double, const double*, int, const
 
 #define SK_MAXR 16
 
+/* A failure found at run time (Graph's KernelFailure: the code is its raw value): the failing node's
+   buffer id and two numbers for the message, read by the host through sk_error() (unit 0). */
+extern double sk_err[3] __attribute__((visibility("hidden")));
+static inline int sk_fail(int64_t node, int code, double a, double b) {
+  sk_err[0] = (double)node; sk_err[1] = a; sk_err[2] = b; return code;
+}
+
 /* The worker threads (Sources/Codegen/CWorkerPool), set by sk_main for the whole library. */
 typedef void (*sk_task_fn)(void*, int64_t, int64_t);
 typedef void (*sk_parallel_fn)(sk_task_fn, void*, int64_t);

@@ -119,14 +119,8 @@ final class NativeProgram: @unchecked Sendable {
     updates: [(output: Int, variable: SharedVariable)] = []
   ) throws -> [Tensor] {
     try Interpreter.checkArguments(graph, arguments)
-    let plan: ShapePlan
-    do {
-      plan = try ShapePlan(layout: layout, arguments: arguments)
-    } catch let e as RuntimeError {
-      // Sizes that do not fit: the interpreter, the reference for errors too, says exactly where.
-      _ = try Interpreter.run(graph, arguments: arguments)
-      throw e
-    }
+    // Sizes that do not fit are reported by the ops' shape rule, as the interpreter reports them.
+    let plan = try ShapePlan(layout: layout, arguments: arguments)
     // One call at a time per program: the buffers are kept from call to call (no page faults for
     // fresh memory on every call) and grown when a call needs more.
     lock.lock()
@@ -168,11 +162,7 @@ final class NativeProgram: @unchecked Sendable {
       buffers.withUnsafeMutableBufferPointer { b in entry(b.baseAddress!, p.baseAddress!, sk_pool_parallel, Int64(threads)) }
     }
     NativeThreads.exit()
-    if rc != 0 {
-      // A run-time check failed in C; the interpreter gives the precise message.
-      _ = try Interpreter.run(graph, arguments: arguments)
-      throw RuntimeError("the native function stopped with code \(rc) where the interpreter did not; please report this")
-    }
+    if rc != 0 { throw failure(rc) }
     let results = g0.outputs.prefix(returning ?? g0.outputs.count).map {
       Self.read(buffers[$0]!, dtype: layout.dtype[$0], shape: plan.shapes[$0])
     }
@@ -203,6 +193,26 @@ final class NativeProgram: @unchecked Sendable {
       for id in ids.dropFirst() { resident[id]!.copy(from: holder) }
     }
     return results
+  }
+
+  /// The error of a failed call: the code's message (``KernelFailure``) at the node that failed, in
+  /// the interpreter's form.
+  private func failure(_ rc: Int32) -> RuntimeError {
+    let err = errorInfo()
+    let id = Int(err[0])
+    guard let f = KernelFailure(rawValue: rc), (0..<layout.bufferCount).contains(id) else {
+      return RuntimeError("the native function stopped with code \(rc); please report this")
+    }
+    let g = layout.base.lastIndex { $0 <= id }!
+    let node = layout.graphs[g].nodes[id - layout.base[g]]
+    return RuntimeError("\(node.location): \(node.op.name)\(node.name.map { " '\($0)'" } ?? ""): \(f.message(node.op, err[1], err[2]))")
+  }
+
+  private func errorInfo() -> [Double] {
+    typealias Getter = @convention(c) () -> UnsafePointer<Double>
+    guard let sym = try? library.symbol("sk_error") else { return [-1, 0, 0] }
+    let p = unsafeBitCast(sym, to: Getter.self)()
+    return [p[0], p[1], p[2]]
   }
 
   static func fill(_ p: UnsafeMutableRawPointer, _ t: Tensor) {

@@ -43,7 +43,7 @@ struct ShapePlan {
         do {
           s = try node.op.resultShape(ins, types: node.inputs.map { graph.nodes[$0].type })
         } catch let e as RuntimeError {
-          throw RuntimeError("\(node.location): \(node.op.name): \(e.message)")
+          throw RuntimeError("\(node.location): \(node.op.name)\(node.name.map { " '\($0)'" } ?? ""): \(e.message)")
         }
         if case .fused(let k) = node.op, k.outputs.count > 1 {
           scanOutputs[n] = Array(repeating: s, count: k.outputs.count)
@@ -87,13 +87,7 @@ struct ShapePlan {
     let carryShapes = (0..<spec.carrySlots.count).map { shapes[L.id(g, node.inputs[k + $0])] }
     k += spec.carrySlots.count
     let constShapes = (0..<spec.constantSlots.count).map { shapes[L.id(g, node.inputs[k + $0])] }
-    let length = T ?? seqShapes.first?[0] ?? 0
-    for (name, s) in zip(spec.sequenceNames, seqShapes) where s[0] != length {
-      throw RuntimeError("sequence '\(name)' has \(s[0]) steps but the scan runs \(length) (scan at \(spec.location))")
-    }
-    guard length > 0 else {
-      throw RuntimeError("a scan of \(length) steps (scan at \(spec.location)); scans need at least one step")
-    }
+    let length = try spec.stepCount(steps: T, sequences: seqShapes, carries: carryShapes)
     let bg = L.graphs[body]
     var slots: [Int: [Int]] = [:]
     let slotShapes = [[]] + seqShapes.map { Array($0.dropFirst()) } + carryShapes + constShapes
@@ -101,8 +95,7 @@ struct ShapePlan {
     try infer(L, body, slots: slots, values: [:])
     let nC = spec.carrySlots.count
     for j in 0..<nC where shapes[L.id(body, bg.outputs[j])] != carryShapes[j] {
-      throw RuntimeError("carry '\(spec.carryNames[j])' has shape \(carryShapes[j]) at the start but "
-        + "\(shapes[L.id(body, bg.outputs[j])]) after a step (scan at \(spec.location))")
+      throw spec.carryShapeError(j, start: carryShapes[j], after: shapes[L.id(body, bg.outputs[j])], step: "step 0")
     }
     return bg.outputs.enumerated().map { j, o in
       let s = shapes[L.id(body, o)]
