@@ -109,6 +109,15 @@ final class NativeBackendTests: XCTestCase {
     }
   }
 
+  /// Names go into comments of the generated C: one that would close a comment or continue a line
+  /// compiles all the same.
+  func testNamesThatLookLikeCEndOfCommentCompile() throws {
+    let w = shared(Tensor([1.0, 2.0]), name: "w*/ #error \\")
+    let f = try compile(inputs: [], outputs: [w * 3], mode: .native)
+    XCTAssertEqual(f.backend, .native)
+    XCTAssertEqual(try f()[0].doubles, [3, 6])
+  }
+
   func testCacheWritableByOthersIsRefused() throws {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     chmod(dir.path, 0o777)
@@ -121,7 +130,9 @@ final class NativeBackendTests: XCTestCase {
     let (g, _) = try smallGraph(4.5)
     let c = try generatedC(for: g)
     XCTAssertTrue(c.contains("int sk_main(void** B, const int64_t* P, sk_parallel_fn par, int64_t threads)"))
-    XCTAssertTrue(c.contains("static int sk_node_"))
+    XCTAssertTrue(c.contains("SK_NODE int sk_node_"))
+    XCTAssertTrue(c.contains("#define SK_NODE static"), "one unit: node functions are static")
+    XCTAssertTrue(c.contains("/* Buffers:"), "the buffer table")
     XCTAssertTrue(c.contains("tanhf("), "the scalar definition of tanh on float32")
     XCTAssertEqual(c, try generatedC(for: g), "the emitter is deterministic (the cache key depends on it)")
   }

@@ -138,80 +138,85 @@ extension CEmitter {
         loads.append("const \(ct) x\(k) = p\(k)[j * t\(k)];")
       }
     }
-    let loop = "sk_loop_@"
-    var h = CWriter()
-    h.block("static inline __attribute__((always_inline)) void \(loop)(\(params.joined(separator: ", ")))") { h in
-      let store = stores.map { "\(q($0.0))[j] = \($0.1);" }.joined(separator: " ")
-      h.line("for (int64_t j = 0; j < n; j++) { \(loads.joined(separator: " ")) \(stmts) \(store) }")
-    }
     // The loop runs through a task over a range of elements (flat) or of rows (strided): called
     // directly, or split across the worker threads when the work is big enough.
     let intoConcat = outBuffers.contains { concatParts[$0] != nil }
     let flat = R == 0 || (!intoConcat && access.allSatisfy { a in
       switch a { case .scalar, .flat: return true; case .strided: return false }
     })
-    let task = "sk_task_@"
-    let args = "sk_args_@"
     let moving = ins.indices.filter { k in
       if outBuffers.contains(ins[k]) { return false }
       if case .scalar = access[k] { return false }
       return true
     }
-    var fields = outBuffers.map { "\(ctype($0))* \(q($0));" }
-    for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
-      switch access[k] {
-      case .scalar: fields.append("\(ctype(id)) x\(k);")
-      default: fields.append("const \(ctype(id))* p\(k);" + (flat ? "" : " int64_t s\(k)[\(Swift.max(R, 1))];"))
+    // The helpers' text for a name suffix: named by a hash of the text with the neutral suffix "@",
+    // then written again with that name.
+    func helperText(_ suffix: String) -> String {
+      let loop = "sk_loop_" + suffix
+      var h = CWriter()
+      h.block("static inline __attribute__((always_inline)) void \(loop)(\(params.joined(separator: ", ")))") { h in
+        let store = stores.map { "\(q($0.0))[j] = \($0.1);" }.joined(separator: " ")
+        h.line("for (int64_t j = 0; j < n; j++) { \(loads.joined(separator: " ")) \(stmts) \(store) }")
       }
-    }
-    if !flat {
-      fields.append("const int64_t* od;")
-      // Each output's row stride: the row length, or the concatenation's when it writes into one.
-      fields += outBuffers.map { "int64_t \(q($0))s;" }
-    }
-    h.line("typedef struct { \(fields.joined(separator: " ")) } \(args);")
-    // Loop arguments: `count` elements, each output from `output(its name)`, inputs at `offset(k)`.
-    func arguments(_ count: String, _ output: (String) -> String, _ offset: (Int) -> String) -> String {
-      var a = [count] + outBuffers.map { output(q($0)) }
+      let task = "sk_task_" + suffix
+      let args = "sk_args_" + suffix
+      var fields = outBuffers.map { "\(ctype($0))* \(q($0));" }
       for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
         switch access[k] {
-        case .scalar: a.append("a->x\(k)")
-        case .strided(.zero): a.append("a->p\(k)[\(offset(k))]")
-        case .flat, .strided(.one): a.append("a->p\(k) + \(offset(k))")
-        case .strided(.runtime): a.append("a->p\(k) + \(offset(k)), a->s\(k)[\(R - 1)]")
+        case .scalar: fields.append("\(ctype(id)) x\(k);")
+        default: fields.append("const \(ctype(id))* p\(k);" + (flat ? "" : " int64_t s\(k)[\(Swift.max(R, 1))];"))
         }
       }
-      return a.joined(separator: ", ")
-    }
-    h.block("static __attribute__((noinline)) void \(task)(void* v, int64_t lo, int64_t hi)") { h in
-      h.line("const \(args)* a = (const \(args)*)v;")
-      if flat {
-        h.line("\(loop)(\(arguments("hi - lo", { "a->\($0) + lo" }) { _ in "lo" }));")
-        return
+      if !flat {
+        fields.append("const int64_t* od;")
+        // Each output's row stride: the row length, or the concatenation's when it writes into one.
+        fields += outBuffers.map { "int64_t \(q($0))s;" }
       }
-      // Rows lo..<hi: the offsets of row lo from its index, then an odometer over the outer axes.
-      let outer = Swift.max(R - 1, 1)
-      // A row length known statically is a constant: short rows (the 2 coordinates of a mixture
-      // component) become straight-line code instead of a loop call per row.
-      h.line("const int64_t inner = \(outType.shape[R - 1].fixedValue.map { "(int64_t)\($0)" } ?? "a->od[\(R - 1)]");")
-      h.line("int64_t ix[\(outer)] = {0};")
-      if !moving.isEmpty { h.line("int64_t " + moving.map { "o\($0) = 0" }.joined(separator: ", ") + ";") }
-      if R > 1 {
-        let add = moving.map { "o\($0) += ix[d] * a->s\($0)[d];" }.joined(separator: " ")
-        h.line("{ int64_t rem = lo; for (int d = \(R - 2); d >= 0; d--) { ix[d] = rem % a->od[d]; rem /= a->od[d]; \(add) } }")
+      h.line("typedef struct { \(fields.joined(separator: " ")) } \(args);")
+      // Loop arguments: `count` elements, each output from `output(its name)`, inputs at `offset(k)`.
+      func arguments(_ count: String, _ output: (String) -> String, _ offset: (Int) -> String) -> String {
+        var a = [count] + outBuffers.map { output(q($0)) }
+        for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
+          switch access[k] {
+          case .scalar: a.append("a->x\(k)")
+          case .strided(.zero): a.append("a->p\(k)[\(offset(k))]")
+          case .flat, .strided(.one): a.append("a->p\(k) + \(offset(k))")
+          case .strided(.runtime): a.append("a->p\(k) + \(offset(k)), a->s\(k)[\(R - 1)]")
+          }
+        }
+        return a.joined(separator: ", ")
       }
-      h.block("for (int64_t r = lo; r < hi; r++)") { h in
-        h.line("\(loop)(\(arguments("inner", { "a->\($0) + r * a->\($0)s" }) { "o\($0)" }));")
+      h.block("static __attribute__((noinline)) void \(task)(void* v, int64_t lo, int64_t hi)") { h in
+        h.line("const \(args)* a = (const \(args)*)v;")
+        if flat {
+          h.line("\(loop)(\(arguments("hi - lo", { "a->\($0) + lo" }) { _ in "lo" }));")
+          return
+        }
+        // Rows lo..<hi: the offsets of row lo from its index, then an odometer over the outer axes.
+        let outer = Swift.max(R - 1, 1)
+        // A row length known statically is a constant: short rows (the 2 coordinates of a mixture
+        // component) become straight-line code instead of a loop call per row.
+        h.line("const int64_t inner = \(outType.shape[R - 1].fixedValue.map { "(int64_t)\($0)" } ?? "a->od[\(R - 1)]");")
+        h.line("int64_t ix[\(outer)] = {0};")
+        if !moving.isEmpty { h.line("int64_t " + moving.map { "o\($0) = 0" }.joined(separator: ", ") + ";") }
         if R > 1 {
-          let adv = moving.map { "o\($0) += a->s\($0)[d];" }.joined(separator: " ")
-          let back = moving.map { "o\($0) -= a->s\($0)[d] * a->od[d];" }.joined(separator: " ")
-          h.line("for (int d = \(R - 2); d >= 0; d--) { ix[d]++; \(adv) if (ix[d] < a->od[d]) break; \(back) ix[d] = 0; }")
+          let add = moving.map { "o\($0) += ix[d] * a->s\($0)[d];" }.joined(separator: " ")
+          h.line("{ int64_t rem = lo; for (int d = \(R - 2); d >= 0; d--) { ix[d] = rem % a->od[d]; rem /= a->od[d]; \(add) } }")
+        }
+        h.block("for (int64_t r = lo; r < hi; r++)") { h in
+          h.line("\(loop)(\(arguments("inner", { "a->\($0) + r * a->\($0)s" }) { "o\($0)" }));")
+          if R > 1 {
+            let adv = moving.map { "o\($0) += a->s\($0)[d];" }.joined(separator: " ")
+            let back = moving.map { "o\($0) -= a->s\($0)[d] * a->od[d];" }.joined(separator: " ")
+            h.line("for (int d = \(R - 2); d >= 0; d--) { ix[d]++; \(adv) if (ix[d] < a->od[d]) break; \(back) ix[d] = 0; }")
+          }
         }
       }
+      return h.text
     }
-    let name = Self.fnv1a(h.text)
+    let name = Self.fnv1a(helperText("@"))
     let task_ = "sk_task_" + name, args_ = "sk_args_" + name
-    w.helper(name: name, h.text.replacingOccurrences(of: "_@", with: "_" + name))
+    w.helper(name: name, helperText(name))
     w.block("") { w in
       for (k, id) in ins.enumerated() {
         guard let v = views[id] else { continue }

@@ -84,19 +84,18 @@ struct CEmitter {
       out.raw("\n")
       if profile { out.raw(CPrelude.profiler(nodes: layout.bufferCount)) }
       let mine = Set(assigned[k])
+      // Node functions are static in a single unit; across units sk_main calls them, so they are hidden.
+      out.line(parts > 1 ? "#define SK_NODE __attribute__((visibility(\"hidden\")))" : "#define SK_NODE static")
       if k == 0 {
         // sk_main calls the top-level node functions of the other units.
-        for u in units.indices where !mine.contains(u) { out.line("int sk_node_\(units[u].id)(void** B, const int64_t* P);") }
+        for u in units.indices where !mine.contains(u) { out.line("SK_NODE int sk_node_\(units[u].id)(void** B, const int64_t* P);") }
       }
       var helpers = CWriter()
       for u in units.indices where mine.contains(u) { for (n, t) in units[u].helpers { helpers.helper(name: n, t) } }
       for (_, t) in helpers.helpers { out.raw(t) }
-      for u in units.indices where mine.contains(u) {
-        out.raw(parts > 1 ? units[u].text.replacingOccurrences(
-          of: "static int sk_node_\(units[u].id)(", with: "__attribute__((visibility(\"hidden\"))) int sk_node_\(units[u].id)(")
-          : units[u].text)
-      }
+      for u in units.indices where mine.contains(u) { out.raw(units[u].text) }
       if k == 0 {
+        out.raw(bufferTable())
         out.line("double sk_err[3] = {0, 0, 0};")
         out.line("const double* sk_error(void) { return sk_err; }")
         out.line("sk_parallel_fn sk_par_impl = 0;")
@@ -124,6 +123,27 @@ struct CEmitter {
     units = collected!
   }
 
+  /// Text that cannot end a C comment or continue it onto the next line (user names go into comments).
+  static func commentSafe(_ s: String) -> String {
+    s.replacingOccurrences(of: "*/", with: "* /").replacingOccurrences(of: "\n", with: " ")
+      .replacingOccurrences(of: "\\", with: "/")
+  }
+
+  /// A comment naming every buffer: its graph (0: the function; others: scan bodies), the node's
+  /// debugprint label, op, type and name, so that `B[k]` in the code can be read back to the graph.
+  func bufferTable() -> String {
+    var w = CWriter()
+    w.line("/* Buffers:")
+    for (g, graph) in layout.graphs.enumerated() {
+      for (i, node) in graph.nodes.enumerated() {
+        let name = node.name.map { " '\($0)'" } ?? ""
+        w.line(Self.commentSafe("   B[\(layout.id(g, i))] graph \(g) [\(FunctionGraph.label(i))] \(node.op.name.prefix(60)) \(node.type)\(name)"))
+      }
+    }
+    w.line("*/")
+    return w.text
+  }
+
   /// Calls of every non-leaf node of graph `g`, in order, into `w`; the node functions into
   /// `functions`.
   func emitGraph(_ g: Int, into w: inout CWriter, functions: inout CWriter) throws {
@@ -143,10 +163,10 @@ struct CEmitter {
       if views[id] != nil { continue }
       let ins = node.inputs.map { layout.id(g, $0) }
       var body = CWriter()
-      body.line("/* \(node.op.name) [\(FunctionGraph.label(i))] \(node.type)\(node.name.map { " '\($0)'" } ?? "") */")
+      body.line("/* " + Self.commentSafe("\(node.op.name) [\(FunctionGraph.label(i))] \(node.type)\(node.name.map { " '\($0)'" } ?? "")") + " */")
       try emitNode(node, id: id, ins: ins, graph: g, index: i, into: &body, functions: &functions)
       functions.adopt(body)
-      functions.line("static int sk_node_\(id)(void** B, const int64_t* P) {")
+      functions.line("SK_NODE int sk_node_\(id)(void** B, const int64_t* P) {")
       functions.raw(body.text)
       functions.line("  return 0;")
       functions.line("}")
