@@ -40,13 +40,13 @@ extension FunctionGraph {
       let body = spec.bodyGraph
       out += "\nscan [id \(me)]\(spec.reverse ? " reverse" : "")\(spec.location.isKnown ? " (\(spec.location))" : "")\n"
       let ins = g.nodes[i].inputs
-      var k = spec.hasSteps ? 1 : 0
-      if spec.hasSteps { out += "  steps ← [id \(outerPrefix)\(FunctionGraph.label(ins[0]))]\n" }
-      for (kind, names) in [("sequence", spec.sequenceNames), ("carry", spec.carryNames), ("constant", spec.constantNames)] {
-        for n in names {
-          out += "  \(kind) \(n) ← [id \(outerPrefix)\(FunctionGraph.label(ins[k]))]\n"
-          k += 1
-        }
+      let roles = spec.roles(of: ins)
+      if let s = roles.steps { out += "  steps ← [id \(outerPrefix)\(FunctionGraph.label(s))]\n" }
+      for (kind, names, operands) in [
+        ("sequence", spec.sequenceNames, roles.sequences), ("carry", spec.carryNames, roles.carries),
+        ("constant", spec.constantNames, roles.constants),
+      ] {
+        for (n, x) in zip(names, operands) { out += "  \(kind) \(n) ← [id \(outerPrefix)\(FunctionGraph.label(x))]\n" }
       }
       let outNames = spec.carryNames.map { "new carry \($0)" } + spec.outputNames.map { "output \($0)" }
       let pfx = me + "."

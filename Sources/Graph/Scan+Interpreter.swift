@@ -3,12 +3,9 @@ import Runtime
 extension Interpreter {
   /// Runs a scan loop: the body once per step, carries threaded through, per-step outputs stacked by t.
   static func runScan(_ spec: ScanSpec, _ args: [Tensor]) throws -> [Tensor] {
-    var rest = args[...]
-    let stepsArg = spec.hasSteps ? rest.popFirst() : nil
-    let seqs = Array(rest.prefix(spec.sequenceSlots.count))
-    rest = rest.dropFirst(spec.sequenceSlots.count)
-    var carries = Array(rest.prefix(spec.carrySlots.count))
-    let consts = Array(rest.dropFirst(spec.carrySlots.count))
+    let operands = spec.roles(of: args)
+    let (stepsArg, seqs, consts) = (operands.steps, operands.sequences, operands.constants)
+    var carries = operands.carries
     let T = try spec.stepCount(
       steps: stepsArg.map { Int($0.scalarValue) }, sequences: seqs.map(\.shape), carries: carries.map(\.shape))
     let body = spec.bodyGraph

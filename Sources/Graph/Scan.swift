@@ -213,3 +213,55 @@ public func tupleElement(_ node: Var, _ k: Int) -> Var {
   return Var(op: .tupleElement(k), inputs: [node], type: spec.outputTypes[k], location: node.location,
     failure: nil, name: name)
 }
+
+/// A scan node's operands (or its body's arguments) by role, split once from the flat list the node
+/// holds: `[steps?] + sequences + initial carries + constants` for the node, `[t] + sequence slices +
+/// carries + constants` for the body. The mask, when the loop has one, is the last sequence.
+public struct ScanRoles<T> {
+  /// The step count (node operands of a loop made with `steps:`), or the index t (body arguments).
+  public var steps: T?
+  /// Every sequence, the mask included (in slot order).
+  public var sequences: [T]
+  public var carries: [T]
+  public var constants: [T]
+  /// The mask sequence: 1 where a carry advances, 0 where it is frozen (see `scan(mask:)`).
+  public var mask: T?
+
+  /// The sequences without the mask.
+  public var dataSequences: [T] { mask == nil ? sequences : Array(sequences.dropLast()) }
+
+  /// The flat list again, in the node's (or the body's) order.
+  public var all: [T] { (steps.map { [$0] } ?? []) + sequences + carries + constants }
+}
+
+extension ScanSpec {
+  /// Whether the loop has a mask (its last sequence).
+  public var hasMask: Bool { sequenceNames.last == maskName }
+
+  /// The node's operands by role; `operands` must be as many as the signature says.
+  public func roles<T>(of operands: [T]) -> ScanRoles<T> {
+    split(operands, leading: hasSteps)
+  }
+
+  /// The body's arguments by role (`steps` is the index t).
+  public func bodyRoles<T>(of arguments: [T]) -> ScanRoles<T> {
+    split(arguments, leading: true)
+  }
+
+  /// How many operands a node of this loop takes.
+  public var operandCount: Int {
+    (hasSteps ? 1 : 0) + sequenceNames.count + carryNames.count + constantNames.count
+  }
+
+  private func split<T>(_ xs: [T], leading: Bool) -> ScanRoles<T> {
+    let off = leading ? 1 : 0
+    let nS = sequenceNames.count
+    let nC = carryNames.count
+    precondition(xs.count == off + nS + nC + constantNames.count,
+      "scan at \(location): \(xs.count) operands for \(nS) sequences, \(nC) carries and \(constantNames.count) constants")
+    let seqs = Array(xs[off..<(off + nS)])
+    return ScanRoles(
+      steps: leading ? xs[0] : nil, sequences: seqs, carries: Array(xs[(off + nS)..<(off + nS + nC)]),
+      constants: Array(xs[(off + nS + nC)...]), mask: hasMask ? seqs.last : nil)
+  }
+}

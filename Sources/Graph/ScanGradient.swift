@@ -17,10 +17,8 @@ func scanPullback(_ node: Var, spec: ScanSpec, outputGradients: [Var?]) -> [Var?
     let nC = spec.carrySlots.count
     let nS = spec.sequenceSlots.count
     let nK = spec.constantSlots.count
-    let off = spec.hasSteps ? 1 : 0
-    let seqInputs = Array(node.inputs[off..<(off + nS)])
-    let initCarries = Array(node.inputs[(off + nS)..<(off + nS + nC)])
-    let constInputs = Array(node.inputs[(off + nS + nC)...])
+    let operands = spec.roles(of: node.inputs)
+    let (seqInputs, initCarries, constInputs) = (operands.sequences, operands.carries, operands.constants)
     let bodyOut = spec.bodyOutputs
 
     // 1. The vector-Jacobian product of one forward step, on the forward body's own variables.
@@ -88,7 +86,7 @@ func scanPullback(_ node: Var, spec: ScanSpec, outputGradients: [Var?]) -> [Var?
     for i in 0..<nK where gConst[i] != nil { carries.append(("dk\(i)", zerosLike(constInputs[i]))) }
     let consts: [(String, Var)] = constInputs.enumerated().map { ("k\($0)", $1) }
     let back = scanCore(
-      sequences: seqs, carries: carries, constants: consts, steps: spec.hasSteps ? node.inputs[0] : nil,
+      sequences: seqs, carries: carries, constants: consts, steps: operands.steps,
       reverse: !spec.reverse, mask: nil, policy: spec.policy, location: loc
     ) { s in
       var memo: [ObjectIdentifier: Var] = [ObjectIdentifier(spec.index): s.index]

@@ -25,13 +25,8 @@ struct Loop {
     node = n
     self.spec = spec
     body = spec.bodyGraph
-    var ins = e.args(n)[...]
-    steps = spec.hasSteps ? ins.popFirst() : nil
-    let nS = spec.sequenceNames.count
-    let nC = spec.carryNames.count
-    sequences = Array(ins.prefix(nS))
-    carries = Array(ins.dropFirst(nS).prefix(nC))
-    constants = Array(ins.dropFirst(nS + nC))
+    let roles = spec.roles(of: e.args(n))
+    (steps, sequences, carries, constants) = (roles.steps, roles.sequences, roles.carries, roles.constants)
     sequenceNames = spec.sequenceNames
     carryNames = spec.carryNames
     constantNames = spec.constantNames

@@ -236,8 +236,7 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     var counted = Set<Int>()
     for (i, node) in g.nodes.enumerated() {
       guard case .scan(let spec) = node.op else { continue }
-      let off = spec.hasSteps ? 1 : 0
-      for s in node.inputs[off..<(off + spec.sequenceNames.count)] where !counted.contains(s) {
+      for s in spec.roles(of: node.inputs).sequences where !counted.contains(s) {
         guard case .tupleElement = g.nodes[s].op, case .scan = g.nodes[g.nodes[s].inputs[0]].op, g.nodes[s].inputs[0] != i,
           let sh = shapes.shapes[s]
         else { continue }

@@ -25,23 +25,19 @@ public struct ConcreteShapes: Sendable {
         let s = try Shapes.broadcast(n.inputs.map { shapes[$0]! }, types: n.inputs.map { g.nodes[$0].type })
         tuples[i] = kernel.outputs.map { _ in s }
       case .scan(let spec):
-        let ins = n.inputs
-        let off = spec.hasSteps ? 1 : 0
-        let nS = spec.sequenceNames.count
+        let operands = spec.roles(of: n.inputs)
         let nC = spec.carryNames.count
-        var steps: Int
-        if spec.hasSteps {
-          guard case .constant(let t) = g.nodes[ins[0]].op else {
+        var count: Int?
+        if let s = operands.steps {
+          guard case .constant(let t) = g.nodes[s].op else {
             throw OptimizerError("a loop whose step count is computed at run time has no static memory plan")
           }
-          steps = Int(t.scalarValue)
-        } else {
-          steps = shapes[ins[0]]![0]
+          count = Int(t.scalarValue)
         }
-        if !spec.hasSteps, nS > 0 { steps = shapes[ins[off]]![0] }
-        var slots: [[Int]] = [[]]
-        for k in 0..<nS { slots.append(Array(shapes[ins[off + k]]!.dropFirst())) }
-        for k in (off + nS)..<ins.count { slots.append(shapes[ins[k]]!) }
+        let steps = try spec.stepCount(
+          steps: count, sequences: operands.sequences.map { shapes[$0]! }, carries: operands.carries.map { shapes[$0]! })
+        let slots = [[]] + operands.sequences.map { Array(shapes[$0]!.dropFirst()) }
+          + (operands.carries + operands.constants).map { shapes[$0]! }
         let body = try ConcreteShapes(spec.bodyGraph, arguments: slots)
         bodies[i] = (body, steps)
         tuples[i] = spec.bodyGraph.outputs.enumerated().map { j, o in

@@ -40,13 +40,13 @@ public enum Verifier {
         let nS = spec.sequenceNames.count
         let nC = spec.carryNames.count
         let nK = spec.constantNames.count
-        guard n.inputs.count == (spec.hasSteps ? 1 : 0) + nS + nC + nK else { throw fail(i, "wrong number of inputs") }
+        guard n.inputs.count == spec.operandCount else { throw fail(i, "wrong number of inputs") }
         guard body.inputs.count == 1 + nS + nC + nK, body.outputs.count == spec.outputTypes.count else {
           throw fail(i, "the body does not match the loop's signature")
         }
-        let off = spec.hasSteps ? 1 : 0
+        let initials = spec.roles(of: n.inputs).carries
         for j in 0..<nC {
-          let initial = g.nodes[n.inputs[off + nS + j]].type
+          let initial = g.nodes[initials[j]].type
           guard sameKind(initial, body.nodes[body.inputs[1 + nS + j]].type),
             sameKind(initial, body.nodes[body.outputs[j]].type)
           else { throw fail(i, "carry '\(spec.carryNames[j])' changes type") }

@@ -13,17 +13,14 @@ extension CEmitter {
     let slot = bg.inputs.map { layout.id(body, $0) }  // index, sequences, carries, constants
     let nS = spec.sequenceSlots.count
     let nC = spec.carrySlots.count
-    let off = spec.hasSteps ? 1 : 0
-    guard ins.count == off + nS + nC + spec.constantSlots.count, bg.inputs.count == 1 + nS + nC + spec.constantSlots.count else {
+    guard ins.count == spec.operandCount, bg.inputs.count == 1 + nS + nC + spec.constantSlots.count else {
       throw NativeUnsupported(message: "scan at \(spec.location) has \(ins.count) inputs and a body of \(bg.inputs.count) "
         + "arguments for \(nS) sequences, \(nC) carries and \(spec.constantSlots.count) constants (steps: \(spec.hasSteps))")
     }
-    let seqIn = Array(ins[off..<(off + nS)])
-    let initIn = Array(ins[(off + nS)..<(off + nS + nC)])
-    let constIn = Array(ins[(off + nS + nC)...])
-    let seqSlots = Array(slot[1..<(1 + nS)])
-    let carrySlots = Array(slot[(1 + nS)..<(1 + nS + nC)])
-    let constSlots = Array(slot[(1 + nS + nC)...])
+    let operands = spec.roles(of: ins)
+    let slots = spec.bodyRoles(of: slot)
+    let (seqIn, initIn, constIn) = (operands.sequences, operands.carries, operands.constants)
+    let (seqSlots, carrySlots, constSlots) = (slots.sequences, slots.carries, slots.constants)
     let outs = bg.outputs.map { layout.id(body, $0) }
     // The outer tupleElement node of each scan output, if used.
     let graph = layout.graphs[g]

@@ -69,10 +69,9 @@ struct ShapePlan {
     values: [Int: Tensor]) throws -> [[Int]] {
     let graph = L.graphs[g]
     let node = graph.nodes[n]
-    var k = 0
+    let operands = spec.roles(of: node.inputs)
     var T: Int?
-    if spec.hasSteps {
-      let stepsNode = node.inputs[0]
+    if let stepsNode = operands.steps {
       if case .constant(let t) = graph.nodes[stepsNode].op {
         T = Int(t.scalarValue)
       } else if let v = values[stepsNode] {
@@ -80,13 +79,10 @@ struct ShapePlan {
       } else {
         throw NativeUnsupported(message: "a scan whose step count is computed inside the graph")
       }
-      k = 1
     }
-    let seqShapes = (0..<spec.sequenceSlots.count).map { shapes[L.id(g, node.inputs[k + $0])] }
-    k += spec.sequenceSlots.count
-    let carryShapes = (0..<spec.carrySlots.count).map { shapes[L.id(g, node.inputs[k + $0])] }
-    k += spec.carrySlots.count
-    let constShapes = (0..<spec.constantSlots.count).map { shapes[L.id(g, node.inputs[k + $0])] }
+    let seqShapes = operands.sequences.map { shapes[L.id(g, $0)] }
+    let carryShapes = operands.carries.map { shapes[L.id(g, $0)] }
+    let constShapes = operands.constants.map { shapes[L.id(g, $0)] }
     let length = try spec.stepCount(steps: T, sequences: seqShapes, carries: carryShapes)
     let bg = L.graphs[body]
     var slots: [Int: [Int]] = [:]
