@@ -9,57 +9,23 @@ struct SliceView {
 }
 
 extension CEmitter {
-  /// The slices whose every consumer is an elementwise loop of the same graph and that are not graph
-  /// outputs: those loops read the slice's source with its offset and strides, so the slice itself is
-  /// never materialized (the gate blocks of an LSTM's pre-activation, the parameter blocks of the
-  /// mixture density).
-  static func sliceViews(_ layout: NativeLayout) -> [Int: SliceView] {
+  /// Every graph's aliasing (Optimizer's ``Aliasing``, the analysis the memory plan uses too) in buffer
+  /// ids: the slices read in place, the loop results written into a concatenation, and the
+  /// concatenations so filled.
+  static func aliasing(_ layout: NativeLayout) -> (
+    views: [Int: SliceView], parts: [Int: (concat: Int, index: Int)], filled: Set<Int>
+  ) {
     var views: [Int: SliceView] = [:]
-    for (g, graph) in layout.graphs.enumerated() {
-      var consumers = Array(repeating: [Int](), count: graph.nodes.count)
-      for (j, node) in graph.nodes.enumerated() { for i in node.inputs { consumers[i].append(j) } }
-      let outputs = Set(graph.outputs)
-      for (j, node) in graph.nodes.enumerated() {
-        guard case .slice(let ranges) = node.op, !outputs.contains(j), !consumers[j].isEmpty else { continue }
-        let elementwise = consumers[j].allSatisfy { c in
-          let op = graph.nodes[c].op
-          if case .fused = op { return true }
-          return op.isElementwise
-        }
-        if elementwise { views[layout.id(g, j)] = SliceView(source: layout.id(g, node.inputs[0]), ranges: ranges) }
-      }
-    }
-    return views
-  }
-
-  /// Elementwise results whose only use is a concatenation along the last axis, and the concatenations
-  /// all of whose parts are such results: the loops write their rows straight into the concatenation
-  /// (the gate gradients of an LSTM's backward step into one [B, 4H] matrix), which is then not copied.
-  static func concatDestinations(_ layout: NativeLayout) -> (parts: [Int: (concat: Int, index: Int)], filled: Set<Int>) {
     var parts: [Int: (concat: Int, index: Int)] = [:]
     var filled = Set<Int>()
     for (g, graph) in layout.graphs.enumerated() {
-      var consumers = Array(repeating: [Int](), count: graph.nodes.count)
-      for (j, node) in graph.nodes.enumerated() { for i in node.inputs { consumers[i].append(j) } }
-      let outputs = Set(graph.outputs)
-      func loopResult(_ j: Int) -> Bool {
-        let op = graph.nodes[j].op
-        if case .tupleElement = op, case .fused = graph.nodes[graph.nodes[j].inputs[0]].op { return true }
-        return op.isElementwise
-      }
-      for (c, node) in graph.nodes.enumerated() {
-        guard case .concat(let axis) = node.op, axis == node.type.rank - 1, axis >= 0, !node.inputs.isEmpty,
-          Set(node.inputs).count == node.inputs.count
-        else { continue }
-        let ok = node.inputs.allSatisfy { p in
-          loopResult(p) && consumers[p] == [c] && !outputs.contains(p) && graph.nodes[p].type.rank == node.type.rank
-        }
-        guard ok else { continue }
-        filled.insert(layout.id(g, c))
-        for (k, p) in node.inputs.enumerated() { parts[layout.id(g, p)] = (layout.id(g, c), k) }
-      }
+      let a = layout.aliasing[g]
+      for (j, v) in a.views { views[layout.id(g, j)] = SliceView(source: layout.id(g, v.source), ranges: v.ranges) }
+      for (p, c) in a.concatParts { parts[layout.id(g, p)] = (layout.id(g, c.concat), c.index) }
+      for c in a.filledConcats { filled.insert(layout.id(g, c)) }
+      _ = graph
     }
-    return (parts, filled)
+    return (views, parts, filled)
   }
 
   /// out[i] = expr(inputs at i) with numpy broadcasting (see ``elementwiseMulti``).

@@ -22,8 +22,7 @@ struct CEmitter {
   init(layout: NativeLayout, profile: Bool = false) {
     self.layout = layout
     self.profile = profile
-    views = Self.sliceViews(layout)
-    (concatParts, filledConcats) = Self.concatDestinations(layout)
+    (views, concatParts, filledConcats) = Self.aliasing(layout)
   }
 
   static func ctype(_ d: DType) -> String { d.cName }

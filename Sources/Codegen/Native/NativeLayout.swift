@@ -1,4 +1,5 @@
 import Graph
+import Optimizer
 import Runtime
 
 /// Why a graph cannot run natively (the caller falls back to the interpreter, or fails under
@@ -27,6 +28,9 @@ struct NativeLayout {
   /// Offset in P of each buffer's extra integers (slice starts, concat offsets), or -1.
   var auxOffset: [Int] = []
   var paramCount = 0
+  /// Each graph's aliasing (``Aliasing``): what the emitter reads and writes in place, and what the
+  /// memory plan places.
+  var aliasing: [Aliasing] = []
 
   init(_ graph: FunctionGraph) throws {
     add(graph, spec: nil)
@@ -46,6 +50,7 @@ struct NativeLayout {
     base.append(rank.count)
     graphs.append(g)
     specs.append(spec)
+    aliasing.append(Aliasing(g))
     for node in g.nodes {
       rank.append(node.type.rank)
       dtype.append(node.type.dtype)

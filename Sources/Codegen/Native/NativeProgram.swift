@@ -47,7 +47,7 @@ final class NativeProgram: @unchecked Sendable {
     let sources = try emitter.emit(parts: parts ?? Self.parts(layout))
     source = sources.joined(separator: "\n")
     unallocated = emitter.unallocated
-    arena = NativeArena(layout: layout, emitter: emitter)
+    arena = NativeArena(layout: layout)
     planned = Set(arena.lifetimes.map(\.id))
     var (path, cached) = try compiler.library(for: sources)
     var lib: DynamicLibrary
@@ -125,7 +125,7 @@ final class NativeProgram: @unchecked Sendable {
     // fresh memory on every call) and grown when a call needs more.
     lock.lock()
     defer { lock.unlock() }
-    let sizes = arena.lifetimes.map { l in Swift.max(plan.shapes[l.id].reduce(1, *) * layout.dtype[l.id].byteSize, 8) }
+    let sizes = arena.lifetimes.map { l in MemoryPlan.bufferBytes(plan.shapes[l.id].reduce(1, *), layout.dtype[l.id]) }
     if sizes != arenaSizes {
       let placed = arena.place(sizes)
       (arenaSizes, arenaOffsets, arenaBytes) = (sizes, placed.offsets, placed.bytes)
