@@ -63,10 +63,27 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     do { try modelConfig.validate() } catch { throw ValidationError("\(error)") }
-    if batchSize < 1 { throw ValidationError("--bs must be at least 1") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    if maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
-    if !(learningRate > 0) && stepMethod != .adadelta { throw ValidationError("--lr must be positive") }
+    try ExperimentName.validate(name: name)
+    try FlagCheck.atLeast(epochs, 1, "--epochs")
+    try FlagCheck.atLeast(batchSize, 1, "--bs")
+    try FlagCheck.atLeast(maxLength, 2, "--max-length")
+    if let threads { try FlagCheck.atLeast(threads, 1, "--threads") }
+    if let maxBatches { try FlagCheck.atLeast(maxBatches, 1, "--max-batches") }
+    try FlagCheck.atLeast(testEvery, 1, "--test-every")
+    try FlagCheck.atLeast(sampleEvery, 1, "--sample-every")
+    try FlagCheck.atLeast(saveEvery, 1, "--save-every")
+    if let testBatches { try FlagCheck.atLeast(testBatches, 0, "--test-batches", "0 evaluates nothing") }
+    try FlagCheck.atLeast(grid, 1, "--grid")
+    if stepMethod == .adadelta {
+      try FlagCheck.finite(learningRate, "--lr", 0...Double.greatestFiniteMagnitude, "adadelta does not use it")
+    } else {
+      try FlagCheck.finite(learningRate, "--lr", 0...Double.greatestFiniteMagnitude, aboveLower: true)
+    }
+    try FlagCheck.finite(
+      maxGrad, "-G/--max-grad", 0...Double.greatestFiniteMagnitude, aboveLower: true,
+      "the largest total gradient norm; clipping cannot be turned off")
+    try FlagCheck.finite(epsilon, "--epsilon", 0...1)
+    try FlagCheck.finite(uniform, "-u/--uniform", 0...10, "the half-width of the uniform initialisation; 0 for orthogonal")
     if sample && (oldModel == nil || oldModel == "continue") {
       throw ValidationError("--sample needs --model NAME (an experiment folder or model file)")
     }
