@@ -9,7 +9,9 @@ struct Train: ParsableCommand {
     discussion: """
       Creates a folder named after the experiment (e.g. handwriting-3X700m20d0r14b56e15G10) holding \
       model.h5 (parameters, optimizer state, config, position), metrics.jsonl, loss.png, samples/ and, \
-      at the end, sketch.png, pen.png and sketch.svg. Ctrl-C saves and exits.
+      at the end, sketch.png, pen.png and sketch.svg. A folder that holds a run is never replaced \
+      silently: continue it with --model continue, or replace it with --overwrite. Ctrl-C, SIGTERM and \
+      SIGHUP save and exit. See docs/reliability.md for what is guaranteed.
       """)
 
   @Option(help: "Name for this experiment.") var name = "handwriting"
@@ -20,6 +22,8 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("mix-dim"), help: "Number of gaussian mixtures.") var mixDim = 20
   @Option(name: .customLong("model"), help: "Start from an old model (an experiment folder or model file), or 'continue'.")
   var oldModel: String?
+  @Flag(help: "Replace the run already in the experiment folder (its model, metrics and samples).")
+  var overwrite = false
   @Option(name: .customLong("max-length"), help: "Maximal number of steps in a single sequence.") var maxLength = 600
   @Flag(name: .customLong("GRU"), help: "Use GRU transitions instead of LSTM.") var gru = false
   @Option(name: [.customShort("d"), .customLong("dropout")], help: "Dropout on the recurrent outputs; 0 for none.")
@@ -87,6 +91,9 @@ struct Train: ParsableCommand {
     if sample && (oldModel == nil || oldModel == "continue") {
       throw ValidationError("--sample needs --model NAME (an experiment folder or model file)")
     }
+    if overwrite && oldModel == "continue" {
+      throw ValidationError("--overwrite replaces the run that --model continue would continue; give one of them")
+    }
   }
 
   func run() throws {
@@ -96,13 +103,17 @@ struct Train: ParsableCommand {
       try Sample.draw(model: oldModel!, output: nil, steps: maxLength, grid: grid, seed: seed, bias: 0)
       return
     }
+    let continuing = oldModel == "continue"
+    let runFolder = try RunFolder.claim(folder, mode: continuing ? .resume : (overwrite ? .overwrite : .fresh))
+    for p in runFolder.removedTemporaries { print("removed \(p), left by a run that was killed") }
+    Interrupts.install()
     var settings = TrainingSettings(
       name: name, epochs: epochs, batchSize: batchSize, learningRate: learningRate, maxLength: maxLength,
       maxGrad: maxGrad, stepMethod: stepMethod, seed: seed, data: "", maxBatches: maxBatches, testEvery: testEvery,
       sampleEvery: sampleEvery, saveEvery: saveEvery, testBatches: testBatches)
     var resume: Checkpoint.Contents?
     var start: Checkpoint.Contents?
-    if oldModel == "continue" {
+    if continuing {
       resume = try Checkpoint.read(folder.appendingPathComponent("model.h5").path)
       let saved = try TrainingSettings.fromJSON(resume!.training)
       settings = saved
@@ -117,13 +128,12 @@ struct Train: ParsableCommand {
     let source = try openBatches(settings)
     print("Running experiment \(experimentName) on \(settings.data)")
     fflush(nil)
-    signal(SIGINT) { _ in interruptRequested = true }
     let trainer = try Trainer(
       settings: settings, config: modelConfig, experiment: experimentName, folder: folder, resume: resume, start: start)
     trainer.sampleGrid = grid
-    let outcome = try trainer.run(source: source)
+    let outcome = try withExtendedLifetime(runFolder) { try trainer.run(source: source) }
     if case .stoppedOnNaN = outcome { throw ExitCode(3) }
-    if outcome == .interrupted { throw ExitCode(130) }
+    if outcome == .interrupted { throw ExitCode(Interrupts.exitStatus) }
   }
 
   static func checkedPath(_ p: String) throws -> String {
