@@ -4,8 +4,9 @@ import XCTest
 @testable import Sketch
 
 /// Issue 12 against the `sketch` executable: a re-run is refused (finding 1), a second training into
-/// a busy folder is refused (2), a full disk is a clear error that keeps the last model (7), SIGTERM
-/// and SIGHUP save (10), and kill -9 at seeded random points never loses the run (the crash-safety test).
+/// a busy folder is refused (2), `--model continue` works from another directory (5), a full disk is a
+/// clear error that keeps the last model (7), SIGTERM and SIGHUP save (10), and kill -9 at seeded
+/// random points never loses the run (the crash-safety test).
 final class ReliabilityProcessTests: XCTestCase {
   nonisolated(unsafe) static var shared: URL?
   var data: URL!
@@ -80,6 +81,30 @@ final class ReliabilityProcessTests: XCTestCase {
     XCTAssertTrue(hung.output.contains("interrupted (SIGHUP)"), hung.output)
     XCTAssertGreaterThan(try savedStep(), step)
     XCTAssertEqual(TinyRun.temporaries(run), [])
+  }
+
+  func testContinueFromAnotherDirectoryUsesTheRecordedDataset() throws {
+    let home = Self.shared!
+    let elsewhere = out.appendingPathComponent("elsewhere")
+    try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+    try Data("not the dataset".utf8).write(to: elsewhere.appendingPathComponent("d.h5"))
+    let base = ["train"] + TinyRun.flags + ["--output", out.path, "--grid", "1", "--save-every", "2"]
+    XCTAssertEqual(try SketchProcess.run(base + ["--data", "d.h5", "--max-batches", "2"], in: home).status, 0)
+    // From a folder whose d.h5 is another file, without --data: the recorded absolute path.
+    let moved = try SketchProcess.run(base + ["--max-batches", "4", "--model", "continue"], in: elsewhere)
+    XCTAssertEqual(moved.status, 0, moved.output)
+    XCTAssertTrue(moved.output.contains("on \(data.path)"), moved.output)
+    XCTAssertEqual(try savedStep(), 4)
+    // --data is honoured, with a warning when it is not the recorded file; differing flags are reported.
+    try FileManager.default.copyItem(at: data, to: elsewhere.appendingPathComponent("copy.h5"))
+    let copy = elsewhere.appendingPathComponent("copy.h5").path
+    let other = try SketchProcess.run(
+      ["train"] + TinyRun.flags + ["--data", "copy.h5", "--output", out.path, "--grid", "1", "--max-batches", "6",
+        "--model", "continue", "--seed", "9"], in: elsewhere)
+    XCTAssertEqual(other.status, 0, other.output)
+    XCTAssertTrue(other.output.contains("warning: --data \(copy) is not the dataset this run was trained on (\(data.path)"), other.output)
+    XCTAssertTrue(other.output.contains("on \(copy)"), other.output)
+    XCTAssertTrue(other.output.contains("keeps its --seed 0, --save-every 2 (the flags give --seed 9, --save-every 100)"), other.output)
   }
 
   func testAFullDiskIsAClearErrorThatKeepsTheLastModel() throws {

@@ -107,25 +107,33 @@ struct Train: ParsableCommand {
     let runFolder = try RunFolder.claim(folder, mode: continuing ? .resume : (overwrite ? .overwrite : .fresh))
     for p in runFolder.removedTemporaries { print("removed \(p), left by a run that was killed") }
     Interrupts.install()
-    var settings = TrainingSettings(
+    let flags = TrainingSettings(
       name: name, epochs: epochs, batchSize: batchSize, learningRate: learningRate, maxLength: maxLength,
       maxGrad: maxGrad, stepMethod: stepMethod, seed: seed, data: "", maxBatches: maxBatches, testEvery: testEvery,
-      sampleEvery: sampleEvery, saveEvery: saveEvery, testBatches: testBatches)
+      sampleEvery: sampleEvery, saveEvery: saveEvery, testBatches: testBatches, threads: BLAS.threads)
+    var settings = flags
     var resume: Checkpoint.Contents?
     var start: Checkpoint.Contents?
     if continuing {
       resume = try Checkpoint.read(folder.appendingPathComponent("model.h5").path)
-      let saved = try TrainingSettings.fromJSON(resume!.training)
-      settings = saved
+      let recorded = try TrainingSettings.fromJSON(resume!.training)
+      settings = recorded
       settings.epochs = epochs
       settings.maxBatches = maxBatches
+      settings.threads = flags.threads
+      settings.data = try ContinuedRun.dataset(recorded: recorded, flag: data) { print($0) }
+      if settings.data != recorded.data || data != nil { settings.dataIdentity = nil }
+      for note in ContinuedRun.differences(flags: flags, recorded: recorded) { print(note) }
       print("continuing \(experimentName) at epoch \(resume!.position.epoch + 1), step \(resume!.position.step)")
-    } else if let old = oldModel {
-      start = try Checkpoint.read(Sample.modelFile(old))
-      print("starting from model \(old)")
+    } else {
+      if let old = oldModel {
+        start = try Checkpoint.read(Sample.modelFile(old))
+        print("starting from model \(old)")
+      }
+      settings.data = absolutePath(try data.map(Self.checkedPath) ?? defaultDatasetPath())
     }
-    if settings.data.isEmpty { settings.data = try data.map(Self.checkedPath) ?? defaultDatasetPath() }
     let source = try openBatches(settings)
+    if settings.dataIdentity == nil { settings.dataIdentity = try DatasetIdentity.of(settings.data) }
     print("Running experiment \(experimentName) on \(settings.data)")
     fflush(nil)
     let trainer = try Trainer(
