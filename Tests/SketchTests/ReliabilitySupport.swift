@@ -4,8 +4,15 @@ import XCTest
 /// The `sketch` executable as a separate process, for the tests of exit statuses, signals, kill -9
 /// and locks. SwiftPM builds it next to the test bundle (`swift build --build-tests`).
 enum SketchProcess {
-  /// The executable beside the test bundle; an error that says how to build it when it is missing.
+  /// The executable beside the test bundle, or the one `SKETCH_TEST_EXECUTABLE` names (to check
+  /// another build); an error that says how to build it when it is missing.
   static func executable() throws -> URL {
+    if let given = ProcessInfo.processInfo.environment["SKETCH_TEST_EXECUTABLE"], !given.isEmpty {
+      guard FileManager.default.isExecutableFile(atPath: given) else {
+        throw SketchProcessError("SKETCH_TEST_EXECUTABLE=\(given) is not an executable file")
+      }
+      return URL(fileURLWithPath: given)
+    }
     let bundle = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
       ?? CommandLine.arguments[0])
     var dir = bundle.deletingLastPathComponent()
