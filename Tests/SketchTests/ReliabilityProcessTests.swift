@@ -131,28 +131,31 @@ final class ReliabilityProcessTests: XCTestCase {
   }
 
   func testKillNineAtRandomPointsNeverLosesTheRun() throws {
-    let flags = train(["--max-batches", "30", "--save-every", "3", "--test-every", "5", "--sample-every", "7", "--seed", "2"])
+    // Tests every 2 steps and saves every 3, so that some records come after the last save (resume
+    // must drop them), and kills land in steps, tests, saves and samples.
+    let flags = train(["--max-batches", "40", "--save-every", "3", "--test-every", "2", "--sample-every", "20", "--seed", "2"])
     // The reference: the same run without interruptions, in another folder.
     let reference = out.appendingPathComponent("reference")
     let straight = try SketchProcess.run(flags.map { $0 == out.path ? reference.path : $0 }, in: out)
     XCTAssertEqual(straight.status, 0, straight.output)
+    // Four kills, each once metrics.jsonl has reached a seeded random step, after a seeded random
+    // delay of up to 30 ms (so the kill lands anywhere in the next steps and writes).
     var rng = SplitMix(seed: 12)
-    var kills = 0
-    for i in 0..<6 {
+    let model = run.appendingPathComponent("model.h5").path
+    var target = 0
+    var kills: [Int] = []  // the saved step after each kill
+    for i in 0..<4 {
+      target += 4 + Int(rng.next() % 6)
       let args = i == 0 ? flags : flags + ["--model", "continue"]
       let p = try SketchProcess.Running(args, in: out, log: out.appendingPathComponent("kill-\(i).log"))
-      SketchProcess.waitFor("a saved model") {
-        FileManager.default.fileExists(atPath: run.appendingPathComponent("model.h5").path) || !p.process.isRunning
-      }
-      usleep(UInt32(rng.next() % 1_200_000))
+      SketchProcess.waitFor("metrics of step \(target)") { lastMetricsStep() >= target || !p.process.isRunning }
+      usleep(UInt32(rng.next() % 30_000))
       p.signal(SIGKILL)
       let end = p.wait()
-      if end.status == 0 { break }
       XCTAssertEqual(end.status, 128 + SIGKILL, end.output)
-      kills += 1
-      XCTAssertNoThrow(try Checkpoint.read(run.appendingPathComponent("model.h5").path), "after kill \(i)")
+      XCTAssertNoThrow(kills.append(try Checkpoint.read(model).position.step), "after kill \(i)")
     }
-    XCTAssertGreaterThanOrEqual(kills, 1)
+    print("kill -9 test: saved steps after the kills: \(kills)")
     let last = try SketchProcess.run(flags + ["--model", "continue"], in: out)
     XCTAssertEqual(last.status, 0, last.output)
     XCTAssertEqual(TinyRun.temporaries(run), [], "temporary files left")
