@@ -48,7 +48,7 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("test-every"), help: "Evaluate the test split every N batches.") var testEvery = 100
   @Option(name: .customLong("sample-every"), help: "Draw samples every N batches.") var sampleEvery = 100
   @Option(name: .customLong("save-every"), help: "Save the model every N batches.") var saveEvery = 100
-  @Option(name: .customLong("test-batches"), help: "Test batches per evaluation (default: all).") var testBatches: Int?
+  @Option(name: .customLong("test-batches"), help: "Test batches per evaluation (default: all; 0 for none).") var testBatches: Int?
   @Option(help: "Samples per side of the sample grid.") var grid = 8
   @Option(help: "Threads for products and big loops of the native code, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores).")
   var threads: Int?
