@@ -51,6 +51,13 @@ final class ReliabilityProcessTests: XCTestCase {
     XCTAssertTrue(again.output.contains("--model continue") && again.output.contains("--overwrite"), again.output)
     XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("metrics.jsonl")), before)
     XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("model.h5")), model)
+    // --overwrite removes the earlier run only once the new one can start (its dataset opens).
+    let missing = quick.map { $0 == data.path ? out.appendingPathComponent("missing.h5").path : $0 }
+    let failed = try SketchProcess.run(missing + ["--overwrite"], in: out)
+    XCTAssertEqual(failed.status, 64, failed.output)
+    XCTAssertTrue(failed.output.contains("no dataset at \(out.path)/missing.h5"), failed.output)
+    XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("metrics.jsonl")), before)
+    XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("model.h5")), model)
     let replaced = try SketchProcess.run(quick + ["--overwrite", "--max-batches", "2"], in: out)
     XCTAssertEqual(replaced.status, 0, replaced.output)
     XCTAssertEqual(try savedStep(), 2)

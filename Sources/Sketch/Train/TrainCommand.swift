@@ -104,16 +104,27 @@ struct Train: ParsableCommand {
       return
     }
     let continuing = oldModel == "continue"
-    let runFolder = try RunFolder.claim(folder, mode: continuing ? .resume : (overwrite ? .overwrite : .fresh))
-    for p in runFolder.removedTemporaries { print("removed \(p), left by a run that was killed") }
-    Interrupts.install()
     let flags = TrainingSettings(
       name: name, epochs: epochs, batchSize: batchSize, learningRate: learningRate, maxLength: maxLength,
       maxGrad: maxGrad, stepMethod: stepMethod, seed: seed, data: "", maxBatches: maxBatches, testEvery: testEvery,
       sampleEvery: sampleEvery, saveEvery: saveEvery, testBatches: testBatches, threads: BLAS.threads)
     var settings = flags
-    var resume: Checkpoint.Contents?
     var start: Checkpoint.Contents?
+    var source: BatchSource?
+    if !continuing {
+      // What can fail is checked before the folder is claimed, which with --overwrite removes the earlier run.
+      if let old = oldModel {
+        start = try Checkpoint.read(Sample.modelFile(old))
+        try Trainer.checkArchitecture(of: start!, matches: modelConfig)
+        print("starting from model \(old)")
+      }
+      settings.data = absolutePath(try data.map(Self.checkedPath) ?? defaultDatasetPath())
+      source = try openBatches(settings)
+    }
+    let runFolder = try RunFolder.claim(folder, mode: continuing ? .resume : (overwrite ? .overwrite : .fresh))
+    for p in runFolder.removedTemporaries { print("removed \(p), left by a run that was killed") }
+    Interrupts.install()
+    var resume: Checkpoint.Contents?
     if continuing {
       resume = try Checkpoint.read(folder.appendingPathComponent("model.h5").path)
       let recorded = try TrainingSettings.fromJSON(resume!.training)
@@ -125,21 +136,15 @@ struct Train: ParsableCommand {
       if settings.data != recorded.data || data != nil { settings.dataIdentity = nil }
       for note in ContinuedRun.differences(flags: flags, recorded: recorded) { print(note) }
       print("continuing \(experimentName) at epoch \(resume!.position.epoch + 1), step \(resume!.position.step)")
-    } else {
-      if let old = oldModel {
-        start = try Checkpoint.read(Sample.modelFile(old))
-        print("starting from model \(old)")
-      }
-      settings.data = absolutePath(try data.map(Self.checkedPath) ?? defaultDatasetPath())
+      source = try openBatches(settings)
     }
-    let source = try openBatches(settings)
     if settings.dataIdentity == nil { settings.dataIdentity = try DatasetIdentity.of(settings.data) }
     print("Running experiment \(experimentName) on \(settings.data)")
     fflush(nil)
     let trainer = try Trainer(
       settings: settings, config: modelConfig, experiment: experimentName, folder: folder, resume: resume, start: start)
     trainer.sampleGrid = grid
-    let outcome = try withExtendedLifetime(runFolder) { try trainer.run(source: source) }
+    let outcome = try withExtendedLifetime(runFolder) { try trainer.run(source: source!) }
     if case .stoppedOnNaN = outcome { throw ExitCode(3) }
     if outcome == .interrupted { throw ExitCode(Interrupts.exitStatus) }
   }

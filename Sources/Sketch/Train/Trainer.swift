@@ -41,9 +41,7 @@ final class Trainer {
     self.sampleSteps = settings.maxLength
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     if let from = resume ?? start {
-      guard from.config == config else {
-        throw ConfigError(message: "the model file's architecture \(from.config.json()) differs from the flags \(config.json())")
-      }
+      try Self.checkArchitecture(of: from, matches: config)
       model = HandwritingModel(config: config, values: from.parameters)
     } else {
       model = HandwritingModel(config: config, seed: settings.seed)
@@ -65,6 +63,13 @@ final class Trainer {
     if log.droppedOnResume > 0 {
       output("metrics.jsonl: dropped \(log.droppedOnResume) lines after step \(position.step) (a partial line, "
         + "or records of steps after the last save, which are recomputed)")
+    }
+  }
+
+  /// A model file can start or continue a run only with the architecture the flags give.
+  static func checkArchitecture(of file: Checkpoint.Contents, matches config: ModelConfig) throws {
+    guard file.config == config else {
+      throw ConfigError(message: "the model file's architecture \(file.config.json()) differs from the flags \(config.json())")
     }
   }
 
