@@ -44,6 +44,11 @@ enum SketchProcess {
         process.arguments = arguments
       }
       process.currentDirectoryURL = directory
+      // These tests are about processes and files; the backends are compared by the in-process tests,
+      // so the child does not run every function twice in `SKETCH_MODE=debug` (the second `make test` pass).
+      var environment = ProcessInfo.processInfo.environment
+      environment["SKETCH_MODE"] = nil
+      process.environment = environment
       self.log = log
       FileManager.default.createFile(atPath: log.path, contents: nil)
       let out = try FileHandle(forWritingTo: log)
