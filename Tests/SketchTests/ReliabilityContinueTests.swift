@@ -73,6 +73,21 @@ final class ReliabilityContinueTests: XCTestCase {
     XCTAssertEqual(warnings, [], "the recorded file itself gives no warning")
   }
 
+  func testRunsSavedBeforeTheIdentityStillContinue() throws {
+    // The settings JSON of a model file written before issue 12: no dataIdentity, no threads.
+    let path = try file("d.h5", [1, 2, 3])
+    let old = """
+      {"batchSize":56,"data":"\(path)","epochs":500,"learningRate":0.0001,"maxGrad":10,"maxLength":600,\
+      "name":"handwriting","sampleEvery":100,"saveEvery":100,"seed":0,"stepMethod":"adam","testEvery":100}
+      """
+    let recorded = try TrainingSettings.fromJSON(old)
+    XCTAssertNil(recorded.dataIdentity)
+    XCTAssertNil(recorded.threads)
+    var warnings: [String] = []
+    XCTAssertEqual(try ContinuedRun.dataset(recorded: recorded, flag: nil) { warnings.append($0) }, path)
+    XCTAssertEqual(warnings, [])
+  }
+
   func testDifferingFlagsAreReported() {
     var recorded = TrainingSettings()
     recorded.threads = 2
