@@ -10,4 +10,9 @@ struct SketchCommand: ParsableCommand {
     abstract: "Train and sample the Graves handwriting model with Sketch, a graph compiler for recurrent models.",
     subcommands: [Train.self, Sample.self, Bench.self, DataCommand.self, DumpGraph.self, DumpC.self],
     defaultSubcommand: Train.self)
+
+  static func main() {
+    HDF5ProcessExit.skipLibraryShutdown()
+    main(nil)
+  }
 }

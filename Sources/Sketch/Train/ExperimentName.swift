@@ -1,9 +1,27 @@
+import ArgumentParser
 import Foundation
 
 /// The experiment naming of udibr/sketch: `{name}-{depth}X{dim}m{mix}d{int(dropout*10)}r{shnum(lr)}b{bs}e{shnum(eps)}`
 /// then `-L{max_length}` if not 600, `g` for GRU, `G{max_grad}` (%g) if not 5, the step method if not
 /// adam, `D` for skip, `T` for top, `u{int(uniform*100)}` if uniform > 0.
 enum ExperimentName {
+  /// The longest `--name` in UTF-8 bytes (the suffix adds under 80; a folder name may have 255).
+  static let maxNameBytes = 100
+  /// The characters besides letters and digits that `--name` may hold.
+  static let nameSymbols: Set<Character> = [".", "_", "-", "+", "=", ",", "@"]
+
+  /// Checks that `--name` makes one plain folder inside `--output`: letters, digits and a few
+  /// symbols, not starting with "." (no "..", "/", newlines or hidden folders), at most 100 bytes.
+  static func validate(name: String) throws {
+    let ok = !name.isEmpty && name.utf8.count <= maxNameBytes && !name.hasPrefix(".")
+      && name.allSatisfy { $0.isLetter || $0.isNumber || nameSymbols.contains($0) }
+    guard ok else {
+      throw ValidationError(
+        "--name must be 1 to \(maxNameBytes) bytes of letters, digits and \(nameSymbols.sorted().map(String.init).joined(separator: " ")), "
+          + "not starting with '.' (it names a folder inside --output); got \(String(reflecting: name))")
+    }
+  }
+
   /// "0" for x <= 0, else the first digit of x in %e notation followed by -floor(log10 x):
   /// 1e-3 gives "13", 3e-4 gives "34", 100 gives "1-2".
   static func shnum(_ x: Double) -> String {

@@ -2,37 +2,90 @@ import Codegen
 import Foundation
 
 /// The metrics of a run as JSON lines (`metrics.jsonl`), appended as training goes.
+///
+/// Each record is one `write` of a whole line to a file opened for appending; a write that fails
+/// (a full disk) is cut back to the last whole line and reported. Resuming keeps the whole records up
+/// to the step of the model being continued (the later ones are recomputed), which also drops a
+/// partial last line left by a kill.
 final class MetricsLog {
   let path: String
-  private var handle: FileHandle?
+  private let fd: Int32
   /// (step, train cost) every time train metrics are recorded, and (step, test per-sequence NLL).
   private(set) var trainCurve: [(Int, Double)] = []
   private(set) var testCurve: [(Int, Double)] = []
+  /// How many lines resuming dropped: records after the resumed step, and a partial last line.
+  private(set) var droppedOnResume = 0
 
-  init(path: String, resume: Bool) throws {
+  /// A new, empty log at `path`, or with `resumeAt`, the existing one kept up to that step.
+  init(path: String, resumeAt step: Int? = nil) throws {
     self.path = path
-    if !resume || !FileManager.default.fileExists(atPath: path) {
-      FileManager.default.createFile(atPath: path, contents: nil)
-    } else {
-      for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-          let step = obj["step"] as? Int
-        else { continue }
-        if let c = obj["train_cost"] as? Double { trainCurve.append((step, c)) }
-        if let c = obj["test_sequence_log_likelihood"] as? Double { testCurve.append((step, c)) }
-      }
+    if let step, FileManager.default.fileExists(atPath: path) {
+      try Self.keepRecords(upTo: step, in: path, into: &trainCurve, &testCurve, dropped: &droppedOnResume)
     }
-    handle = FileHandle(forWritingAtPath: path)
-    handle?.seekToEndOfFile()
+    let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (step == nil ? O_TRUNC : 0)
+    fd = open(path, flags, 0o644)
+    guard fd >= 0 else { throw MetricsLogError(path: path, reason: String(cString: strerror(errno))) }
   }
 
-  func record(_ fields: [String: Any]) {
+  deinit { close(fd) }
+
+  /// Appends one record as a line (a NaN or infinite number becomes null, which JSON can hold); on
+  /// failure the file is cut back to its last whole line.
+  func record(_ fields: [String: Any]) throws {
+    let json = fields.mapValues { v -> Any in ((v as? Double).map { !$0.isFinite } ?? false) ? NSNull() : v }
+    var data: Data
+    do {
+      data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+      data.append(UInt8(ascii: "\n"))
+    } catch {
+      throw MetricsLogError(path: path, reason: "a record is not valid JSON (\(error))")
+    }
+    let start = lseek(fd, 0, SEEK_END)
+    var written = 0
+    while written < data.count {
+      let n = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, data.count - written) }
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else {
+        let reason = n < 0 ? String(cString: strerror(errno)) : "nothing written"
+        if start >= 0 { _ = ftruncate(fd, start) }
+        throw MetricsLogError(path: path, reason: reason)
+      }
+      written += n
+    }
     if let step = fields["step"] as? Int {
       if let c = fields["train_cost"] as? Double { trainCurve.append((step, c)) }
       if let c = fields["test_sequence_log_likelihood"] as? Double { testCurve.append((step, c)) }
     }
-    guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
-    handle?.write(data + Data("\n".utf8))
+  }
+
+  /// The whole JSON records with `step` <= `step`, rewritten atomically when anything is dropped.
+  private static func keepRecords(
+    upTo step: Int, in path: String, into train: inout [(Int, Double)], _ test: inout [(Int, Double)], dropped: inout Int
+  ) throws {
+    let bytes: Data
+    do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+      throw MetricsLogError(path: path, reason: "cannot read it to resume (\(error.localizedDescription))")
+    }
+    var kept = Data()
+    var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    if lines.last?.isEmpty == true { lines.removeLast() } else if !lines.isEmpty { dropped += 1; lines.removeLast() }
+    for line in lines {
+      guard let obj = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+        let s = obj["step"] as? Int, s <= step
+      else {
+        dropped += 1
+        continue
+      }
+      if let c = obj["train_cost"] as? Double { train.append((s, c)) }
+      if let c = obj["test_sequence_log_likelihood"] as? Double { test.append((s, c)) }
+      kept.append(line)
+      kept.append(UInt8(ascii: "\n"))
+    }
+    if dropped > 0 {
+      do { try AtomicFile.write(data: Array(kept), to: path) } catch {
+        throw MetricsLogError(path: path, reason: "cannot rewrite it to resume (\(error))")
+      }
+    }
   }
 
   /// A loss-curve image: the train cost (gray) and the test per-sequence NLL (black dots), step on x.
@@ -52,4 +105,11 @@ final class MetricsLog {
     for (s, v) in testCurve where v.isFinite { img.drawPolyline([px(s, v)], width: 5) }
     return img
   }
+}
+
+/// A metrics.jsonl that cannot be written or read back.
+struct MetricsLogError: Error, CustomStringConvertible {
+  let path: String
+  let reason: String
+  var description: String { "cannot write the metrics \(path): \(reason)" }
 }

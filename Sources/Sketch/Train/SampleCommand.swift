@@ -19,7 +19,7 @@ struct Sample: ParsableCommand {
   func validate() throws {
     if steps < 1 { throw ValidationError("--steps must be at least 1") }
     if grid < 1 { throw ValidationError("--grid must be at least 1") }
-    if !(bias >= 0) { throw ValidationError("--bias must be >= 0") }
+    try FlagCheck.finite(bias, "--bias", 0...100, "0 samples the model as trained; larger is neater")
   }
 
   func run() throws {

@@ -9,7 +9,9 @@ struct Train: ParsableCommand {
     discussion: """
       Creates a folder named after the experiment (e.g. handwriting-3X700m20d0r14b56e15G10) holding \
       model.h5 (parameters, optimizer state, config, position), metrics.jsonl, loss.png, samples/ and, \
-      at the end, sketch.png, pen.png and sketch.svg. Ctrl-C saves and exits.
+      at the end, sketch.png, pen.png and sketch.svg. A folder that holds a run is never replaced \
+      silently: continue it with --model continue, or replace it with --overwrite. Ctrl-C, SIGTERM and \
+      SIGHUP save and exit. See docs/reliability.md for what is guaranteed.
       """)
 
   @Option(help: "Name for this experiment.") var name = "handwriting"
@@ -20,6 +22,8 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("mix-dim"), help: "Number of gaussian mixtures.") var mixDim = 20
   @Option(name: .customLong("model"), help: "Start from an old model (an experiment folder or model file), or 'continue'.")
   var oldModel: String?
+  @Flag(help: "Replace the run already in the experiment folder (its model, metrics and samples).")
+  var overwrite = false
   @Option(name: .customLong("max-length"), help: "Maximal number of steps in a single sequence.") var maxLength = 600
   @Flag(name: .customLong("GRU"), help: "Use GRU transitions instead of LSTM.") var gru = false
   @Option(name: [.customShort("d"), .customLong("dropout")], help: "Dropout on the recurrent outputs; 0 for none.")
@@ -44,7 +48,7 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("test-every"), help: "Evaluate the test split every N batches.") var testEvery = 100
   @Option(name: .customLong("sample-every"), help: "Draw samples every N batches.") var sampleEvery = 100
   @Option(name: .customLong("save-every"), help: "Save the model every N batches.") var saveEvery = 100
-  @Option(name: .customLong("test-batches"), help: "Test batches per evaluation (default: all).") var testBatches: Int?
+  @Option(name: .customLong("test-batches"), help: "Test batches per evaluation (default: all; 0 for none).") var testBatches: Int?
   @Option(help: "Samples per side of the sample grid.") var grid = 8
   @Option(help: "Threads for products and big loops of the native code, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores).")
   var threads: Int?
@@ -63,12 +67,32 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     do { try modelConfig.validate() } catch { throw ValidationError("\(error)") }
-    if batchSize < 1 { throw ValidationError("--bs must be at least 1") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    if maxLength < 2 { throw ValidationError("--max-length must be at least 2") }
-    if !(learningRate > 0) && stepMethod != .adadelta { throw ValidationError("--lr must be positive") }
+    try ExperimentName.validate(name: name)
+    try FlagCheck.atLeast(epochs, 1, "--epochs")
+    try FlagCheck.atLeast(batchSize, 1, "--bs")
+    try FlagCheck.atLeast(maxLength, 2, "--max-length")
+    if let threads { try FlagCheck.atLeast(threads, 1, "--threads") }
+    if let maxBatches { try FlagCheck.atLeast(maxBatches, 1, "--max-batches") }
+    try FlagCheck.atLeast(testEvery, 1, "--test-every")
+    try FlagCheck.atLeast(sampleEvery, 1, "--sample-every")
+    try FlagCheck.atLeast(saveEvery, 1, "--save-every")
+    if let testBatches { try FlagCheck.atLeast(testBatches, 0, "--test-batches", "0 evaluates nothing") }
+    try FlagCheck.atLeast(grid, 1, "--grid")
+    if stepMethod == .adadelta {
+      try FlagCheck.finite(learningRate, "--lr", 0...Double.greatestFiniteMagnitude, "adadelta does not use it")
+    } else {
+      try FlagCheck.finite(learningRate, "--lr", 0...Double.greatestFiniteMagnitude, aboveLower: true)
+    }
+    try FlagCheck.finite(
+      maxGrad, "-G/--max-grad", 0...Double.greatestFiniteMagnitude, aboveLower: true,
+      "the largest total gradient norm; clipping cannot be turned off")
+    try FlagCheck.finite(epsilon, "--epsilon", 0...1)
+    try FlagCheck.finite(uniform, "-u/--uniform", 0...10, "the half-width of the uniform initialisation; 0 for orthogonal")
     if sample && (oldModel == nil || oldModel == "continue") {
       throw ValidationError("--sample needs --model NAME (an experiment folder or model file)")
+    }
+    if overwrite && oldModel == "continue" {
+      throw ValidationError("--overwrite replaces the run that --model continue would continue; give one of them")
     }
   }
 
@@ -79,34 +103,50 @@ struct Train: ParsableCommand {
       try Sample.draw(model: oldModel!, output: nil, steps: maxLength, grid: grid, seed: seed, bias: 0)
       return
     }
-    var settings = TrainingSettings(
+    let continuing = oldModel == "continue"
+    let flags = TrainingSettings(
       name: name, epochs: epochs, batchSize: batchSize, learningRate: learningRate, maxLength: maxLength,
       maxGrad: maxGrad, stepMethod: stepMethod, seed: seed, data: "", maxBatches: maxBatches, testEvery: testEvery,
-      sampleEvery: sampleEvery, saveEvery: saveEvery, testBatches: testBatches)
-    var resume: Checkpoint.Contents?
+      sampleEvery: sampleEvery, saveEvery: saveEvery, testBatches: testBatches, threads: BLAS.threads)
+    var settings = flags
     var start: Checkpoint.Contents?
-    if oldModel == "continue" {
+    var source: BatchSource?
+    if !continuing {
+      // What can fail is checked before the folder is claimed, which with --overwrite removes the earlier run.
+      if let old = oldModel {
+        start = try Checkpoint.read(Sample.modelFile(old))
+        try Trainer.checkArchitecture(of: start!, matches: modelConfig)
+        print("starting from model \(old)")
+      }
+      settings.data = absolutePath(try data.map(Self.checkedPath) ?? defaultDatasetPath())
+      source = try openBatches(settings)
+    }
+    let runFolder = try RunFolder.claim(folder, mode: continuing ? .resume : (overwrite ? .overwrite : .fresh))
+    for p in runFolder.removedTemporaries { print("removed \(p), left by a run that was killed") }
+    Interrupts.install()
+    var resume: Checkpoint.Contents?
+    if continuing {
       resume = try Checkpoint.read(folder.appendingPathComponent("model.h5").path)
-      let saved = try TrainingSettings.fromJSON(resume!.training)
-      settings = saved
+      let recorded = try TrainingSettings.fromJSON(resume!.training)
+      settings = recorded
       settings.epochs = epochs
       settings.maxBatches = maxBatches
+      settings.threads = flags.threads
+      settings.data = try ContinuedRun.dataset(recorded: recorded, flag: data) { print($0) }
+      if settings.data != recorded.data || data != nil { settings.dataIdentity = nil }
+      for note in ContinuedRun.differences(flags: flags, recorded: recorded) { print(note) }
       print("continuing \(experimentName) at epoch \(resume!.position.epoch + 1), step \(resume!.position.step)")
-    } else if let old = oldModel {
-      start = try Checkpoint.read(Sample.modelFile(old))
-      print("starting from model \(old)")
+      source = try openBatches(settings)
     }
-    if settings.data.isEmpty { settings.data = try data.map(Self.checkedPath) ?? defaultDatasetPath() }
-    let source = try openBatches(settings)
+    if settings.dataIdentity == nil { settings.dataIdentity = try DatasetIdentity.of(settings.data) }
     print("Running experiment \(experimentName) on \(settings.data)")
     fflush(nil)
-    signal(SIGINT) { _ in interruptRequested = true }
     let trainer = try Trainer(
       settings: settings, config: modelConfig, experiment: experimentName, folder: folder, resume: resume, start: start)
     trainer.sampleGrid = grid
-    let outcome = try trainer.run(source: source)
+    let outcome = try withExtendedLifetime(runFolder) { try trainer.run(source: source!) }
     if case .stoppedOnNaN = outcome { throw ExitCode(3) }
-    if outcome == .interrupted { throw ExitCode(130) }
+    if outcome == .interrupted { throw ExitCode(Interrupts.exitStatus) }
   }
 
   static func checkedPath(_ p: String) throws -> String {

@@ -1,9 +1,6 @@
 import Codegen
 import Foundation
 
-/// Set by the SIGINT handler; the loop saves and exits after the current batch.
-nonisolated(unsafe) var interruptRequested = false
-
 /// How a training run ended.
 enum TrainingOutcome: Equatable {
   case finished
@@ -21,6 +18,10 @@ final class Trainer {
   private let graphs: TrainingGraphs
   private(set) var position: TrainingPosition
   private let log: MetricsLog
+  /// The position of the model file on disk (nil before the first save of a new run).
+  private(set) var savedPosition: TrainingPosition?
+  /// The step of the last test evaluation logged (so an epoch's end on a --test-every step logs it once).
+  private var lastTestStep: Int?
   private let output: (String) -> Void
   var sampleGrid = 8
   var sampleSteps: Int
@@ -40,9 +41,7 @@ final class Trainer {
     self.sampleSteps = settings.maxLength
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     if let from = resume ?? start {
-      guard from.config == config else {
-        throw ConfigError(message: "the model file's architecture \(from.config.json()) differs from the flags \(config.json())")
-      }
+      try Self.checkArchitecture(of: from, matches: config)
       model = HandwritingModel(config: config, values: from.parameters)
     } else {
       model = HandwritingModel(config: config, seed: settings.seed)
@@ -58,7 +57,20 @@ final class Trainer {
         try v.sharedVariable!.set(t)
       }
     }
-    log = try MetricsLog(path: folder.appendingPathComponent("metrics.jsonl").path, resume: resume != nil)
+    log = try MetricsLog(path: folder.appendingPathComponent("metrics.jsonl").path, resumeAt: resume?.position.step)
+    savedPosition = resume?.position
+    lastTestStep = log.testCurve.last?.0
+    if log.droppedOnResume > 0 {
+      output("metrics.jsonl: dropped \(log.droppedOnResume) lines after step \(position.step) (a partial line, "
+        + "or records of steps after the last save, which are recomputed)")
+    }
+  }
+
+  /// A model file can start or continue a run only with the architecture the flags give.
+  static func checkArchitecture(of file: Checkpoint.Contents, matches config: ModelConfig) throws {
+    guard file.config == config else {
+      throw ConfigError(message: "the model file's architecture \(file.config.json()) differs from the flags \(config.json())")
+    }
   }
 
   var modelPath: String { folder.appendingPathComponent("model.h5").path }
@@ -72,6 +84,7 @@ final class Trainer {
     try Checkpoint.write(
       .init(config: model.config, parameters: params, optimizerState: opt, training: settings.json(),
         position: position, experiment: experiment), to: modelPath)
+    savedPosition = position
     try log.lossCurve().write(to: folder.appendingPathComponent("loss.png").path)
   }
 
@@ -117,8 +130,11 @@ final class Trainer {
         let cost = r[0].scalarValue
         if !cost.isFinite || !r[1].scalarValue.isFinite {
           output("\nstep \(position.step): the cost is \(cost) (gradient norm \(r[1].scalarValue)); stopping. "
-            + "The last good model is \(modelPath).")
-          log.record(["step": position.step, "event": "nan", "train_cost": cost.isFinite ? cost : -1])
+            + lastGoodModel + " " + Trainer.nanAdvice)
+          try record([
+            "step": position.step, "event": "nan", "train_cost": cost, "total_gradient_norm": r[1].scalarValue,
+            "train_cost_text": cost.isNaN ? "nan" : "\(cost)",
+          ])
           return .stoppedOnNaN(step: position.step)
         }
         position.step += 1
@@ -137,10 +153,10 @@ final class Trainer {
             fields["norm/\(n)"] = r[5 + i].scalarValue
             fields["grad_norm/\(n)"] = r[5 + names.count + i].scalarValue
           }
-          log.record(fields)
+          try record(fields)
         }
         if position.step % settings.testEvery == 0 { try test(testSet, tty) }
-        if position.step % settings.saveEvery == 0 { try save() }
+        if position.step % settings.saveEvery == 0 { try checkedSave() }
         if position.step % settings.sampleEvery == 0 {
           try writeSamples(to: samplesDir, suffix: String(format: "-%06d", position.step))
         }
@@ -159,8 +175,8 @@ final class Trainer {
       }
       position.epoch += 1
       position.batchInEpoch = 0
-      try test(testSet, tty)
-      try save()
+      if lastTestStep != position.step { try test(testSet, tty) }
+      try checkedSave()
     }
     return try finish(.finished, tty)
   }
@@ -168,15 +184,41 @@ final class Trainer {
   private func test(_ testSet: [StrokeBatch], _ tty: Bool) throws {
     guard !testSet.isEmpty else { return }
     let (seq, point) = try evaluate(testSet)
-    log.record(["step": position.step, "epoch": position.epoch, "test_sequence_log_likelihood": seq, "test_nll_per_point": point])
+    try record(["step": position.step, "epoch": position.epoch, "test_sequence_log_likelihood": seq, "test_nll_per_point": point])
+    lastTestStep = position.step
     output(String(format: "%@step %d: test_sequence_log_likelihood %.3f  (%.4f nats per point)", tty ? "\n" : "", position.step, seq, point))
   }
 
   private func finish(_ outcome: TrainingOutcome, _ tty: Bool) throws -> TrainingOutcome {
-    try save()
+    if savedPosition != position { try checkedSave() }
     try writeSamples(to: folder)
-    output("\(tty ? "\n" : "")\(outcome == .interrupted ? "interrupted: " : "")saved \(modelPath) and \(folder.appendingPathComponent("sketch.png").path)")
+    output("\(tty ? "\n" : "")\(outcome == .interrupted ? "interrupted (\(Interrupts.signalName)): " : "")saved \(modelPath) and \(folder.appendingPathComponent("sketch.png").path)")
     return outcome
+  }
+
+  /// Where the last good model is, for messages when training stops.
+  var lastGoodModel: String {
+    guard let saved = savedPosition else {
+      return "No model was saved yet (the first save was due at step \(settings.saveEvery), or at the end of the epoch)."
+    }
+    return "The last good model is \(modelPath) (saved at step \(saved.step))."
+  }
+
+  static let nanAdvice = "A NaN in the first steps usually means the data holds NaN or huge values "
+    + "(look at it with `sketch data show`); later, try a lower --lr or -G/--max-grad."
+
+  /// ``save()``, with an error that says what was kept when it fails (a full disk, say).
+  private func checkedSave() throws {
+    do { try save() } catch {
+      throw TrainingError(description: "step \(position.step): could not save the model: \(error). \(lastGoodModel)")
+    }
+  }
+
+  /// Appends a metrics record, with an error that says what was kept when it fails.
+  private func record(_ fields: [String: Any]) throws {
+    do { try log.record(fields) } catch {
+      throw TrainingError(description: "step \(position.step): \(error); training stopped. \(lastGoodModel)")
+    }
   }
 
   static func duration(_ s: Double) -> String {
@@ -194,4 +236,9 @@ func writeSampleFiles(_ strokes: Tensor, grid: Int, to dir: URL, suffix: String 
   try SampleRenderer.penImage(seqs).write(to: dir.appendingPathComponent("pen\(suffix).png").path)
   let svg = SampleRenderer.svg(seqs, columns: grid, cell: 160)
   try AtomicFile.write(data: Array(svg.utf8), to: dir.appendingPathComponent("sketch\(suffix).svg").path)
+}
+
+/// Training stopped by a failure that is not the model's (a file that cannot be written).
+struct TrainingError: Error, CustomStringConvertible {
+  let description: String
 }

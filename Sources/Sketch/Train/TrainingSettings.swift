@@ -10,8 +10,10 @@ struct TrainingSettings: Codable, Equatable {
   var maxGrad = 10.0
   var stepMethod = StepMethod.adam
   var seed: UInt64 = 0
-  /// The dataset file.
+  /// The dataset file (an absolute path; runs made before 2026-12 may hold a relative one).
   var data = ""
+  /// The dataset's identity when the run started (nil in older model files).
+  var dataIdentity: DatasetIdentity? = nil
   /// Stop after this many batches in total (quick runs); nil: run every epoch.
   var maxBatches: Int? = nil
   /// Evaluate the test split every this many batches (and after each epoch).
@@ -22,6 +24,9 @@ struct TrainingSettings: Codable, Equatable {
   var saveEvery = 100
   /// Test batches used per evaluation (nil: the whole test split).
   var testBatches: Int? = nil
+  /// The thread count of the native code and OpenBLAS (results are bit-identical for a seed and a
+  /// thread count); nil in older model files.
+  var threads: Int? = nil
 
   func json() -> String {
     let e = JSONEncoder()
