@@ -114,4 +114,22 @@ final class TrainerTests: XCTestCase {
     XCTAssertEqual(after, after2)
     XCTAssertEqual(w1, w2)
   }
+
+  /// The sampler is compiled once and reused: later grids draw from the trained parameters.
+  func testTheSamplerIsCompiledOnce() throws {
+    let source = CircleSource(count: 48, batchSize: 6, seed: 1)
+    let t = try Trainer(settings: tinySettings(), config: tinyConfig, experiment: "t",
+      folder: dir.appendingPathComponent("s"), output: { _ in })
+    t.sampleGrid = 2
+    t.sampleSteps = 10
+    let first = dir.appendingPathComponent("first"), second = dir.appendingPathComponent("second")
+    for d in [first, second] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+    try t.writeSamples(to: first)
+    XCTAssertEqual(try t.run(source: source), .finished)
+    try t.writeSamples(to: second)
+    XCTAssertEqual(t.samplerBuilds, 1)
+    let a = try Data(contentsOf: first.appendingPathComponent("sketch.svg"))
+    let b = try Data(contentsOf: second.appendingPathComponent("sketch.svg"))
+    XCTAssertNotEqual(a, b, "the same seed draws other strokes from the trained parameters")
+  }
 }

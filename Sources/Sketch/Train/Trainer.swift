@@ -25,6 +25,11 @@ final class Trainer {
   private let output: (String) -> Void
   var sampleGrid = 8
   var sampleSteps: Int
+  /// The sampler, compiled (and optimized, emitted, built) once for a grid and length and reused at
+  /// every sampling interval; it reads the parameters where the training function keeps them.
+  private var sampler: (batch: Int, steps: Int, function: Function)?
+  /// How many times the sampler was compiled (for tests).
+  private(set) var samplerBuilds = 0
 
   /// A run in `folder` (created if needed). With `resume`, parameters, optimizer state and position
   /// come from it (`--model continue`); with `start`, only parameters (`--model NAME`).
@@ -105,7 +110,11 @@ final class Trainer {
   /// Draws a grid of samples into `dir` (sketch.png, pen.png, sketch.svg, with a suffix).
   func writeSamples(to dir: URL, suffix: String = "", seed: UInt64 = 0, bias: Double = 0) throws {
     let n = sampleGrid * sampleGrid
-    let sampler = try compileSampler(model: model, steps: sampleSteps, batch: n)
+    if sampler == nil || sampler!.batch != n || sampler!.steps != sampleSteps {
+      sampler = (n, sampleSteps, try compileSampler(model: model, steps: sampleSteps, batch: n))
+      samplerBuilds += 1
+    }
+    let sampler = sampler!.function
     let strokes = try sampler(RandomKey(seed: seed).tensor, Tensor(scalar: Float(bias)))[0]
     try writeSampleFiles(strokes, grid: sampleGrid, to: dir, suffix: suffix)
   }
