@@ -14,7 +14,7 @@ final class OptimizerStructureTests: XCTestCase {
 
   func trainingFunction() throws -> Function {
     let model = HandwritingModel(config: Self.config, seed: 0)
-    var rule = Sketch.Optimizer(method: .adam, learningRate: 1e-3, maxGrad: 10)
+    var rule = StepRule(method: .adam, learningRate: 1e-3, maxGrad: 10)
     return try TrainingGraphs(model: model, optimizer: &rule).train
   }
 

@@ -9,7 +9,7 @@ enum StepMethod: String, CaseIterable, Codable {
 ///
 /// State variables (moments, accumulators, the step count) are shared variables named
 /// `optimizer/<state>/<parameter name>`, saved with checkpoints.
-struct Optimizer {
+struct StepRule {
   let method: StepMethod
   let learningRate: Double
   let maxGrad: Double

@@ -14,7 +14,7 @@ final class Trainer {
   let model: HandwritingModel
   let experiment: String
   let folder: URL
-  private var optimizer: Optimizer
+  private var optimizer: StepRule
   private let graphs: TrainingGraphs
   private(set) var position: TrainingPosition
   private let log: MetricsLog
@@ -51,7 +51,7 @@ final class Trainer {
     } else {
       model = HandwritingModel(config: config, seed: settings.seed)
     }
-    optimizer = Optimizer(method: settings.stepMethod, learningRate: settings.learningRate, maxGrad: settings.maxGrad)
+    optimizer = StepRule(method: settings.stepMethod, learningRate: settings.learningRate, maxGrad: settings.maxGrad)
     graphs = try TrainingGraphs(model: model, optimizer: &optimizer)
     position = resume?.position ?? TrainingPosition(seed: settings.seed)
     if let resume {

@@ -10,7 +10,7 @@ struct TrainingGraphs {
   /// Names of the parameters, in the order of the norms in `train`'s outputs.
   let parameterNames: [String]
 
-  init(model: HandwritingModel, optimizer: inout Optimizer) throws {
+  init(model: HandwritingModel, optimizer: inout StepRule) throws {
     let x = input("strokes", .float32, ["T1", "B", 3])
     let mask = input("mask", .float32, ["T", "B"])
     let key = input("key", .int32, [2])
