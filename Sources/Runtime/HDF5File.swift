@@ -83,7 +83,8 @@ public final class HDF5File {
     return HDF5File(path: path, isWritable: true, id: fid, temporaryPath: temporary)
   }
 
-  /// Opens an existing file read-only.
+  /// Opens an existing file read-only (a regular file, ``InputFile``). Readers of untrusted files run
+  /// their whole reading first in ``HDF5Probe/dryRun(_:size:_:)``.
   public static func open(_ path: String) throws -> HDF5File {
     HDF5Library.silenceErrors()
     let size: Int

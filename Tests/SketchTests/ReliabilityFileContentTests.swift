@@ -108,6 +108,21 @@ final class ReliabilityFileContentTests: XCTestCase {
     }
   }
 
+  /// A dataset the fuzz test made (two bytes changed): libhdf5 1.10 copies its 'kind' attribute from a
+  /// wild global-heap address and segfaults. Read first in a child (HDF5Probe), it is refused and the
+  /// process survives.
+  func testFileWhoseStringsCrashLibHDF5IsRefused() throws {
+    let fixture = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+      .appendingPathComponent("damaged_global_heap.h5").path
+    XCTAssertThrowsError(try StrokeDataset(path: fixture)) {
+      XCTAssertEqual(($0 as? DataError)?.message, "the file is damaged: reading it crashes the HDF5 "
+        + "library (signal 11); nothing was read")
+    }
+    XCTAssertThrowsError(try Checkpoint.read(fixture)) {
+      XCTAssertEqual("\($0)", "\(fixture): the file is damaged: reading it crashes the HDF5 library (signal 11); nothing was read")
+    }
+  }
+
   // MARK: Model files
 
   private let small = ModelConfig(depth: 1, dim: 4, mixDim: 2)

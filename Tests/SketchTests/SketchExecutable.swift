@@ -21,6 +21,7 @@ enum SketchExecutable {
     /// A clean exit: a status (no signal, no time-out) and no Swift runtime trap in the output.
     var exitedCleanly: Bool {
       status != nil && !timedOut && !output.contains("Fatal error") && !output.contains("runtime failure")
+        && !output.contains("Program crashed")
     }
   }
 

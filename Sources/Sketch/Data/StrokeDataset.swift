@@ -38,9 +38,18 @@ public final class StrokeDataset {
   private let file: HDF5File
 
   /// Opens the dataset at `path`; a missing, truncated or foreign file is a ``DataError`` saying so.
-  public init(path: String) throws {
+  /// The whole file is first read in a child process (``HDF5Probe``), so that a damaged file that
+  /// would crash libhdf5 is refused instead (`dryRun: false` skips that, for the child itself).
+  public init(path: String, dryRun: Bool = true) throws {
     self.path = path
     let hint = "expected a stroke dataset written by `sketch data iam|hershey|svg` or the original notebook"
+    if dryRun, let size = try? InputFile.requireRegular(path) {
+      do {
+        try HDF5Probe.dryRun(path, size: size) { try StrokeDataset(path: path, dryRun: false).readEverything() }
+      } catch let error as HDF5Error {
+        throw DataError(path, error.message, hint: hint)
+      }
+    }
     do {
       file = try HDF5File.open(path)
     } catch let error as HDF5Error {
@@ -109,6 +118,14 @@ public final class StrokeDataset {
   }
 
   deinit { try? file.close() }
+
+  /// Reads every line, string and attribute (what the dry run does).
+  private func readEverything() throws {
+    _ = try transcriptions()
+    _ = try sources()
+    _ = attributes()
+    for index in 0..<count { _ = try rows(index) }
+  }
 
   /// The stored `lengths` as row counts: one per line, each a whole number in 0...width.
   private static func validLengths(_ values: [Double], count: Int, width: Int, path: String, hint: String) throws

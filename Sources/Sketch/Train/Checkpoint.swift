@@ -54,8 +54,16 @@ enum Checkpoint {
   /// Reads a model file. Everything read is validated before it is used, with an error naming the file
   /// and the field: the config (valid JSON, sizes in range), every parameter's shape (checked before
   /// its data is read), the optimizer state (no dataset larger than the file can hold) and the
-  /// position (no negative counts).
-  static func read(_ path: String) throws -> Contents {
+  /// position (no negative counts). It is all read first in a child process (``HDF5Probe``), so that
+  /// a damaged file that would crash libhdf5 is refused instead (`dryRun: false` skips that).
+  static func read(_ path: String, dryRun: Bool = true) throws -> Contents {
+    if dryRun, let size = try? InputFile.requireRegular(path) {
+      do {
+        try HDF5Probe.dryRun(path, size: size) { _ = try Checkpoint.read(path, dryRun: false) }
+      } catch let error as HDF5Error {
+        throw ConfigError(message: "\(path): \(error.message)")
+      }
+    }
     let f: HDF5File
     do {
       f = try HDF5File.open(path)
