@@ -64,10 +64,6 @@ struct ModelConfig: Codable, Equatable {
     e.outputFormatting = [.sortedKeys]
     return String(decoding: try! e.encode(self), as: UTF8.self)
   }
-
-  static func fromJSON(_ s: String) throws -> ModelConfig {
-    try JSONDecoder().decode(ModelConfig.self, from: Data(s.utf8))
-  }
 }
 
 struct ConfigError: Error, CustomStringConvertible {
