@@ -22,7 +22,41 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
 /// The contents go to a temporary file in the target's directory (`.NAME.tmp-PID-RANDOM`), which is
 /// flushed to disk and then renamed over the target (rename is atomic within a file system). On any
 /// failure the temporary file is removed and the target is left as it was.
+///
+/// Only a missing path or a regular file is replaced: a target in a missing folder, a folder, a
+/// symbolic link, a FIFO, a socket or a device is refused (``checkTarget(_:inputs:)``) before anything
+/// is written and again just before the rename. A regular file being replaced keeps its permissions.
 public enum AtomicFile {
+  /// Throws an ``AtomicFileError`` unless `path` can be replaced by a rename: its folder exists and it
+  /// is missing or a regular file, and it is not one of `inputs` (the files the command reads).
+  /// Returns the permission bits of the existing file (nil when there is none).
+  @discardableResult
+  public static func checkTarget(_ path: String, inputs: [String] = []) throws -> mode_t? {
+    let (directory, name) = split(path)
+    guard !name.isEmpty else { throw AtomicFileError(path: path, message: "the path names a folder, not a file") }
+    let folder = directory.isEmpty ? "." : directory == "/" ? "/" : String(directory.dropLast())
+    var folderInfo = stat()
+    guard stat(folder, &folderInfo) == 0 else {
+      throw AtomicFileError(path: path, message: "the folder '\(folder)' does not exist; create it first")
+    }
+    guard folderInfo.st_mode & S_IFMT == S_IFDIR else {
+      throw AtomicFileError(path: path, message: "'\(folder)' is not a folder")
+    }
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return nil }
+    if let kind = InputFile.kindName(info.st_mode) {
+      throw AtomicFileError(
+        path: path, message: "is \(kind); only a regular file is replaced by an output, give another path")
+    }
+    if let identity = InputFile.identity(path),
+      inputs.contains(where: { InputFile.identity($0) == identity })
+    {
+      throw AtomicFileError(
+        path: path, message: "is also an input of this command; refusing to overwrite it, give another output path")
+    }
+    return info.st_mode & 0o7777
+  }
+
   /// A fresh temporary path next to `path`: same directory, name `.NAME.tmp-PID-RANDOM`.
   public static func temporaryPath(for path: String) -> String {
     let (directory, name) = split(path)
@@ -35,6 +69,7 @@ public enum AtomicFile {
   /// If `body` throws, or does not create the file, the temporary file is removed and the error is
   /// rethrown (an ``AtomicFileError`` when nothing was written).
   public static func write(to path: String, _ body: (String) throws -> Void) throws {
+    try checkTarget(path)
     let temporary = temporaryPath(for: path)
     do {
       try body(temporary)
@@ -78,8 +113,16 @@ public enum AtomicFile {
       discard(temporaryPath: temporaryPath)
       throw AtomicFileError(path: path, message: message)
     }
+    let mode: mode_t?
+    do {
+      mode = try checkTarget(path)
+    } catch {
+      discard(temporaryPath: temporaryPath)
+      throw error
+    }
     let fd = open(temporaryPath, O_RDONLY | O_CLOEXEC)
     if fd >= 0 {
+      if let mode { _ = fchmod(fd, mode) }
       _ = fsync(fd)
       close(fd)
     }

@@ -143,6 +143,10 @@ extension HDF5File {
     let spaceClass = H5Sget_simple_extent_type(space)
     let isScalar = spaceClass == H5S_SCALAR
     let count = spaceClass == H5S_NULL ? 0 : Int(H5Sget_simple_extent_npoints(space))
+    // A damaged header can claim any count; an attribute's elements are stored in the file.
+    guard count >= 0, count <= max(fileSize, 0) &+ (1 << 20), !(isScalar && count != 1) else {
+      throw error(place, "claims \(count) elements, more than the \(fileSize)-byte file can hold; the file is damaged")
+    }
     func load<T>(_ zero: T, _ memType: hid_t) throws -> [T] {
       var values = [T](repeating: zero, count: count)
       if count == 0 { return values }

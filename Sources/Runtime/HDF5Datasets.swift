@@ -108,6 +108,33 @@ extension HDF5File {
     }
   }
 
+  /// The filters of the dataset at `datasetPath`'s pipeline that this HDF5 library lacks, as names such
+  /// as "lzf (HDF5 filter 32000)" (to explain a failed read: chunks written through such a filter
+  /// cannot be decoded here).
+  public func unavailableFilters(of datasetPath: String) throws -> [String] {
+    let did = try openObject(datasetPath, expecting: .dataset)
+    defer { H5Oclose(did) }
+    let dcpl = H5Dget_create_plist(did)
+    guard dcpl >= 0 else { throw error(datasetPath, "cannot inspect the dataset", library: true) }
+    defer { H5Pclose(dcpl) }
+    var missing: [String] = []
+    for index in 0..<max(0, H5Pget_nfilters(dcpl)) {
+      var flags: UInt32 = 0
+      var valueCount = 0
+      var name = [CChar](repeating: 0, count: 64)
+      var config: UInt32 = 0
+      let filter = H5Pget_filter2(dcpl, UInt32(index), &flags, &valueCount, nil, name.count, &name, &config)
+      guard filter >= 0, H5Zfilter_avail(filter) <= 0 else { continue }
+      let known: [Int32: String] = [
+        32000: "lzf", 32001: "blosc", 32004: "lz4", 32008: "bitshuffle", 32013: "zfp", 32015: "zstd", 307: "bzip2",
+      ]
+      let label = known[filter] ?? HDF5Library.string(from: name)
+      missing.append("\(label.isEmpty ? "an unknown filter" : label) (HDF5 filter \(filter))")
+    }
+    _ = HDF5Library.takeErrorMessage()
+    return missing
+  }
+
   /// Reads the whole numeric dataset at `datasetPath` (floats of up to 4 bytes read as float32, wider
   /// floats as float64, integers as int32, FALSE/TRUE enums as bool).
   public func read(_ datasetPath: String) throws -> Tensor {
@@ -144,12 +171,13 @@ extension HDF5File {
     defer { H5Oclose(did) }
     let (shape, stored) = try describe(did, datasetPath)
     guard stored == .string else { throw error(datasetPath, "is not a string dataset") }
+    let count = try plausibleCount(did, shape: shape, elementSize: 1, datasetPath)
     let fileType = H5Dget_type(did)
     defer { H5Tclose(fileType) }
     let space = H5Dget_space(did)
     defer { H5Sclose(space) }
     let strings = HDF5Library.readStrings(
-      fileType: fileType, space: space, count: shape.reduce(1, *)
+      fileType: fileType, space: space, count: count
     ) { memType, buffer in
       H5Dread(did, memType, H5S_ALL, H5S_ALL, hid_t(H5P_DEFAULT), buffer)
     }
@@ -195,7 +223,28 @@ extension HDF5File {
     guard rank >= 0 else { return [] }
     var dims = [hsize_t](repeating: 0, count: rank)
     H5Sget_simple_extent_dims(space, &dims, nil)
-    return dims.map { Int($0) }
+    return dims.map { Int(clamping: $0) }
+  }
+
+  /// The number of elements of `shape` when the file could hold that many of `elementSize` bytes each;
+  /// else an error (a damaged header can claim any size, and the read would allocate it): at most the
+  /// file's size in bytes, or 1100 times it for a compressed dataset (deflate cannot do better than
+  /// about 1032:1), plus 1 MiB.
+  func plausibleCount(_ did: hid_t, shape: [Int], elementSize: Int, _ datasetPath: String) throws -> Int {
+    var count = 1
+    var overflow = false
+    for dim in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: dim) }
+    let (bytes, tooMany) = count.multipliedReportingOverflow(by: elementSize)
+    let dcpl = H5Dget_create_plist(did)
+    defer { if dcpl >= 0 { H5Pclose(dcpl) } }
+    let ratio = dcpl >= 0 && H5Pget_nfilters(dcpl) > 0 ? 1100 : 1
+    let limit = fileSize.multipliedReportingOverflow(by: ratio).partialValue &+ (1 << 20)
+    guard !overflow, !tooMany, bytes >= 0, bytes <= max(limit, 1 << 20) else {
+      throw error(
+        datasetPath, "claims shape \(shape), more data than the \(fileSize)-byte file can hold; "
+          + "the file is damaged")
+    }
+    return count
   }
 
   private func readTensor(_ datasetPath: String, start: [Int]?, count: [Int]?) throws -> Tensor {
@@ -233,6 +282,7 @@ extension HDF5File {
         memSpace = H5Screate_simple(Int32(hCount.count), &hCount, nil)
       }
     }
+    _ = try plausibleCount(did, shape: shape, elementSize: dtype.byteSize, datasetPath)
     let n = outShape.reduce(1, *)
     let memType = HDF5Library.memoryType(dtype)
     defer { H5Tclose(memType) }

@@ -51,16 +51,23 @@ public final class HDF5File {
   private(set) var id: hid_t
   /// Where a file being created is written until it is committed.
   private let temporaryPath: String?
+  /// The size of a file opened for reading, in bytes (no dataset can claim much more); Int.max for a
+  /// file being created.
+  let fileSize: Int
 
-  private init(path: String, isWritable: Bool, id: hid_t, temporaryPath: String?) {
+  private init(path: String, isWritable: Bool, id: hid_t, temporaryPath: String?, fileSize: Int = .max) {
     self.path = path
     self.isWritable = isWritable
     self.id = id
     self.temporaryPath = temporaryPath
+    self.fileSize = fileSize
   }
 
-  /// Starts a new file for writing at `path` (replacing any file there once committed).
+  /// Starts a new file for writing at `path` (replacing any file there once committed); a target that
+  /// ``AtomicFile/checkTarget(_:inputs:)`` refuses (a missing folder, a device, a FIFO...) throws its
+  /// ``AtomicFileError`` before anything is created.
   public static func create(_ path: String) throws -> HDF5File {
+    try AtomicFile.checkTarget(path)
     HDF5Library.silenceErrors()
     let temporary = AtomicFile.temporaryPath(for: path)
     let fapl = H5Pcreate(shim_H5P_FILE_ACCESS())
@@ -76,11 +83,15 @@ public final class HDF5File {
     return HDF5File(path: path, isWritable: true, id: fid, temporaryPath: temporary)
   }
 
-  /// Opens an existing file read-only.
+  /// Opens an existing file read-only (a regular file, ``InputFile``). Readers of untrusted files run
+  /// their whole reading first in ``HDF5Probe/dryRun(_:size:_:)``.
   public static func open(_ path: String) throws -> HDF5File {
     HDF5Library.silenceErrors()
-    guard HDF5Library.fileExists(path) else {
-      throw HDF5Error(file: path, object: nil, message: "no such file")
+    let size: Int
+    do {
+      size = try InputFile.requireRegular(path)
+    } catch let error as InputFileError {
+      throw HDF5Error(file: path, object: nil, message: error.message)
     }
     guard H5Fis_hdf5(path) > 0 else {
       _ = HDF5Library.takeErrorMessage()
@@ -92,7 +103,7 @@ public final class HDF5File {
         file: path, object: nil, message: "cannot open the file",
         detail: HDF5Library.takeErrorMessage())
     }
-    return HDF5File(path: path, isWritable: false, id: fid, temporaryPath: nil)
+    return HDF5File(path: path, isWritable: false, id: fid, temporaryPath: nil, fileSize: size)
   }
 
   /// A file being created that was never committed is closed and its temporary file removed.

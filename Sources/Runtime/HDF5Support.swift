@@ -37,11 +37,6 @@ enum HDF5Library {
     return collector.messages.last
   }
 
-  static func fileExists(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0
-  }
-
   /// A link-creation property list that creates missing intermediate groups; close with `H5Pclose`.
   static func linkCreationList() -> hid_t {
     let lcpl = H5Pcreate(shim_H5P_LINK_CREATE())

@@ -219,8 +219,17 @@ public struct PNGImage: Sendable, Hashable {
     format == .gray ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_FLAG_COLOR)
   }
 
+  /// The largest width or height written: libpng refuses images wider or taller than 1,000,000
+  /// pixels (its default user limit, "Invalid IHDR data").
+  public static let maxDimension = 1_000_000
+
   /// Writes the image as an 8-bit PNG at `path`, atomically (a temporary file renamed into place).
+  /// An image wider or taller than ``maxDimension`` is refused before anything is written.
   public func write(to path: String) throws {
+    guard width <= Self.maxDimension, height <= Self.maxDimension else {
+      throw PNGError(path: path, message: "the image is \(width)x\(height) pixels; PNG files are limited to "
+        + "\(Self.maxDimension) pixels a side")
+    }
     try AtomicFile.write(to: path) { temporary in
       var image = png_image()
       image.version = UInt32(PNG_IMAGE_VERSION)

@@ -69,12 +69,13 @@ final class RuntimePNGTests: XCTestCase {
     XCTAssertEqual(gray.pixels, [76])
   }
 
-  func testWriteErrorCarriesLibpngMessageAndPath() {
+  func testWriteErrorNamesThePathAndTheMissingFolder() {
     let path = directory + "/missing-dir/x.png"
     XCTAssertThrowsError(try PNGImage(width: 2, height: 2).write(to: path)) { error in
       let text = "\(error)"
       XCTAssertTrue(text.contains(path), text)
-      XCTAssertTrue(text.contains("No such file or directory"), text)
+      XCTAssertTrue(text.contains("the folder '\(directory)/missing-dir' does not exist"), text)
+      XCTAssertFalse(text.contains(".tmp-"), text)
     }
   }
 

@@ -17,11 +17,18 @@ public struct CompileError: Error, CustomStringConvertible, Sendable {
 /// Runs the system C compiler on generated source and keeps the results in a per-user cache.
 ///
 /// The compiler is `$CC` (default `cc`), the flags `$SKETCH_CFLAGS` (default
-/// `-O3 -march=native -fPIC -shared -ffp-contract=off -fno-math-errno`). The cache is `$XDG_CACHE_HOME/sketch`, else
-/// `~/.cache/sketch`, created with mode 0700 and refused when others can write to it (it holds code
-/// that gets loaded). Entries are keyed by SHA-256 of the source, the flags and the compiler's
-/// identity (`cc --version`), written under a temporary name and renamed, so two processes compiling
-/// the same kernel are safe; an entry that fails to load is rebuilt.
+/// `-O3 -march=native -fPIC -shared -ffp-contract=off -fno-math-errno`). The cache is `$XDG_CACHE_HOME/sketch`
+/// (an absolute `XDG_CACHE_HOME` only; a relative one is ignored, as the XDG specification says), else
+/// `~/.cache/sketch`, created with mode 0700 and refused when it is a symbolic link or others can write
+/// to it (it holds code that gets loaded). Entries are keyed by SHA-256 of the source, the flags and
+/// the compiler's identity (`cc --version`), written under a temporary name and renamed, so two
+/// processes compiling the same kernel are safe.
+///
+/// Every entry is sealed when written: a trailer after the library records its size and SHA-256
+/// (``seal(_:)``), and the library holds `sk_cache_key()`, which returns its key. ``load(_:)`` verifies
+/// an entry before `dlopen` (a regular file, not a symbolic link, owned by the user and writable by
+/// no one else, with a trailer that matches its contents) and checks after loading that it has
+/// `sk_main` and was built for this key; an entry that fails any check is removed and rebuilt.
 public final class CCompiler: @unchecked Sendable {
   public let executable: String
   public let flags: [String]
@@ -36,13 +43,16 @@ public final class CCompiler: @unchecked Sendable {
     self.executable = executable ?? env["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
     self.flags = flags ?? env["SKETCH_CFLAGS"].map { $0.split(separator: " ").map(String.init) }
       ?? ["-O3", "-march=native", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno"]
-    if let dir = cacheDirectory {
-      self.cacheDirectory = dir
-    } else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
-      self.cacheDirectory = URL(fileURLWithPath: xdg).appendingPathComponent("sketch")
-    } else {
-      self.cacheDirectory = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/sketch")
+    self.cacheDirectory = cacheDirectory ?? Self.defaultCacheDirectory(
+      environment: env, home: FileManager.default.homeDirectoryForCurrentUser.path)
+  }
+
+  /// `$XDG_CACHE_HOME/sketch` when XDG_CACHE_HOME is an absolute path, else `HOME/.cache/sketch`.
+  static func defaultCacheDirectory(environment: [String: String], home: String) -> URL {
+    if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+      return URL(fileURLWithPath: xdg).appendingPathComponent("sketch")
     }
+    return URL(fileURLWithPath: home).appendingPathComponent(".cache/sketch")
   }
 
   /// `cc --version`'s first line (part of every cache key); throws if the compiler cannot run.
@@ -65,7 +75,11 @@ public final class CCompiler: @unchecked Sendable {
         attributes: [.posixPermissions: 0o700])
     }
     var st = stat()
-    guard stat(path, &st) == 0 else { throw CompileError(message: "cannot stat the compile cache \(path)") }
+    guard lstat(path, &st) == 0 else { throw CompileError(message: "cannot stat the compile cache \(path)") }
+    if st.st_mode & S_IFMT != S_IFDIR {
+      throw CompileError(message: "refusing the compile cache \(path): it is not a folder (a symbolic link "
+        + "or a file; links are not followed in the cache); remove it or set XDG_CACHE_HOME")
+    }
     if st.st_mode & 0o022 != 0 || st.st_uid != getuid() {
       throw CompileError(message: "refusing the compile cache \(path): it is writable by others or not owned by you "
         + "(it holds code that gets loaded); fix with `chmod 700 \(path)` or set XDG_CACHE_HOME")
@@ -84,16 +98,63 @@ public final class CCompiler: @unchecked Sendable {
   }
 
   /// The same for a source in several translation units, compiled side by side (one process each)
-  /// and linked into one library.
+  /// and linked into one library. A cached entry is used only when ``verify(_:)`` accepts it; a bad
+  /// one is removed and rebuilt.
   public func library(for sources: [String]) throws -> (path: String, cached: Bool) {
     precondition(!sources.isEmpty)
     let dir = try ensureCache()
     let key = try key(for: sources.joined(separator: "\u{1}"))
     let so = dir.appendingPathComponent("\(key).so").path
-    if FileManager.default.fileExists(atPath: so) { return (so, true) }
+    var info = stat()
+    if lstat(so, &info) == 0 {
+      if verify(so) { return (so, true) }
+      evict(so)
+    }
+    try build(sources, key: key, into: dir, at: so)
+    return (so, false)
+  }
+
+  /// The library for `sources`, loaded: from the cache when its entry passes ``verify(_:)`` and, once
+  /// loaded, has `sk_main` and `sk_cache_key()` returns its key; any other entry is removed and
+  /// rebuilt (once).
+  public func load(_ sources: [String]) throws -> (library: DynamicLibrary, path: String, cached: Bool) {
+    let key = try key(for: sources.joined(separator: "\u{1}"))
+    var (path, cached) = try library(for: sources)
+    do {
+      return (try open(path, key: key), path, cached)
+    } catch {
+      guard cached else { throw error }
+      evict(path)
+      (path, cached) = try library(for: sources)
+      return (try open(path, key: key), path, cached)
+    }
+  }
+
+  /// Loads `path` and checks that it is a library built for `key` with an entry point.
+  private func open(_ path: String, key: String) throws -> DynamicLibrary {
+    let library = try DynamicLibrary(path: path)
+    _ = try library.symbol("sk_main")
+    typealias KeyFunction = @convention(c) () -> UnsafePointer<CChar>
+    let embedded = String(cString: unsafeBitCast(try library.symbol("sk_cache_key"), to: KeyFunction.self)())
+    guard embedded == key else {
+      throw CompileError(message: "\(path) was built for the key \(embedded), not \(key)")
+    }
+    return library
+  }
+
+  /// The C function that every library gets: its cache key, checked after loading.
+  static func keyFunction(_ key: String) -> String {
+    "\n/* The compile-cache key of this library (checked after dlopen). */\n"
+      + "__attribute__((visibility(\"default\"))) const char* sk_cache_key(void) { return \"\(key)\"; }\n"
+  }
+
+  /// Compiles `sources` (with the key function) and puts the sealed library at `so`.
+  private func build(_ sources: [String], key: String, into dir: URL, at so: String) throws {
     let paths = sources.indices.map { i in
       dir.appendingPathComponent(sources.count == 1 ? "\(key).c" : "\(key).\(i).c").path
     }
+    var sources = sources
+    sources[0] += Self.keyFunction(key)
     for (source, c) in zip(sources, paths) {
       try AtomicFile.write(data: Array(source.utf8), to: c)
       if ProcessInfo.processInfo.environment["SKETCH_PRINT_C"] != nil {
@@ -133,14 +194,47 @@ public final class CCompiler: @unchecked Sendable {
         throw CompileError(message: "\(executable) failed to link (status \(status)):\n\(out)", sourcePath: paths[0])
       }
     }
+    guard let built = FileManager.default.contents(atPath: tmp) else {
+      throw CompileError(message: "\(executable) wrote no library at \(tmp)", sourcePath: paths[0])
+    }
+    try AtomicFile.write(data: Self.seal([UInt8](built)), to: tmp)
     guard rename(tmp, so) == 0 else {
       throw CompileError(message: "cannot move the compiled library into the cache at \(so)", sourcePath: paths[0])
     }
-    return (so, false)
   }
 
-  /// Removes a cache entry (used when it fails to load).
+  /// Removes a cache entry (used when it fails a check or fails to load).
   public func evict(_ path: String) { unlink(path) }
+
+  // MARK: Sealed entries
+
+  /// The 8 bytes that start an entry's trailer.
+  static let trailerMagic = Array("SKCACHE1".utf8)
+  /// Trailer: the magic, the library's size (8 bytes, little-endian) and its SHA-256 (32 bytes).
+  static let trailerSize = 8 + 8 + 32
+
+  /// `library` followed by its trailer. The dynamic loader ignores bytes past the ELF's end.
+  static func seal(_ library: [UInt8]) -> [UInt8] {
+    var size = UInt64(library.count).littleEndian
+    return library + trailerMagic + withUnsafeBytes(of: &size) { Array($0) } + SHA256.hash(library)
+  }
+
+  /// Whether the entry at `path` may be loaded: a regular file (a symbolic link is not followed),
+  /// owned by the user, writable by no one else, whose trailer records its size and SHA-256.
+  public func verify(_ path: String) -> Bool {
+    var info = stat()
+    guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == getuid(),
+      info.st_mode & 0o022 == 0, Int(info.st_size) > Self.trailerSize,
+      let data = FileManager.default.contents(atPath: path)
+    else { return false }
+    let bytes = [UInt8](data)
+    let body = bytes.count - Self.trailerSize
+    guard Array(bytes[body..<(body + 8)]) == Self.trailerMagic else { return false }
+    var size: UInt64 = 0
+    for i in 0..<8 { size |= UInt64(bytes[body + 8 + i]) << (8 * UInt64(i)) }
+    guard size == UInt64(body) else { return false }
+    return SHA256.hash(Array(bytes[..<body])) == Array(bytes[(body + 16)...])
+  }
 
   /// Runs a program (searching PATH) with posix_spawn; returns its status and its stdout+stderr.
   static func run(_ program: String, _ args: [String]) throws -> (Int32, String) {

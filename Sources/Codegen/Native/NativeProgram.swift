@@ -49,16 +49,8 @@ final class NativeProgram: @unchecked Sendable {
     unallocated = emitter.unallocated
     arena = NativeArena(layout: layout)
     planned = Set(arena.lifetimes.map(\.id))
-    var (path, cached) = try compiler.library(for: sources)
-    var lib: DynamicLibrary
-    do {
-      lib = try DynamicLibrary(path: path)
-    } catch {
-      // A truncated or corrupt cache entry: rebuild it once.
-      compiler.evict(path)
-      (path, cached) = try compiler.library(for: sources)
-      lib = try DynamicLibrary(path: path)
-    }
+    // Verified before dlopen, checked after (CCompiler.load); a bad cache entry is rebuilt.
+    let (lib, path, cached) = try compiler.load(sources)
     library = lib
     libraryPath = path
     self.cached = cached

@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 
 /// A failure of a data command or of the data library: what went wrong, where, and how to fix it.
@@ -36,14 +37,31 @@ func fileKind(_ path: String) -> (exists: Bool, isDirectory: Bool) {
   return (exists, isDirectory.boolValue)
 }
 
+/// Throws a ``DataError`` naming `path` unless it is an existing regular file (``InputFile``: a folder,
+/// a FIFO or a device is refused, never opened).
+func requireInputFile(_ path: String) throws {
+  do {
+    try InputFile.requireRegular(path)
+  } catch let error as InputFileError {
+    throw DataError(path, error.message)
+  }
+}
+
 /// Reads a whole file, or throws a ``DataError`` naming it.
 func readFileBytes(_ path: String) throws -> [UInt8] {
-  guard let data = FileManager.default.contents(atPath: path) else {
-    let kind = fileKind(path)
-    let reason = !kind.exists ? "no such file" : kind.isDirectory ? "is a folder, not a file" : "cannot be read"
-    throw DataError(path, reason)
-  }
+  try requireInputFile(path)
+  guard let data = FileManager.default.contents(atPath: path) else { throw DataError(path, "cannot be read") }
   return [UInt8](data)
+}
+
+/// Throws a ``DataError`` unless `output` can be written by a rename (``AtomicFile/checkTarget(_:inputs:)``:
+/// its folder exists, it is not a device, a FIFO, a link or a folder, and it is none of `inputs`).
+func requireOutputFile(_ output: String, inputs: [String]) throws {
+  do {
+    try AtomicFile.checkTarget(output, inputs: inputs)
+  } catch let error as AtomicFileError {
+    throw DataError(output, error.message, hint: "give -o a new file or a regular file that is not an input")
+  }
 }
 
 /// Every regular file under `root` (recursively) whose name ends with one of `suffixes` (case-insensitive),

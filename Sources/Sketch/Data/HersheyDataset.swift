@@ -77,6 +77,7 @@ struct HersheyGenerator {
   /// Generates the dataset and writes it to `output` (and the IAM-style XML to `xmlFolder`).
   func run(output: String, xmlFolder: String? = nil) throws -> ImportSummary {
     guard lines >= 1 else { throw DataError("--lines", "must be at least 1, got \(lines)") }
+    try requireOutputFile(output, inputs: [fontPath])
     let font = try loadFont()
     let sentences = try HersheyText.wordNetSentences(folder: wordNetFolder)
     let progress = ProgressReporter("writing Hershey lines", total: lines, quiet: quiet)

@@ -6,9 +6,6 @@ import Foundation
 /// a list of `<Point x=".." y=".." time=".."/>` in whiteboard units (y grows downward). Only x and y
 /// are used; `time` is optional here.
 enum IAMFormat {
-  /// The largest coordinate magnitude accepted; IAM-OnDB's whiteboard units stay below 10^4.
-  static let coordinateLimit = 1_000_000.0
-
   /// The strokes of a lineStrokes document (each interleaved x, y; empty strokes dropped).
   static func strokes(fromXML bytes: [UInt8]) throws -> [[Double]] {
     let root: XMLElement
@@ -32,6 +29,7 @@ enum IAMFormat {
         coordinates.append(try coordinate("y", of: point))
       }
       points += coordinates.count / 2
+      guard points <= StrokeLimits.pointsPerFile else { throw DataError("", StrokeLimits.tooManyPoints) }
       if !coordinates.isEmpty { strokes.append(coordinates) }
     }
     guard points > 0 else {
@@ -47,9 +45,9 @@ enum IAMFormat {
     guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
       throw DataError("", "<Point> on line \(point.line) has \(name)=\"\(text)\", not a number")
     }
-    guard abs(value) <= coordinateLimit else {
+    guard abs(value) <= StrokeLimits.coordinate else {
       throw DataError("", "<Point> on line \(point.line) has an absurd coordinate \(name)=\(text) "
-        + "(beyond ±\(Int(coordinateLimit)))")
+        + "(beyond ±\(Int(StrokeLimits.coordinate)))")
     }
     return value
   }

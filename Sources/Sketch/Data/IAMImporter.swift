@@ -19,8 +19,10 @@ struct IAMImporter {
         hint: "give lineStrokes-all.tar.gz from IAM-OnDB or the folder it unpacks to")
     }
     var transcriptions: [String: [String]]? = nil
+    var inputs = files + [input]
     if let ascii {
       let folder = try ImportInput(ascii, what: "ascii-all.tar.gz or the folder it unpacks to")
+      inputs += [ascii] + filesUnder(folder.root, suffixes: [".txt"])
       transcriptions = try IAMFormat.transcriptions(under: folder.root)
       if transcriptions!.isEmpty {
         throw DataError(ascii, "no transcription files (.txt with a 'CSR:' section) found",
@@ -28,6 +30,7 @@ struct IAMImporter {
       }
     }
 
+    try requireOutputFile(output, inputs: inputs)
     var summary = ImportSummary()
     summary.files = files.count
     let progress = ProgressReporter("importing IAM-OnDB", total: files.count, quiet: quiet)

@@ -15,6 +15,7 @@ struct ImportInput {
       root = path
       unpacked = nil
     } else if Archive.isArchive(path) {
+      try requireInputFile(path)
       let folder = try Archive.extract(path)
       root = folder.path
       unpacked = folder

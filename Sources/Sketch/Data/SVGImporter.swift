@@ -16,7 +16,8 @@ enum SVGDrawing {
     }
     guard root.localName == "svg" else { throw SVGError("the root element is <\(root.name)>, not <svg>") }
     var strokes: [[Double]] = []
-    try visit(root, transform: .identity, tolerance: tolerance, into: &strokes)
+    var count = 0
+    try visit(root, transform: .identity, tolerance: tolerance, into: &strokes, count: &count)
     guard !strokes.isEmpty else {
       throw SVGError("no drawable elements (path, polyline, polygon, line, rect, circle, ellipse)")
     }
@@ -26,8 +27,10 @@ enum SVGDrawing {
   private static let hidden: Set<Substring> = ["defs", "clipPath", "mask", "symbol", "pattern", "marker", "metadata",
     "title", "desc", "style", "script"]
 
+  /// Appends the strokes of `element` and its children; `count` counts the file's points so far.
+  /// (Recursion is bounded: the XML reader refuses nesting deeper than ``StrokeLimits/xmlDepth``.)
   private static func visit(_ element: XMLElement, transform parent: Affine, tolerance: Double,
-    into strokes: inout [[Double]]) throws
+    into strokes: inout [[Double]], count: inout Int) throws
   {
     guard !hidden.contains(element.localName) else { return }
     var transform = parent
@@ -38,7 +41,9 @@ enum SVGDrawing {
         throw SVGError("line \(element.line): \(error.message)")
       }
     }
-    let flattener = SVGPathFlattener(transform: transform, tolerance: tolerance)
+    let flattener = SVGPathFlattener(
+      transform: transform, tolerance: tolerance, budget: StrokeLimits.pointsPerFile - count)
+    let before = strokes.count
     func number(_ name: String, _ fallback: Double? = nil) throws -> Double {
       guard let text = element.attribute(name) else {
         if let fallback { return fallback }
@@ -89,10 +94,17 @@ enum SVGDrawing {
             + "C\(cx + k * rx) \(cy - ry) \(cx + rx) \(cy - k * ry) \(cx + rx) \(cy) Z")
       default: break
       }
+      let added = strokes[before...]
+      // Finite and within the importers' limits after transforms (scale(1e300), huge numbers).
+      try StrokeLimits.check(Array(added)) { SVGError("\($0) after transforms") }
+      count += added.reduce(0) { $0 + $1.count / 2 }
+      guard count <= StrokeLimits.pointsPerFile else { throw SVGError(StrokeLimits.tooManyPoints) }
     } catch let error as SVGError where !error.message.hasPrefix("line ") {
       throw SVGError("line \(element.line): <\(element.name)>: \(error.message)")
     }
-    for child in element.children { try visit(child, transform: transform, tolerance: tolerance, into: &strokes) }
+    for child in element.children {
+      try visit(child, transform: transform, tolerance: tolerance, into: &strokes, count: &count)
+    }
   }
 }
 
@@ -113,6 +125,7 @@ struct SVGImporter {
     let folder = try ImportInput(input, what: "a folder of .svg files (or a .tar.gz of one)")
     let files = filesUnder(folder.root, suffixes: [".svg"])
     guard !files.isEmpty else { throw DataError(input, "no .svg files found", hint: "give a folder of .svg files") }
+    try requireOutputFile(output, inputs: files + [input])
     var summary = ImportSummary()
     summary.files = files.count
     let progress = ProgressReporter("importing SVG drawings", total: files.count, quiet: quiet)

@@ -146,6 +146,9 @@ struct SVGPathFlattener {
   var transform: Affine
   /// Largest distance between a curve and the polyline that replaces it (output units).
   var tolerance: Double
+  /// The most points the path data may produce (the rest of the file's ``StrokeLimits/pointsPerFile``);
+  /// checked after every command, so a tiny tolerance or a huge scale cannot exhaust memory.
+  var budget = StrokeLimits.pointsPerFile
 
   /// The subpaths of path data `d` (each interleaved x, y, transformed).
   func strokes(_ d: String) throws -> [[Double]] {
@@ -162,8 +165,10 @@ struct SVGPathFlattener {
       current.append(tx)
       current.append(ty)
     }
+    var finished = 0
     func finish() {
       if !current.isEmpty { strokes.append(current) }
+      finished += current.count / 2
       current = []
     }
     func args(_ n: Int, _ name: Character) throws -> [Double] {
@@ -262,6 +267,7 @@ struct SVGPathFlattener {
         throw SVGError("unknown path command '\(name)' (supported: M L H V C S Q T Z)")
       }
       lastCommand = name
+      if finished + current.count / 2 > budget { throw SVGError(StrokeLimits.tooManyPoints) }
       if name.uppercased() == "Z" {
         // After Z, numbers without a command are an error; a new command must follow.
         if let _ = try? scanner.number() { throw SVGError("numbers after 'Z' without a command") }

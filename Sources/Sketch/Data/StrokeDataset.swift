@@ -38,9 +38,18 @@ public final class StrokeDataset {
   private let file: HDF5File
 
   /// Opens the dataset at `path`; a missing, truncated or foreign file is a ``DataError`` saying so.
-  public init(path: String) throws {
+  /// The whole file is first read in a child process (``HDF5Probe``), so that a damaged file that
+  /// would crash libhdf5 is refused instead (`dryRun: false` skips that, for the child itself).
+  public init(path: String, dryRun: Bool = true) throws {
     self.path = path
     let hint = "expected a stroke dataset written by `sketch data iam|hershey|svg` or the original notebook"
+    if dryRun, let size = try? InputFile.requireRegular(path) {
+      do {
+        try HDF5Probe.dryRun(path, size: size) { try StrokeDataset(path: path, dryRun: false).readEverything() }
+      } catch let error as HDF5Error {
+        throw DataError(path, error.message, hint: hint)
+      }
+    }
     do {
       file = try HDF5File.open(path)
     } catch let error as HDF5Error {
@@ -66,13 +75,17 @@ public final class StrokeDataset {
       let split = try FuelSplit.read(path: path)
       if file.exists("lengths") {
         layout = .sketch
-        let stored = try file.read("lengths").doubles.map { Int($0) }
-        guard stored.count == count, stored.allSatisfy({ $0 >= 0 && $0 <= width }) else {
-          throw DataError(path, "'lengths' does not match 'features' \(info.shape)", hint: hint)
-        }
+        let stored = try StrokeDataset.validLengths(try file.read("lengths").doubles, count: count, width: width,
+          path: path, hint: hint)
         lengths = stored
         storedLengths = stored
         let deviations = (try? file.doublesAttribute("std")) ?? []
+        if !deviations.isEmpty {
+          guard deviations.count == 2, deviations.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw DataError(path, "the 'std' attribute is \(deviations), expected two positive finite numbers",
+              hint: hint)
+          }
+        }
         std = deviations.count == 2 ? (deviations[0], deviations[1]) : nil
         kind = (try? file.stringAttribute("kind")) ?? "unknown"
       } else {
@@ -86,11 +99,57 @@ public final class StrokeDataset {
       }
       ranges = try StrokeDataset.splitRanges(split, count: info.shape[0], path: path)
     } catch let error as HDF5Error {
-      throw DataError(path, error.description, hint: "the file may be truncated or damaged")
+      throw StrokeDataset.readFailure(error, file: file, path: path, what: nil)
     }
   }
 
+  /// The error for a failed read of 'features': a compression filter this HDF5 lacks (lzf, blosc... from
+  /// h5py) is named as such; anything else may be damage.
+  private static func readFailure(_ error: HDF5Error, file: HDF5File, path: String, what: String?) -> DataError {
+    if let missing = try? file.unavailableFilters(of: "features"), !missing.isEmpty {
+      return DataError(path, "'features' is compressed with \(missing.joined(separator: " and ")), which this "
+        + "HDF5 library cannot decode (the file is not damaged)",
+        hint: "rewrite it with gzip compression where that filter is installed, e.g. in Python: h5py with "
+          + "hdf5plugin, create_dataset(..., compression='gzip')")
+    }
+    let message = error.message + (error.detail.map { " (\($0))" } ?? "")
+    return DataError(path, what.map { "\($0): \(message)" } ?? error.description,
+      hint: "the file may be truncated or damaged")
+  }
+
   deinit { try? file.close() }
+
+  /// Reads every line, string and attribute (what the dry run does).
+  private func readEverything() throws {
+    _ = try transcriptions()
+    _ = try sources()
+    _ = attributes()
+    for index in 0..<count { _ = try rows(index) }
+  }
+
+  /// The stored `lengths` as row counts: one per line, each a whole number in 0...width.
+  private static func validLengths(_ values: [Double], count: Int, width: Int, path: String, hint: String) throws
+    -> [Int]
+  {
+    guard values.count == count else {
+      throw DataError(path, "'lengths' has \(values.count) entries for the \(count) lines of 'features'", hint: hint)
+    }
+    return try values.enumerated().map { index, value in
+      guard value.isFinite, value.rounded() == value, value >= 0, value <= Double(width) else {
+        throw DataError(path, "'lengths'[\(index)] is \(value), expected a whole number of rows in 0...\(width) "
+          + "(the padded length of 'features')", hint: hint)
+      }
+      return Int(value)
+    }
+  }
+
+  /// Throws unless every value of line `index` is finite (a NaN or an infinity would poison training
+  /// and drawing alike).
+  private func requireFinite(_ rows: [Float], line index: Int) throws {
+    guard let bad = rows.firstIndex(where: { !$0.isFinite }) else { return }
+    throw DataError(path, "'features' line \(index), row \(bad / 3) holds \(rows[bad]), not a finite number",
+      hint: "the file is damaged or was written with non-finite values; re-create it")
+  }
 
   /// The lines of a split (row indices into the file).
   public func range(_ split: DataSplit) -> Range<Int> { ranges[split] ?? 0..<0 }
@@ -104,29 +163,45 @@ public final class StrokeDataset {
     do {
       switch layout {
       case .sketch:
-        return floats(try file.read("features", start: [index, 0, 0], count: [1, wanted, 3]))
+        let rows = floats(try file.read("features", start: [index, 0, 0], count: [1, wanted, 3]))
+        try requireFinite(rows, line: index)
+        return rows
       case .fuel:
         let stored = storedLengths[index]
         let raw = floats(try file.read("features", start: [index, 0, 0], count: [1, stored, 3]))
+        try requireFinite(raw, line: index)
         let converted = StrokeRows.fromFirstPointConvention(raw, count: stored)
         return Array(converted.prefix(3 * wanted))
       }
     } catch let error as HDF5Error {
-      throw DataError(path, "reading line \(index): \(error.message)\(error.detail.map { " (\($0))" } ?? "")",
-        hint: "the file may be truncated or damaged")
+      throw StrokeDataset.readFailure(error, file: file, path: path, what: "reading line \(index)")
     }
   }
 
   /// The transcriptions, or nil when the file has none.
   public func transcriptions() throws -> [String]? {
-    guard file.exists("transcriptions") else { return nil }
-    return try file.readStrings("transcriptions")
+    try perLineStrings("transcriptions")
   }
 
   /// The source of each line (a file path, or the generator's line id), or nil when the file has none.
   public func sources() throws -> [String]? {
-    guard file.exists("sources") else { return nil }
-    return try file.readStrings("sources")
+    try perLineStrings("sources")
+  }
+
+  /// A string dataset with one entry per line, or nil when the file has none.
+  private func perLineStrings(_ name: String) throws -> [String]? {
+    guard file.exists(name) else { return nil }
+    let strings: [String]
+    do {
+      strings = try file.readStrings(name)
+    } catch let error as HDF5Error {
+      throw DataError(path, "reading '\(name)': \(error.message)", hint: "the file may be truncated or damaged")
+    }
+    guard strings.count == count else {
+      throw DataError(path, "'\(name)' has \(strings.count) entries for the \(count) lines of 'features'",
+        hint: "the file is damaged or was not written by `sketch data`; re-create it")
+    }
+    return strings
   }
 
   /// The root attributes, for display.

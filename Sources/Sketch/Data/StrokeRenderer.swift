@@ -19,12 +19,15 @@ enum StrokeRenderer {
           box.maxY = max(box.maxY, stroke[k + 1])
         }
       }
-      return box.minX.isFinite ? box : Box(minX: 0, maxX: 1, minY: 0, maxY: 1)
+      // A line whose extent is not finite (huge offsets times a huge std) is drawn as an empty box.
+      return box.minX.isFinite && box.width.isFinite && box.height.isFinite
+        ? box : Box(minX: 0, maxX: 1, minY: 0, maxY: 1)
     }
     let usable = Double(width - 2 * margin)
     var scale = boxes.map { usable / $0.width }.min() ?? 1
     if let tallest = boxes.map(\.height).max(), tallest * scale > 220 { scale = 220 / tallest }
-    let heights = boxes.map { Int(($0.height * scale).rounded(.up)) + margin }
+    if !(scale.isFinite && scale > 0) { scale = 1 }
+    let heights = boxes.map { Int(min(($0.height * scale).rounded(.up), 220)) + margin }
     let total = max(1, heights.reduce(margin, +))
     var image = PNGImage(width: width, height: total)
     var top = Double(margin)

@@ -3,7 +3,9 @@
 /// It builds a tree of elements with attributes (text content is kept only as a flag), understands the
 /// XML declaration, comments, processing instructions, a DOCTYPE without an internal subset, CDATA and
 /// the predefined and numeric entities, and rejects anything malformed with the line number. The byte
-/// encoding is UTF-8, or ISO-8859-1 when the declaration says so (IAM-OnDB's files do).
+/// encoding is UTF-8, or ISO-8859-1 when the declaration says so (IAM-OnDB's files do). Elements
+/// nested deeper than ``StrokeLimits/xmlDepth`` are refused, so that neither the reader nor the code
+/// that walks the tree can overflow the stack.
 struct XMLElement {
   var name: String
   var attributes: [(name: String, value: String)]
@@ -45,6 +47,8 @@ struct XMLParser {
   private var position = 0
   private var line = 1
   private var latin1 = false
+  /// Elements open around the current position.
+  private var depth = 0
 
   /// Parses a whole document and returns its root element.
   static func parse(_ bytes: [UInt8]) throws -> XMLElement {
@@ -127,6 +131,11 @@ struct XMLParser {
     let startLine = line
     try expect("<")
     let name = try self.name("element name")
+    depth += 1
+    defer { depth -= 1 }
+    guard depth <= StrokeLimits.xmlDepth else {
+      throw fail("<\(name)> is nested \(depth) elements deep, more than the \(StrokeLimits.xmlDepth) this reader accepts")
+    }
     var attributes: [(name: String, value: String)] = []
     while true {
       let hadSpace = skipSpace()

@@ -35,26 +35,34 @@ struct ModelConfig: Codable, Equatable {
   /// The layers whose states feed the readout.
   var readoutLayers: [Int] { skip ? Array(0..<depth) : [depth - 1] }
 
-  func validate() throws {
-    func bad(_ s: String) -> ConfigError { ConfigError(message: s) }
-    if depth < 1 { throw bad("--depth must be at least 1, got \(depth)") }
-    if dim < 1 { throw bad("--dim must be at least 1, got \(dim)") }
-    if mixDim < 1 { throw bad("--mix-dim must be at least 1, got \(mixDim)") }
-    if skip && depth < 2 { throw bad("--skip needs --depth of at least 2 (as the original)") }
-    if top && depth < 2 { throw bad("--top needs --depth of at least 2 (as the original)") }
-    if !(0..<1).contains(dropout) { throw bad("--dropout must be in [0, 1), got \(dropout)") }
-    if !(epsilon >= 0) { throw bad("--epsilon must be >= 0, got \(epsilon)") }
-    if !(uniform >= 0) { throw bad("--uniform must be >= 0, got \(uniform)") }
+  /// The largest sizes accepted (a model file's config is checked against them before any shape is
+  /// computed from it).
+  static let maxDepth = 64
+  static let maxDim = 65_536
+  static let maxMixDim = 4_096
+
+  /// Throws a ``ConfigError`` naming the first setting out of range, as its command-line flag
+  /// (`--depth`), or with `field` true as its key in a model file's `config` JSON (`depth`).
+  func validate(field: Bool = false) throws {
+    func bad(_ flag: String, _ key: String, _ s: String) -> ConfigError {
+      ConfigError(message: (field ? key : flag) + " " + s)
+    }
+    if !(1...Self.maxDepth).contains(depth) { throw bad("--depth", "depth", "must be in 1...\(Self.maxDepth), got \(depth)") }
+    if !(1...Self.maxDim).contains(dim) { throw bad("--dim", "dim", "must be in 1...\(Self.maxDim), got \(dim)") }
+    if !(1...Self.maxMixDim).contains(mixDim) {
+      throw bad("--mix-dim", "mixDim", "must be in 1...\(Self.maxMixDim), got \(mixDim)")
+    }
+    if skip && depth < 2 { throw bad("--skip", "skip", "needs a depth of at least 2 (as the original)") }
+    if top && depth < 2 { throw bad("--top", "top", "needs a depth of at least 2 (as the original)") }
+    if !(0..<1).contains(dropout) { throw bad("--dropout", "dropout", "must be in [0, 1), got \(dropout)") }
+    if !(0...1).contains(epsilon) { throw bad("--epsilon", "epsilon", "must be in [0, 1], got \(epsilon)") }
+    if !(0...10).contains(uniform) { throw bad("--uniform", "uniform", "must be in [0, 10], got \(uniform)") }
   }
 
   func json() -> String {
     let e = JSONEncoder()
     e.outputFormatting = [.sortedKeys]
     return String(decoding: try! e.encode(self), as: UTF8.self)
-  }
-
-  static func fromJSON(_ s: String) throws -> ModelConfig {
-    try JSONDecoder().decode(ModelConfig.self, from: Data(s.utf8))
   }
 }
 

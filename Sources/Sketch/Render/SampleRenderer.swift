@@ -57,13 +57,54 @@ enum SampleRenderer {
     return img
   }
 
-  /// One image row per sequence and one column per step: black where the pen lifts (pen.png).
-  static func penImage(_ seqs: [[(dx: Double, dy: Double, pen: Double)]], pixel: Int = 2) -> PNGImage {
-    let steps = seqs.map(\.count).max() ?? 0
-    var img = PNGImage(width: Swift.max(steps * pixel, 1), height: Swift.max(seqs.count * pixel, 1))
+  /// The side of a grid cell in sketch.png and sketch.svg, in pixels.
+  static let cell = 160
+  /// The pixels of one step in pen.png (a square).
+  static let penPixel = 2
+  /// The widest pen.png: longer samples wrap into bands of this many pixels, one under the other.
+  static let penWidth = 4_000
+  /// The most pixels one image may have (256 MiB of gray), so that any accepted size can be written.
+  static let maxPixels = 1 << 28
+
+  /// The size of pen.png for `count` sequences of `steps` steps: bands of ``penWidth`` pixels (one row
+  /// of ``penPixel`` per sequence, a blank row between bands).
+  static func penImageSize(count: Int, steps: Int) -> (width: Int, height: Int, stepsPerBand: Int, bandHeight: Int) {
+    let stepsPerBand = penWidth / penPixel
+    let bands = Swift.max(1, (steps + stepsPerBand - 1) / stepsPerBand)
+    let bandHeight = count * penPixel + (bands > 1 ? penPixel : 0)
+    return (Swift.max(Swift.min(steps, stepsPerBand) * penPixel, 1), Swift.max(bands * bandHeight, 1), stepsPerBand,
+      bandHeight)
+  }
+
+  /// Throws unless every image of `grid` x `grid` samples of `steps` steps can be written (sketch.png,
+  /// pen.png): called before sampling, so that no work is done for output that cannot be written.
+  static func requireDrawable(steps: Int, grid: Int) throws {
+    let side = grid.multipliedReportingOverflow(by: cell)
+    let (count, overflow) = grid.multipliedReportingOverflow(by: grid)
+    guard !side.overflow, !overflow, side.partialValue <= PNGImage.maxDimension,
+      side.partialValue.multipliedReportingOverflow(by: side.partialValue).partialValue <= maxPixels
+    else {
+      throw ConfigError(message: "--grid \(grid) makes sketch.png \(grid) x \(cell) pixels a side, more than an "
+        + "image can hold (\(maxPixels) pixels); use a --grid of at most \(Int(Double(maxPixels).squareRoot()) / cell)")
+    }
+    let pen = penImageSize(count: count, steps: steps)
+    guard pen.height <= PNGImage.maxDimension, pen.width * pen.height <= maxPixels else {
+      throw ConfigError(message: "--steps \(steps) with --grid \(grid) makes pen.png \(pen.width)x\(pen.height) "
+        + "pixels, more than an image can hold (\(maxPixels) pixels); use fewer steps or a smaller grid")
+    }
+  }
+
+  /// One image row per sequence and one column per step: black where the pen lifts (pen.png). Long
+  /// samples wrap into bands of ``penWidth`` pixels (``penImageSize(count:steps:)``).
+  static func penImage(_ seqs: [[(dx: Double, dy: Double, pen: Double)]]) -> PNGImage {
+    let pixel = penPixel
+    let size = penImageSize(count: seqs.count, steps: seqs.map(\.count).max() ?? 0)
+    var img = PNGImage(width: size.width, height: size.height)
     for (b, s) in seqs.enumerated() {
       for (t, o) in s.enumerated() where o.pen > 0.5 {
-        for dy in 0..<pixel { for dx in 0..<pixel { img.blend(x: t * pixel + dx, y: b * pixel + dy, color: .black, coverage: 1) } }
+        let x = (t % size.stepsPerBand) * pixel
+        let y = (t / size.stepsPerBand) * size.bandHeight + b * pixel
+        for dy in 0..<pixel { for dx in 0..<pixel { img.blend(x: x + dx, y: y + dy, color: .black, coverage: 1) } }
       }
     }
     return img

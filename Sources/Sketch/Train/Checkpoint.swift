@@ -51,13 +51,26 @@ enum Checkpoint {
     }
   }
 
-  static func read(_ path: String) throws -> Contents {
-    guard FileManager.default.fileExists(atPath: path) else {
-      throw ConfigError(message: "no model file at \(path)")
+  /// Reads a model file. Everything read is validated before it is used, with an error naming the file
+  /// and the field: the config (valid JSON, sizes in range), every parameter's shape (checked before
+  /// its data is read), the optimizer state (no dataset larger than the file can hold) and the
+  /// position (no negative counts). It is all read first in a child process (``HDF5Probe``), so that
+  /// a damaged file that would crash libhdf5 is refused instead (`dryRun: false` skips that).
+  static func read(_ path: String, dryRun: Bool = true) throws -> Contents {
+    if dryRun, let size = try? InputFile.requireRegular(path) {
+      do {
+        try HDF5Probe.dryRun(path, size: size) { _ = try Checkpoint.read(path, dryRun: false) }
+      } catch let error as HDF5Error {
+        throw ConfigError(message: "\(path): \(error.message)")
+      }
     }
     let f: HDF5File
     do {
       f = try HDF5File.open(path)
+    } catch let error as HDF5Error where error.message == "no such file" {
+      throw ConfigError(message: "no model file at \(path)")
+    } catch let error as HDF5Error where error.message.hasSuffix("not a regular file") {
+      throw ConfigError(message: "\(path) \(error.message); give a model file or an experiment folder")
     } catch {
       throw ConfigError(message: "\(path) is not a Sketch model file (not readable as HDF5: \(error))")
     }
@@ -69,21 +82,57 @@ enum Checkpoint {
     guard v == version else {
       throw ConfigError(message: "\(path) is a version \(v) model file; this sketch reads version \(version)")
     }
-    let config = try ModelConfig.fromJSON(try f.stringAttribute("config"))
+    let config: ModelConfig = try decode(try f.stringAttribute("config"), field: "config", path: path)
+    do {
+      try config.validate(field: true)
+    } catch let error as ConfigError {
+      throw ConfigError(message: "\(path): the 'config' attribute is invalid: \(error.message)")
+    }
     var params: [String: Tensor] = [:]
-    for (name, _) in HandwritingModel.parameterShapes(config) {
+    for (name, shape) in HandwritingModel.parameterShapes(config) {
       guard f.exists("params/\(name)") else { throw ConfigError(message: "\(path) has no parameter '\(name)'") }
+      let stored = try f.info(of: "params/\(name)")
+      guard stored.shape == shape else {
+        throw ConfigError(message: "\(path): parameter '\(name)' is \(stored.shape) in the file; its 'config' "
+          + "needs \(shape)")
+      }
       params[name] = try f.read("params/\(name)")
     }
-    try HandwritingModel.validate(values: params, config: config)
+    do {
+      try HandwritingModel.validate(values: params, config: config)
+    } catch let error as ConfigError {
+      throw ConfigError(message: "\(path): \(error.message)")
+    }
     var opt: [String: Tensor] = [:]
     if f.exists("optimizer") {
       for name in try datasets(in: f, under: "optimizer") { opt[name] = try f.read(name) }
     }
-    let position = try JSONDecoder().decode(TrainingPosition.self, from: Data(try f.stringAttribute("position").utf8))
+    let position: TrainingPosition = try decode(try f.stringAttribute("position"), field: "position", path: path)
+    for (field, value) in [("epoch", position.epoch), ("batchInEpoch", position.batchInEpoch), ("step", position.step)]
+    where value < 0 {
+      throw ConfigError(message: "\(path): the 'position' attribute has \(field) \(value); it cannot be negative "
+        + "(the file is damaged)")
+    }
     return Contents(
       config: config, parameters: params, optimizerState: opt, training: try f.stringAttribute("training"),
       position: position, experiment: try f.stringAttribute("experiment"))
+  }
+
+  /// The JSON attribute `field` of the model file at `path`, decoded; an error names both.
+  private static func decode<T: Decodable>(_ text: String, field: String, path: String) throws -> T {
+    do {
+      return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    } catch let error as DecodingError {
+      let detail: String
+      switch error {
+      case .dataCorrupted(let c): detail = "not valid JSON (\(c.debugDescription))"
+      case .keyNotFound(let key, _): detail = "no '\(key.stringValue)' key"
+      case .typeMismatch(_, let c), .valueNotFound(_, let c):
+        detail = "'\(c.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+      @unknown default: detail = "\(error)"
+      }
+      throw ConfigError(message: "\(path): the '\(field)' attribute is not valid: \(detail)")
+    }
   }
 
   /// Paths of every dataset below a group.

@@ -20,6 +20,8 @@ struct Sample: ParsableCommand {
     if steps < 1 { throw ValidationError("--steps must be at least 1") }
     if grid < 1 { throw ValidationError("--grid must be at least 1") }
     try FlagCheck.finite(bias, "--bias", 0...100, "0 samples the model as trained; larger is neater")
+    // Every output must be writable at this size: refused before any sampling (SampleRenderer).
+    do { try SampleRenderer.requireDrawable(steps: steps, grid: grid) } catch { throw ValidationError("\(error)") }
   }
 
   func run() throws {

@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+
+/// The built `sketch` executable, run as a separate process (for tests whose cases could trap, hang
+/// or must be seen as a user sees them: exit status and messages).
+///
+/// It is looked for next to the test bundle (`.build/debug/sketch`, where `swift build --build-tests`
+/// puts both), else at `$SKETCH_EXECUTABLE`. A missing executable fails the test with how to build it;
+/// it is never skipped.
+enum SketchExecutable {
+  struct Result {
+    /// The exit status, or nil when the process was killed by a signal.
+    var status: Int32?
+    /// The signal that ended the process, if one did.
+    var signal: Int32?
+    /// Whether the process ran past its time limit (and was killed).
+    var timedOut: Bool
+    /// Standard output and standard error, together.
+    var output: String
+
+    /// A clean exit: a status (no signal, no time-out) and no Swift runtime trap in the output.
+    var exitedCleanly: Bool {
+      status != nil && !timedOut && !output.contains("Fatal error") && !output.contains("runtime failure")
+        && !output.contains("Program crashed")
+    }
+  }
+
+  static func path() throws -> String {
+    var candidates: [String] = []
+    if let explicit = ProcessInfo.processInfo.environment["SKETCH_EXECUTABLE"] { candidates.append(explicit) }
+    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+      candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("sketch").path)
+    }
+    let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    candidates.append(argv0.deletingLastPathComponent().appendingPathComponent("sketch").path)
+    if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
+    struct Missing: Error, CustomStringConvertible { var description: String }
+    throw Missing(description: "the sketch executable was not found (looked at \(candidates)); build it with "
+      + "`swift build --build-tests` (or set SKETCH_EXECUTABLE)")
+  }
+
+  /// Runs `sketch ARGUMENTS` in `directory` with a private compile cache under `cache` when given,
+  /// killing it after `timeout` seconds.
+  static func run(_ arguments: [String], in directory: String? = nil, cache: String? = nil, timeout: Double = 60)
+    throws -> Result
+  {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try path())
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    var environment = ProcessInfo.processInfo.environment
+    if let cache { environment["XDG_CACHE_HOME"] = cache }
+    process.environment = environment
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("sketch-run-\(UUID().uuidString).log")
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: log) }
+    let handle = try FileHandle(forWritingTo: log)
+    process.standardOutput = handle
+    process.standardError = handle
+    process.standardInput = FileHandle.nullDevice
+    let done = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in done.signal() }
+    try process.run()
+    let timedOut = done.wait(timeout: .now() + timeout) == .timedOut
+    if timedOut {
+      process.terminate()
+      kill(process.processIdentifier, SIGKILL)
+      done.wait()
+    }
+    try handle.close()
+    let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    let bySignal = process.terminationReason == .uncaughtSignal
+    return Result(
+      status: bySignal ? nil : process.terminationStatus, signal: bySignal ? process.terminationStatus : nil,
+      timedOut: timedOut, output: output)
+  }
+}
