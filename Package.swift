@@ -7,7 +7,8 @@ let package = Package(
   products: [
     .executable(name: "sketch", targets: ["Sketch"]),
     // `import Codegen` re-exports Optimizer, Graph and Runtime: the whole user API.
-    .library(name: "SketchCompiler", targets: ["Runtime", "Graph", "Optimizer", "Codegen"]),
+    // OpenBLAS and libc only (HDF5 and PNG are the app's: SketchFiles).
+    .library(name: "SketchCompiler", targets: ["SketchRuntime", "Graph", "Optimizer", "Codegen"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,33 +21,36 @@ let package = Package(
       name: "CBLAS", path: "Sources/Runtime/CBLAS", pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(
-      name: "CHDF5", path: "Sources/Runtime/CHDF5", pkgConfig: "hdf5-serial",
+      name: "CHDF5", path: "Sources/Sketch/Files/CHDF5", pkgConfig: "hdf5-serial",
       providers: [.apt(["libhdf5-dev"])]),
     .systemLibrary(
-      name: "CPNG", path: "Sources/Runtime/CPNG", pkgConfig: "libpng",
+      name: "CPNG", path: "Sources/Sketch/Files/CPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
     // The scalar maths both backends run (float32 exp/log/tanh/sigmoid, Philox, pow...): one C header
     // that the interpreter calls and that generated C starts with (its text embedded with #embed).
     .target(name: "CSketchScalar", path: "Sources/Runtime/CSketchScalar"),
+    // The module built from Sources/Runtime is SketchRuntime (the toolchain has a module named Runtime).
     .target(
-      name: "Runtime",
-      dependencies: [
-        "CBLAS", "CHDF5", "CPNG", "CSketchScalar", .product(name: "RealModule", package: "swift-numerics"),
-      ],
-      exclude: ["CBLAS", "CHDF5", "CPNG", "CSketchScalar"]),
-    .target(name: "Graph", dependencies: ["Runtime"]),
+      name: "SketchRuntime",
+      dependencies: ["CBLAS", "CSketchScalar", .product(name: "RealModule", package: "swift-numerics")],
+      path: "Sources/Runtime", exclude: ["CBLAS", "CSketchScalar"]),
+    .target(name: "Graph", dependencies: ["SketchRuntime"]),
     .target(name: "Optimizer", dependencies: ["Graph"]),
     // The native backend's worker threads (C: spinning on atomics between a step's parallel loops).
     .target(name: "CWorkerPool", path: "Sources/Codegen/CWorkerPool"),
     .target(name: "Codegen", dependencies: ["Optimizer", "CWorkerPool"], exclude: ["CWorkerPool"]),
+    // HDF5 and PNG files: the app's datasets, checkpoints and images (the library links neither).
+    .target(name: "SketchFiles", dependencies: ["SketchRuntime", "CHDF5", "CPNG"], path: "Sources/Sketch/Files",
+      exclude: ["CHDF5", "CPNG"]),
     .executableTarget(
       name: "Sketch",
-      dependencies: ["Codegen", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["Codegen", "SketchFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      exclude: ["Files"]),
     .target(name: "TestSupport", dependencies: ["Codegen"], path: "Tests/TestSupport"),
     .testTarget(
       name: "SketchTests",
       dependencies: [
-        "Codegen", "TestSupport", "Sketch", .product(name: "PropertyBased", package: "swift-property-based"),
+        "Codegen", "SketchFiles", "TestSupport", "Sketch", .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       exclude: ["Snapshots"], resources: [.copy("Fixtures")]),
   ]

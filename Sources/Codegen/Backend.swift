@@ -1,6 +1,6 @@
 import Foundation
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Which backend runs a compiled function.
 public enum Mode: String, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
 import Graph
 import Optimizer
-import Runtime
+import SketchRuntime
 
 /// Compiles a graph into a callable function, like `theano.function`.
 ///

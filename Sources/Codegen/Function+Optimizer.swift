@@ -1,6 +1,6 @@
 import Graph
 import Optimizer
-import Runtime
+import SketchRuntime
 
 extension Function {
   /// The memory plan of the optimized graph for the given sizes of its symbolic dims

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// A failed numeric gradient check, with what was compared.
 public struct GradientCheckFailure: Error, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// Reverse-mode accumulation: the core of `grad` and of scan's gradient (which differentiates bodies).
 ///

@@ -1,6 +1,6 @@
 import CSketchScalar
 import RealModule
-import Runtime
+import SketchRuntime
 
 /// Elementwise functions of two arguments (numpy broadcasting): evaluator, derivative, print name.
 public enum BinaryFn: String, Hashable, Sendable, CaseIterable {

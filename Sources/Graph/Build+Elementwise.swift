@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 // MARK: - Unary functions
 

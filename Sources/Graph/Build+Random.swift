@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// A constant key for the counter-based RNG (int32[2]: the two 32-bit halves of the seed).
 public func randomKey(seed: UInt64, file: StaticString = #fileID, line: UInt = #line) -> Var {

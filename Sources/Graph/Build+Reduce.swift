@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 func normalizedAxes(_ axes: [Int]?, rank: Int) -> [Int] {
   (axes ?? Array(0..<rank)).map { $0 < 0 ? $0 + rank : $0 }.sorted()

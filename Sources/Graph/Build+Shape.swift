@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// One entry of a target shape: a size, `-1` (inferred, reshape only), or the size of another
 /// variable's axis at run time: `.dim(x, 0)`.

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// Makes the node `op(inputs)`, type-checked; a mismatch gives a failed variable carrying the error.
 func apply(_ op: Op, _ inputs: [Var], at location: SourceLocation) -> Var {

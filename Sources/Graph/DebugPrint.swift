@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import SketchRuntime
 
 /// Readable dumps of graphs: pytensor-style trees and Graphviz DOT.
 extension FunctionGraph {

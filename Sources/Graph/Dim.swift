@@ -68,4 +68,4 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
   }
 }
 
-import Runtime
+import SketchRuntime

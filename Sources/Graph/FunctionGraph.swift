@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// A flat, topologically ordered, hash-consed graph: what compiled functions, passes and backends use.
 ///

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// What `grad` does for a variable the cost does not depend on (Theano's `disconnected_inputs`).
 public enum DisconnectedPolicy: Sendable {

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// The reference backend: runs a ``FunctionGraph`` node by node with each op's Swift kernel.
 ///

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// A fused elementwise kernel: a short SSA list of scalar instructions over one iteration shape.
 ///

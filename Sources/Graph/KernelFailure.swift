@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// The run-time failures that kernels detect on values (not shapes), with their messages: the
 /// interpreter throws them, and generated C returns their code (with the failing node and two numbers

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// The reference kernels of the interpreter.
 enum Kernels {

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 extension Kernels {
   /// Runs a fused kernel: every instruction is evaluated elementwise over the iteration shape with the

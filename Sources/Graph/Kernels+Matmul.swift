@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 extension Kernels {
   /// `op(A) · op(B)` with BLAS, batched over leading axes (equal in both, or B is 2-D).

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 extension Kernels {
   /// Concrete dims for shape items, given the reference tensors' shapes.

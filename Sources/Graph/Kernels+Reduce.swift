@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 extension Kernels {
   /// For each input element, the index of the output element it reduces into.

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// Gradient rules: for each primitive, the gradients of its inputs given the gradient `g` of its output.
 extension Var {

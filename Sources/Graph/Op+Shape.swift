@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// The run-time shape rule of every op: the shape of a node's result for operands of concrete shapes.
 ///

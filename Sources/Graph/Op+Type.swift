@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// Shape and dtype rules: the static type of each op's result, or a message saying what does not fit.
 extension Op {

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// The primitive operations of a Sketch graph. Everything else in the API is built from these.
 ///

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// A symbolic loop (Theano's scan, with named carries instead of taps).
 ///

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 extension ScanSpec {
   /// The number of steps of a loop for operands of these shapes, after the run-time checks both

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 extension Interpreter {
   /// Runs a scan loop: the body once per step, carries threaded through, per-step outputs stacked by t.

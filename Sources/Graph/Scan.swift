@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import SketchRuntime
 
 /// Which forward values the gradient of a scan keeps from the forward loop.
 public enum ScanPolicy: String, Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 
 /// Backpropagation through time: the gradient of a scan is a reverse scan.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import SketchRuntime
 
 /// A named parameter holding a tensor that compiled functions read and update (Theano's `shared`).
 ///

@@ -1,5 +1,5 @@
 import RealModule
-import Runtime
+import SketchRuntime
 
 /// Elementwise functions of one argument: evaluator, derivative and print name side by side.
 public enum UnaryFn: String, Hashable, Sendable, CaseIterable {

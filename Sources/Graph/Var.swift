@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import SketchRuntime
 
 /// A symbolic tensor: the result of an op applied to other variables (Theano's Variable + Apply).
 ///

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Elementwise fusion: maximal regions of elementwise nodes with one iteration shape become one
 /// `fused(Kernel)` node each (a kernel of one instruction for a lone elementwise node, so that no

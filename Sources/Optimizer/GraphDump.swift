@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Counts that say what shape a graph is in (for dumps, figures and structural tests).
 public struct GraphSummary: Sendable, CustomStringConvertible {

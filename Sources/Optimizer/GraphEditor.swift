@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// A mutable, hash-consed copy of a ``FunctionGraph`` that passes edit in place.
 ///

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Weight-gradient accumulation leaves the loop as one product after it.
 ///

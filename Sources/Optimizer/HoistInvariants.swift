@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// What the loop passes share: which body nodes vary from step to step, and copying the invariant
 /// part of a body into the enclosing graph.

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// A per-step output that is a product of a per-step value with a loop-invariant matrix, and that
 /// nothing in the loop reads, is computed after the loop as one product: the loop outputs `δ[t]`

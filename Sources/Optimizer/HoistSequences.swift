@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Work that depends only on sequences moves out of the loop as one batched op over all steps:
 /// `x[t]·W` for every t becomes one matrix product `X·W` before the loop (X reshaped to

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// A scan node of a graph being edited, split by role: what the loop passes read and rebuild.
 ///

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Drops what nobody reads from loops: per-step outputs no `tupleElement` reads (among them the
 /// values a forward loop stores for a gradient loop that no longer reads them), carries whose final

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Where every intermediate value of a graph lives: one arena, offsets assigned by liveness
 /// (tinygrad's `schedule/memory.py`), for given sizes of the symbolic dims. This is the plan the

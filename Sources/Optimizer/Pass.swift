@@ -1,6 +1,6 @@
 import Foundation
 import Graph
-import Runtime
+import SketchRuntime
 
 /// One named step of the optimizer pipeline: a function from graph to graph (see ``Pipeline``).
 public struct Pass: Sendable {

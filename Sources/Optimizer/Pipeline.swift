@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// The optimizer: every pass, in the order it runs. Read this file top to bottom to know what
 /// `compile` does to a graph between differentiation and execution.

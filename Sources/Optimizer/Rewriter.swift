@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// A rewrite rule: looks at one node and returns the node that should replace it, or nil for "no
 /// change". Rules are small functions over ``GraphEditor``; they make the replacement's nodes with

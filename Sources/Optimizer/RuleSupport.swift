@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Small pattern helpers for rules: "is node n a binary f? with which operands?".
 extension GraphEditor {

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Canonical forms: the graph as differentiation left it, put in one standard shape so that later
 /// rules need to look for one pattern only and equal expressions merge.

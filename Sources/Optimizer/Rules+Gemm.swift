@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// GEMM formation: a matrix product with the bias added to it and the scale applied to it becomes
 /// one `gemm` node (`alpha · op(A)·op(B) + beta · C`), and a transpose feeding a product becomes the

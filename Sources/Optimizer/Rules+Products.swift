@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Products as lists of factors (Theano's mul canonicalizer, reduced to what stabilisation needs).
 ///

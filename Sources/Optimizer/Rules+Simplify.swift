@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Algebraic simplification: identities that remove work. Each rule keeps the node's static type;
 /// where an identity would change the shape (x * 1 where the 1 broadcasts x), it does not fire.

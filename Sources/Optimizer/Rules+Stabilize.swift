@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Stabilisation: forms that stay finite where the graph as built overflows or loses everything.
 ///

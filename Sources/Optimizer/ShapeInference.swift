@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// The concrete shape of every node of a graph (and of its loop bodies) for given argument shapes, by
 /// the ops' run-time shape rule (``Op/resultShape(_:types:)``, the one the backends use). Memory

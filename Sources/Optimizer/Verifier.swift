@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Checks that a graph is well formed: topological order, arguments are placeholders, every node's
 /// type is what its op infers from its inputs (same dtype and rank, compatible dims), loop bodies

@@ -1,3 +1,4 @@
+import SketchFiles
 import ArgumentParser
 import Codegen
 import Foundation

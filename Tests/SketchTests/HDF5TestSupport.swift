@@ -1,3 +1,4 @@
+import SketchFiles
 import CHDF5
 
 /// Raw HDF5 calls for tests that need files Sketch's own writer never makes.

@@ -33,7 +33,7 @@ final class ReliabilityInputTests: XCTestCase {
 
   func testDeepNestingIsAnErrorNotAStackOverflow() {
     let document = Array(("<a>" + String(repeating: "<b>", count: 50_000) + "</a>").utf8)
-    XCTAssertThrowsError(try XMLParser.parse(document)) {
+    XCTAssertThrowsError(try MarkupParser.parse(document)) {
       XCTAssertEqual("\($0)", "line 1: <b> is nested 129 elements deep, more than the 128 this reader accepts")
     }
   }

@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import SketchRuntime
 import XCTest
 
 /// A fresh empty directory under the system temporary directory, removed by the caller.

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 import XCTest
 
 /// Checks `BLAS.gemm` / `BLAS.matmul` against a naive triple loop.

@@ -1,5 +1,6 @@
+import SketchFiles
 import Foundation
-import Runtime
+import SketchRuntime
 import XCTest
 
 /// Round trips through HDF5 files, atomic creation, error messages and files written by h5py.

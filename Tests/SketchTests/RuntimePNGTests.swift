@@ -1,6 +1,7 @@
+import SketchFiles
 import CPNG
 import Foundation
-import Runtime
+import SketchRuntime
 import XCTest
 
 /// Writes images through `PNGImage` and reads them back with libpng's simplified API directly.

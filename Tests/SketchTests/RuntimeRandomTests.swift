@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import SketchRuntime
 import XCTest
 
 /// Checks Philox-4x32-10 against published vectors and the random streams against their specification.

@@ -1,4 +1,4 @@
-import Runtime
+import SketchRuntime
 import XCTest
 
 /// SHA-256, which keys the compile cache, against the known answers of FIPS 180-4's examples and of

@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import SketchRuntime
 
 #if canImport(Glibc)
   import Glibc

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// A slice read in place by the elementwise loops that consume it (no copy is made).
 struct SliceView {

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 extension CEmitter {
   /// The code of one node: buffer `id` computed from buffers `ins`.

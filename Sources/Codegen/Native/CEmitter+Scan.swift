@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 extension CEmitter {
   /// A scan as a C loop: slots point into the sequences (no copies), carries live in their slot

@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// Emits the C of a compiled function: `int sk_main(void** B, const int64_t* P, sk_parallel_fn par,
 /// int64_t threads)` (`par` runs a task across the worker threads; see `CWorkerPool`).

@@ -1,6 +1,6 @@
 import Graph
 import Optimizer
-import Runtime
+import SketchRuntime
 
 /// The outer graph's intermediate buffers in one arena, planned by the optimizer's ``MemoryPlan``
 /// (the same lifetimes and placement `Function.memoryPlan` and `dump-graph` report) over the graph's

@@ -1,6 +1,6 @@
 import Graph
 import Optimizer
-import Runtime
+import SketchRuntime
 
 /// Why a graph cannot run natively (the caller falls back to the interpreter, or fails under
 /// `SKETCH_BACKEND=native`).

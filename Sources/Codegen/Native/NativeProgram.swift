@@ -1,7 +1,7 @@
 import CWorkerPool
 import Foundation
 import Graph
-import Runtime
+import SketchRuntime
 
 /// A function graph compiled to C and loaded: `run` plans the sizes, fills the buffers, calls the
 /// generated `sk_main` and reads the outputs.

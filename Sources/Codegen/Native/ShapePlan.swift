@@ -1,5 +1,5 @@
 import Graph
-import Runtime
+import SketchRuntime
 
 /// The concrete shapes of every buffer of a native function for one call, and the parameter array P.
 struct ShapePlan {

@@ -1,4 +1,5 @@
 @preconcurrency import CHDF5
+import SketchFiles
 import Codegen
 import Foundation
 

@@ -8,9 +8,9 @@ import Foundation
 enum IAMFormat {
   /// The strokes of a lineStrokes document (each interleaved x, y; empty strokes dropped).
   static func strokes(fromXML bytes: [UInt8]) throws -> [[Double]] {
-    let root: XMLElement
+    let root: MarkupElement
     do {
-      root = try XMLParser.parse(bytes)
+      root = try MarkupParser.parse(bytes)
     } catch let error as XMLSyntaxError {
       throw DataError("", "malformed XML, \(error)")
     }
@@ -38,7 +38,7 @@ enum IAMFormat {
     return strokes
   }
 
-  private static func coordinate(_ name: String, of point: XMLElement) throws -> Double {
+  private static func coordinate(_ name: String, of point: MarkupElement) throws -> Double {
     guard let text = point.attribute(name) else {
       throw DataError("", "<Point> on line \(point.line) has no '\(name)' attribute")
     }

@@ -8,9 +8,9 @@ enum SVGDrawing {
   /// with the `transform`s of the element and its groups. Elements inside `defs`, `clipPath`, `mask`,
   /// `symbol`, `pattern`, `marker` and `metadata` are not drawn.
   static func strokes(fromSVG bytes: [UInt8], tolerance: Double) throws -> [[Double]] {
-    let root: XMLElement
+    let root: MarkupElement
     do {
-      root = try XMLParser.parse(bytes)
+      root = try MarkupParser.parse(bytes)
     } catch let error as XMLSyntaxError {
       throw SVGError("malformed XML, \(error)")
     }
@@ -29,7 +29,7 @@ enum SVGDrawing {
 
   /// Appends the strokes of `element` and its children; `count` counts the file's points so far.
   /// (Recursion is bounded: the XML reader refuses nesting deeper than ``StrokeLimits/xmlDepth``.)
-  private static func visit(_ element: XMLElement, transform parent: Affine, tolerance: Double,
+  private static func visit(_ element: MarkupElement, transform parent: Affine, tolerance: Double,
     into strokes: inout [[Double]], count: inout Int) throws
   {
     guard !hidden.contains(element.localName) else { return }

@@ -1,3 +1,4 @@
+import SketchFiles
 import Codegen
 
 /// Draws lines of strokes into a PNG image, one line under the other, at one common scale.

@@ -1,3 +1,4 @@
+import SketchFiles
 import Codegen
 import Foundation
 

@@ -1,3 +1,4 @@
+import SketchRuntime
 import CHDF5
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import SketchRuntime
 import CHDF5
 
 /// The value of an HDF5 attribute.

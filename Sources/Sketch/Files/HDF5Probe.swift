@@ -1,3 +1,4 @@
+import SketchRuntime
 #if canImport(Glibc)
   import Glibc
 #endif

@@ -6,10 +6,10 @@
 /// encoding is UTF-8, or ISO-8859-1 when the declaration says so (IAM-OnDB's files do). Elements
 /// nested deeper than ``StrokeLimits/xmlDepth`` are refused, so that neither the reader nor the code
 /// that walks the tree can overflow the stack.
-struct XMLElement {
+struct MarkupElement {
   var name: String
   var attributes: [(name: String, value: String)]
-  var children: [XMLElement]
+  var children: [MarkupElement]
   /// The 1-based line of the element's start tag.
   var line: Int
 
@@ -18,9 +18,9 @@ struct XMLElement {
   }
 
   /// Every descendant element (depth first, document order) named `name`, this element included.
-  func descendants(named name: String) -> [XMLElement] {
-    var found: [XMLElement] = []
-    func visit(_ element: XMLElement) {
+  func descendants(named name: String) -> [MarkupElement] {
+    var found: [MarkupElement] = []
+    func visit(_ element: MarkupElement) {
       if element.name == name { found.append(element) }
       for child in element.children { visit(child) }
     }
@@ -42,7 +42,7 @@ struct XMLSyntaxError: Error, CustomStringConvertible {
   var description: String { "line \(line): \(message)" }
 }
 
-struct XMLParser {
+struct MarkupParser {
   private let bytes: [UInt8]
   private var position = 0
   private var line = 1
@@ -51,8 +51,8 @@ struct XMLParser {
   private var depth = 0
 
   /// Parses a whole document and returns its root element.
-  static func parse(_ bytes: [UInt8]) throws -> XMLElement {
-    var parser = XMLParser(bytes: bytes)
+  static func parse(_ bytes: [UInt8]) throws -> MarkupElement {
+    var parser = MarkupParser(bytes: bytes)
     return try parser.document()
   }
 
@@ -64,7 +64,7 @@ struct XMLParser {
 
   // MARK: Document structure
 
-  private mutating func document() throws -> XMLElement {
+  private mutating func document() throws -> MarkupElement {
     if bytes.isEmpty || bytes.allSatisfy({ isSpace($0) }) { throw fail("the file is empty") }
     if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) {
       throw fail("UTF-16 files are not supported; save it as UTF-8")
@@ -127,7 +127,7 @@ struct XMLParser {
     throw fail("the DOCTYPE is not closed")
   }
 
-  private mutating func element() throws -> XMLElement {
+  private mutating func element() throws -> MarkupElement {
     let startLine = line
     try expect("<")
     let name = try self.name("element name")
@@ -142,7 +142,7 @@ struct XMLParser {
       guard position < bytes.count else { throw fail("the tag <\(name)> (line \(startLine)) is not closed") }
       if peek("/>") {
         advance(2)
-        return XMLElement(name: name, attributes: attributes, children: [], line: startLine)
+        return MarkupElement(name: name, attributes: attributes, children: [], line: startLine)
       }
       if peek(">") {
         advance()
@@ -160,7 +160,7 @@ struct XMLParser {
       }
       attributes.append((attributeName, value))
     }
-    var children: [XMLElement] = []
+    var children: [MarkupElement] = []
     while true {
       guard position < bytes.count else {
         throw fail("the element <\(name)> opened on line \(startLine) is never closed (is the file cut short?)")
@@ -178,7 +178,7 @@ struct XMLParser {
         guard closing == name else {
           throw fail("</\(closing)> closes <\(name)> opened on line \(startLine)")
         }
-        return XMLElement(name: name, attributes: attributes, children: children, line: startLine)
+        return MarkupElement(name: name, attributes: attributes, children: children, line: startLine)
       }
       if peek("<!--") {
         try skipPast("-->", what: "comment")

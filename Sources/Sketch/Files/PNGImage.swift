@@ -1,3 +1,4 @@
+import SketchRuntime
 import CPNG
 
 /// A failure to write or read a PNG file: the path and libpng's message.

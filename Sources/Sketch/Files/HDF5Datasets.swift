@@ -1,3 +1,4 @@
+import SketchRuntime
 import CHDF5
 
 /// Chunked gzip (deflate) storage for a dataset.

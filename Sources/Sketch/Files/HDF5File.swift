@@ -1,3 +1,4 @@
+import SketchRuntime
 import CHDF5
 
 /// A failed HDF5 operation: the file, the object inside it and what went wrong.

@@ -1,3 +1,4 @@
+import SketchRuntime
 import CHDF5
 
 /// How the HDF5 library ends with the process.
