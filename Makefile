@@ -1,5 +1,5 @@
 # The two commands of the README. Each installs the Debian packages it needs, then builds.
-.PHONY: demo test deps build
+.PHONY: demo test deps build format
 
 deps:
 	@bash scripts/install-deps.sh
@@ -22,3 +22,7 @@ test: deps
 	swift build --build-tests
 	swift test --skip-build
 	SKETCH_MODE=debug SKETCH_BACKEND=native swift test --skip-build
+
+# Formats every Swift file with the toolchain's swift-format and the checked-in .swift-format.
+format:
+	swift format -i -r -p Sources Tests Package.swift

@@ -87,8 +87,7 @@ struct Train: ParsableCommand {
     try FlagCheck.finite(
       maxGrad, "-G/--max-grad", 0...Double.greatestFiniteMagnitude, aboveLower: true,
       "the largest total gradient norm; clipping cannot be turned off")
-    try FlagCheck.finite(epsilon, "--epsilon", 0...1)
-    try FlagCheck.finite(uniform, "-u/--uniform", 0...10, "the half-width of the uniform initialisation; 0 for orthogonal")
+    // --epsilon, --uniform, --dropout and the sizes: ModelConfig.validate above (also for model files).
     if sample && (oldModel == nil || oldModel == "continue") {
       throw ValidationError("--sample needs --model NAME (an experiment folder or model file)")
     }
