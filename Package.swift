@@ -40,7 +40,8 @@ let package = Package(
     .target(name: "CWorkerPool", path: "Sources/Codegen/CWorkerPool"),
     .target(name: "Codegen", dependencies: ["Optimizer", "CWorkerPool"], exclude: ["CWorkerPool"]),
     // HDF5 and PNG files: the app's datasets, checkpoints and images (the library links neither).
-    .target(name: "SketchFiles", dependencies: ["SketchRuntime", "CHDF5", "CPNG"], path: "Sources/Sketch/Files",
+    .target(
+      name: "SketchFiles", dependencies: ["SketchRuntime", "CHDF5", "CPNG"], path: "Sources/Sketch/Files",
       exclude: ["CHDF5", "CPNG"]),
     .executableTarget(
       name: "Sketch",
@@ -50,7 +51,8 @@ let package = Package(
     .testTarget(
       name: "SketchTests",
       dependencies: [
-        "Codegen", "SketchFiles", "TestSupport", "Sketch", .product(name: "PropertyBased", package: "swift-property-based"),
+        "Codegen", "SketchFiles", "TestSupport", "Sketch",
+        .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       exclude: ["Snapshots"], resources: [.copy("Fixtures")]),
   ]

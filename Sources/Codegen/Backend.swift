@@ -71,7 +71,9 @@ public struct BackendMismatch: Error, CustomStringConvertible {
   public var output: Int
   public var node: String
   public var detail: String
-  public var description: String { "debug mode: output \(output) (\(node)) differs between native and interpreter: \(detail)" }
+  public var description: String {
+    "debug mode: output \(output) (\(node)) differs between native and interpreter: \(detail)"
+  }
 }
 
 /// The backend a compiled function's calls run on, and why it is not the native one.
@@ -111,7 +113,9 @@ extension Function {
     case .interpreter:
       return try Interpreter.run(optimizedGraph, arguments: arguments)
     case .native:
-      guard let p = try native.program(for: optimizedGraph) else { return try Interpreter.run(optimizedGraph, arguments: arguments) }
+      guard let p = try native.program(for: optimizedGraph) else {
+        return try Interpreter.run(optimizedGraph, arguments: arguments)
+      }
       return try p.run(optimizedGraph, arguments: arguments)
     case .debug:
       let reference = try Interpreter.run(optimizedGraph, arguments: arguments)

@@ -21,7 +21,8 @@ public func compile(
   for (target, value) in updates {
     try value.check()
     guard let s = target.sharedVariable else {
-      throw GraphError(op: "compile", "an update target must be a shared variable, got \(target.operandDescription)",
+      throw GraphError(
+        op: "compile", "an update target must be a shared variable, got \(target.operandDescription)",
         location: here)
     }
     guard !targets.contains(where: { $0 === s }) else {
@@ -30,7 +31,8 @@ public func compile(
     guard value.dtype == s.type.dtype, value.rank == s.type.rank,
       zip(value.shape, s.type.shape).allSatisfy({ $0.fixedValue == nil || $0 == $1 })
     else {
-      throw GraphError(op: "compile",
+      throw GraphError(
+        op: "compile",
         "the update of '\(s.name)' (\(s.type)) has type \(value.type); it must keep the variable's type",
         location: here, operands: [value.operandDescription])
     }

@@ -1,3 +1,3 @@
-@_exported import Optimizer
 @_exported import Graph
+@_exported import Optimizer
 @_exported import SketchRuntime

@@ -44,7 +44,8 @@ public func checkGradient(
   let out = build(vars)
   try out.check()
   guard out.dtype == .float64 else {
-    throw GraphError(op: "checkGradient", "the function must return float64 (it got float64 inputs), got \(out.type)",
+    throw GraphError(
+      op: "checkGradient", "the function must return float64 (it got float64 inputs), got \(out.type)",
       location: out.location)
   }
   let outGraph = try FunctionGraph(inputs: vars, outputs: [out])
@@ -74,8 +75,10 @@ public func checkGradient(
       let absErr = Swift.abs(analytic - numeric)
       let scale = max(Swift.abs(analytic), Swift.abs(numeric))
       if !(absErr <= absoluteTolerance + relativeTolerance * scale) {
-        mismatches.append(.init(input: i, inputName: vars[i].name ?? "x\(i)", direction: k, analytic: analytic,
-          numeric: numeric, absoluteError: absErr, relativeError: scale > 0 ? absErr / scale : 0))
+        mismatches.append(
+          .init(
+            input: i, inputName: vars[i].name ?? "x\(i)", direction: k, analytic: analytic,
+            numeric: numeric, absoluteError: absErr, relativeError: scale > 0 ? absErr / scale : 0))
       }
     }
   }

@@ -21,7 +21,9 @@ public struct NativeProfile: CustomStringConvertible, Sendable {
 
   public var entries: [Entry]
 
-  static var enabled: Bool { ProcessInfo.processInfo.environment["SKETCH_PROFILE"].map { $0 != "" && $0 != "0" } ?? false }
+  static var enabled: Bool {
+    ProcessInfo.processInfo.environment["SKETCH_PROFILE"].map { $0 != "" && $0 != "0" } ?? false
+  }
 
   /// The time of the nodes that do not contain others (what the calls add up to).
   public var totalSeconds: Double { entries.filter { !$0.inclusive }.reduce(0) { $0 + $1.seconds } }
@@ -29,21 +31,26 @@ public struct NativeProfile: CustomStringConvertible, Sendable {
   /// Time by operation (fused kernels, gemm, slices...), nodes inside and outside scans together.
   public var byOp: [(op: String, seconds: Double)] {
     var t: [String: Double] = [:]
-    for e in entries where !e.inclusive { t[e.op.split(separator: "{").first.map(String.init) ?? e.op, default: 0] += e.seconds }
+    for e in entries where !e.inclusive {
+      t[e.op.split(separator: "{").first.map(String.init) ?? e.op, default: 0] += e.seconds
+    }
     return t.sorted { $0.value > $1.value }.map { ($0.key, $0.value) }
   }
 
   /// A table of the `top` most expensive nodes, then the time by operation.
   public func report(top: Int = 25) -> String {
     let total = totalSeconds
-    var lines = ["native profile: \(String(format: "%.3f", total)) s in \(entries.filter { !$0.inclusive }.count) timed nodes"]
+    var lines = [
+      "native profile: \(String(format: "%.3f", total)) s in \(entries.filter { !$0.inclusive }.count) timed nodes"
+    ]
     lines.append("     seconds      %      calls  us/call  node")
     for e in entries.sorted(by: { $0.seconds > $1.seconds }).prefix(top) {
       let share = total > 0 ? 100 * e.seconds / total : 0
       let per = 1e6 * e.seconds / Double(Swift.max(e.calls, 1))
       let op = e.op.count > 60 ? String(e.op.prefix(57)) + "..." : e.op
-      lines.append(String(format: "%12.4f %6.1f %10d %8.1f  ", e.seconds, share, e.calls, per)
-        + "\(e.node) \(op) \(e.type)\(e.inclusive ? " (incl. body)" : "")")
+      lines.append(
+        String(format: "%12.4f %6.1f %10d %8.1f  ", e.seconds, share, e.calls, per)
+          + "\(e.node) \(op) \(e.type)\(e.inclusive ? " (incl. body)" : "")")
     }
     lines.append("by operation:")
     for (op, s) in byOp.prefix(10) {
@@ -68,9 +75,10 @@ extension Function {
       let node = layout.graphs[g].nodes[i]
       var inclusive = false
       if case .scan = node.op { inclusive = true }
-      entries.append(.init(
-        node: (g == 0 ? "" : "scan body \(g): ") + FunctionGraph.label(i), op: node.op.name,
-        type: "\(node.type)", seconds: seconds, calls: calls, inclusive: inclusive))
+      entries.append(
+        .init(
+          node: (g == 0 ? "" : "scan body \(g): ") + FunctionGraph.label(i), op: node.op.name,
+          type: "\(node.type)", seconds: seconds, calls: calls, inclusive: inclusive))
     }
     return NativeProfile(entries: entries)
   }

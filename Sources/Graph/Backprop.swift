@@ -46,7 +46,9 @@ public func backpropagate(seeds: [(Var, Var)], wrt: [Var]) -> [Var?] {
       local = v.pullback(g)
     }
     for (input, gi) in zip(v.inputs, local) {
-      guard let gi, onPath.contains(ObjectIdentifier(input)), input.dtype.isFloatingPoint || isTuple(input) else { continue }
+      guard let gi, onPath.contains(ObjectIdentifier(input)), input.dtype.isFloatingPoint || isTuple(input) else {
+        continue
+      }
       contributions[ObjectIdentifier(input), default: [:]][0, default: []].append(gi)
     }
   }

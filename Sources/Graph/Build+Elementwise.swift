@@ -7,13 +7,21 @@ func unary(_ f: UnaryFn, _ x: Var, _ l: SourceLocation) -> Var { apply(.unary(f)
 public func neg(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.neg, x, loc(file, line)) }
 public func abs(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.abs, x, loc(file, line)) }
 public func sign(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.sign, x, loc(file, line)) }
-public func floor(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.floor, x, loc(file, line)) }
+public func floor(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  unary(.floor, x, loc(file, line))
+}
 public func exp(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.exp, x, loc(file, line)) }
-public func expm1(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.expm1, x, loc(file, line)) }
+public func expm1(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  unary(.expm1, x, loc(file, line))
+}
 public func log(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.log, x, loc(file, line)) }
-public func log1p(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.log1p, x, loc(file, line)) }
+public func log1p(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  unary(.log1p, x, loc(file, line))
+}
 public func sqrt(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.sqrt, x, loc(file, line)) }
-public func square(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { unary(.square, x, loc(file, line)) }
+public func square(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  unary(.square, x, loc(file, line))
+}
 public func reciprocal(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
   unary(.reciprocal, x, loc(file, line))
 }
@@ -34,11 +42,21 @@ public func logicalNot(_ x: Var, file: StaticString = #fileID, line: UInt = #lin
 
 func binary(_ f: BinaryFn, _ a: Var, _ b: Var, _ l: SourceLocation) -> Var { apply(.binary(f), [a, b], at: l) }
 
-public func add(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { binary(.add, a, b, loc(file, line)) }
-public func sub(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { binary(.sub, a, b, loc(file, line)) }
-public func mul(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { binary(.mul, a, b, loc(file, line)) }
-public func div(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { binary(.div, a, b, loc(file, line)) }
-public func pow(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { binary(.pow, a, b, loc(file, line)) }
+public func add(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  binary(.add, a, b, loc(file, line))
+}
+public func sub(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  binary(.sub, a, b, loc(file, line))
+}
+public func mul(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  binary(.mul, a, b, loc(file, line))
+}
+public func div(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  binary(.div, a, b, loc(file, line))
+}
+public func pow(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  binary(.pow, a, b, loc(file, line))
+}
 public func pow(_ a: Var, _ b: Double, file: StaticString = #fileID, line: UInt = #line) -> Var {
   binary(.pow, a, literal(b, like: a), loc(file, line))
 }
@@ -48,11 +66,15 @@ public func maximum(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt
 public func minimum(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
   binary(.minimum, a, b, loc(file, line))
 }
-public func equal(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { binary(.eq, a, b, loc(file, line)) }
+public func equal(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  binary(.eq, a, b, loc(file, line))
+}
 public func notEqual(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
   binary(.ne, a, b, loc(file, line))
 }
-public func less(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { binary(.lt, a, b, loc(file, line)) }
+public func less(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  binary(.lt, a, b, loc(file, line))
+}
 public func lessEqual(_ a: Var, _ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
   binary(.le, a, b, loc(file, line))
 }

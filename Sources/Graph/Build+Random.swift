@@ -2,7 +2,9 @@ import SketchRuntime
 
 /// A constant key for the counter-based RNG (int32[2]: the two 32-bit halves of the seed).
 public func randomKey(seed: UInt64, file: StaticString = #fileID, line: UInt = #line) -> Var {
-  let words = [Int32(bitPattern: UInt32(truncatingIfNeeded: seed)), Int32(bitPattern: UInt32(truncatingIfNeeded: seed >> 32))]
+  let words = [
+    Int32(bitPattern: UInt32(truncatingIfNeeded: seed)), Int32(bitPattern: UInt32(truncatingIfNeeded: seed >> 32)),
+  ]
   return constant(Tensor(shape: [2], words), name: "key\(seed)", file: file, line: line)
 }
 

@@ -11,20 +11,28 @@ func reduce(_ f: ReduceFn, _ x: Var, _ axes: [Int]?, _ keep: Bool, _ l: SourceLo
 }
 
 /// Sum over `axes` (all axes by default).
-public func sum(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func sum(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
   reduce(.sum, x, axes, keepDims, loc(file, line))
 }
 
-public func max(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func max(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
   reduce(.max, x, axes, keepDims, loc(file, line))
 }
 
-public func min(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func min(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
   reduce(.min, x, axes, keepDims, loc(file, line))
 }
 
 /// The number of elements of `x` over `axes`, as a scalar of `dtype` (x's by default).
-public func size(_ x: Var, axes: [Int]? = nil, dtype: DType? = nil, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func size(_ x: Var, axes: [Int]? = nil, dtype: DType? = nil, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
   let ax = normalizedAxes(axes, rank: x.rank)
   let d = dtype ?? x.dtype
   if x.failure == nil, let n = TensorType(x.dtype, ax.map { x.shape[$0] }).fixedCount {
@@ -34,7 +42,9 @@ public func size(_ x: Var, axes: [Int]? = nil, dtype: DType? = nil, file: Static
 }
 
 /// Mean over `axes` (all axes by default).
-public func mean(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func mean(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
   let l = loc(file, line)
   return SourceLocation.with(l) {
     sum(x, axes: axes, keepDims: keepDims, file: file, line: line) / size(x, axes: axes, file: file, line: line)
@@ -42,12 +52,16 @@ public func mean(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: Sta
 }
 
 /// The index of the largest element along `axis` (int32; the first one on ties).
-public func argmax(_ x: Var, axis: Int = -1, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func argmax(_ x: Var, axis: Int = -1, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
   apply(.argmax(axis: axis < 0 ? axis + x.rank : axis, keepDims: keepDims), [x], at: loc(file, line))
 }
 
 /// `log(sum(exp(x)))` over `axes`, computed as `m + log(sum(exp(x - m)))` with `m = max(x)`.
-public func logsumexp(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func logsumexp(
+  _ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line
+) -> Var {
   SourceLocation.with(loc(file, line)) {
     let m = stopGradient(max(x, axes: axes, keepDims: true, file: file, line: line), file: file, line: line)
     // An all -inf row has max -inf; shift by 0 there so the result is -inf, not NaN.
@@ -75,7 +89,8 @@ public func logSoftmax(_ x: Var, axis: Int = -1, file: StaticString = #fileID, l
   SourceLocation.with(loc(file, line)) {
     let m = stopGradient(max(x, axes: [axis], keepDims: true, file: file, line: line), file: file, line: line)
     let shifted = x - select(isFiniteMask(m), m, zerosLike(m))
-    return shifted - log(sum(exp(shifted), axes: [axis], keepDims: true, file: file, line: line), file: file, line: line)
+    return shifted
+      - log(sum(exp(shifted), axes: [axis], keepDims: true, file: file, line: line), file: file, line: line)
   }
 }
 
@@ -83,7 +98,8 @@ extension Var {
   public func sum(axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
     Graph.sum(self, axes: axes, keepDims: keepDims, file: file, line: line)
   }
-  public func mean(axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  public func mean(axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var
+  {
     Graph.mean(self, axes: axes, keepDims: keepDims, file: file, line: line)
   }
 }

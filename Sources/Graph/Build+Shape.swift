@@ -51,12 +51,18 @@ public func broadcast(_ x: Var, like y: Var, file: StaticString = #fileID, line:
 }
 
 /// A tensor shaped like `x` filled with `value`.
-public func fill(like x: Var, _ value: Double, dtype: DType? = nil, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func fill(like x: Var, _ value: Double, dtype: DType? = nil, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
   broadcast(constant(value, dtype ?? x.dtype, file: file, line: line), to: shapeOf(x), file: file, line: line)
 }
 
-public func zerosLike(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { fill(like: x, 0, file: file, line: line) }
-public func onesLike(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var { fill(like: x, 1, file: file, line: line) }
+public func zerosLike(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  fill(like: x, 0, file: file, line: line)
+}
+public func onesLike(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+  fill(like: x, 1, file: file, line: line)
+}
 
 /// Permutes the axes; by default reverses them.
 public func transpose(_ x: Var, _ perm: [Int]? = nil, file: StaticString = #fileID, line: UInt = #line) -> Var {
@@ -146,7 +152,9 @@ public func stopGradient(_ x: Var, file: StaticString = #fileID, line: UInt = #l
 public protocol SliceExpression { var sliceRange: SliceRange { get } }
 extension Int: SliceExpression { public var sliceRange: SliceRange { .index(self) } }
 extension SliceRange: SliceExpression { public var sliceRange: SliceRange { self } }
-extension Range<Int>: SliceExpression { public var sliceRange: SliceRange { SliceRange(start: lowerBound, stop: upperBound) } }
+extension Range<Int>: SliceExpression {
+  public var sliceRange: SliceRange { SliceRange(start: lowerBound, stop: upperBound) }
+}
 extension ClosedRange<Int>: SliceExpression {
   public var sliceRange: SliceRange { SliceRange(start: lowerBound, stop: upperBound == -1 ? nil : upperBound + 1) }
 }
@@ -170,12 +178,16 @@ public func slice(_ x: Var, _ ranges: [SliceRange], file: StaticString = #fileID
 }
 
 /// `x` with `x[ranges]` replaced by `y` (Theano's set_subtensor); y broadcasts to the slice.
-public func setSlice(_ x: Var, _ ranges: [SliceRange], _ y: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func setSlice(_ x: Var, _ ranges: [SliceRange], _ y: Var, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
   apply(.updateSlice(ranges, accumulate: false), [x, y], at: loc(file, line))
 }
 
 /// `x` with `y` added to `x[ranges]` (Theano's inc_subtensor); y broadcasts to the slice.
-public func incSlice(_ x: Var, _ ranges: [SliceRange], _ y: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func incSlice(_ x: Var, _ ranges: [SliceRange], _ y: Var, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
   apply(.updateSlice(ranges, accumulate: true), [x, y], at: loc(file, line))
 }
 

@@ -3,7 +3,8 @@ import SketchRuntime
 /// Makes the node `op(inputs)`, type-checked; a mismatch gives a failed variable carrying the error.
 func apply(_ op: Op, _ inputs: [Var], at location: SourceLocation) -> Var {
   if let f = inputs.lazy.compactMap(\.failure).first {
-    return Var(op: op, inputs: inputs, type: TensorType(inputs[0].dtype, []), location: location,
+    return Var(
+      op: op, inputs: inputs, type: TensorType(inputs[0].dtype, []), location: location,
       failure: f, name: nil)
   }
   switch op.resultType(inputs) {
@@ -11,7 +12,8 @@ func apply(_ op: Op, _ inputs: [Var], at location: SourceLocation) -> Var {
     return Var(op: op, inputs: inputs, type: t, location: location, failure: nil, name: nil)
   case .failure(let m):
     let err = GraphError(op: op.name, m.message, location: location, operands: inputs.map(\.operandDescription))
-    return Var(op: op, inputs: inputs, type: TensorType(inputs.first?.dtype ?? .float32, []),
+    return Var(
+      op: op, inputs: inputs, type: TensorType(inputs.first?.dtype ?? .float32, []),
       location: location, failure: err, name: nil)
   }
 }
@@ -39,7 +41,8 @@ public func input(
 
 /// A constant tensor.
 public func constant(_ value: Tensor, name: String? = nil, file: StaticString = #fileID, line: UInt = #line) -> Var {
-  Var(op: .constant(value), inputs: [], type: TensorType(value.dtype, value.shape.map { .fixed($0) }),
+  Var(
+    op: .constant(value), inputs: [], type: TensorType(value.dtype, value.shape.map { .fixed($0) }),
     location: loc(file, line), failure: nil, name: name)
 }
 
@@ -61,6 +64,7 @@ public func shared(_ s: SharedVariable, file: StaticString = #fileID, line: UInt
 
 /// A scalar constant with `like`'s dtype (how literals in `x * 2` become nodes).
 func literal(_ v: Double, like x: Var) -> Var {
-  Var(op: .constant(Tensor(shape: [], dtype: x.dtype, values: [v])), inputs: [],
+  Var(
+    op: .constant(Tensor(shape: [], dtype: x.dtype, values: [v])), inputs: [],
     type: TensorType(x.dtype, []), location: SourceLocation.current, failure: nil, name: nil)
 }

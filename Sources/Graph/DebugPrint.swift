@@ -94,7 +94,9 @@ extension FunctionGraph {
 
   /// Graphviz DOT: one box per node (op, id, type, name), edges labelled with the input position.
   public func dot(name: String = "sketch") -> String {
-    func esc(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+    func esc(_ s: String) -> String {
+      s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    }
     var s = "digraph \"\(esc(name))\" {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n"
     for i in nodes.indices {
       var attrs = "label=\"\(esc(headline(i)))\""

@@ -1,3 +1,5 @@
+import SketchRuntime
+
 /// One dimension of a symbolic tensor type: a known size, or a symbol whose size is known only at run time.
 ///
 /// Symbols with the same name mean the same size: `compile` binds each named symbol of the inputs to one
@@ -67,5 +69,3 @@ public struct TensorType: Hashable, Sendable, CustomStringConvertible {
     return true
   }
 }
-
-import SketchRuntime

@@ -58,7 +58,8 @@ public struct FunctionGraph: Sendable {
     var seenInputs = Set<ObjectIdentifier>()
     for (i, v) in inputs.enumerated() {
       guard case .input = v.op else {
-        throw GraphError(op: "compile", "argument \(i) is \(v.operandDescription), not an input(...) variable",
+        throw GraphError(
+          op: "compile", "argument \(i) is \(v.operandDescription), not an input(...) variable",
           location: v.location)
       }
       guard seenInputs.insert(ObjectIdentifier(v)).inserted else {
@@ -89,7 +90,8 @@ public struct FunctionGraph: Sendable {
             self.inputs.append(id)
             continue
           }
-          throw GraphError(op: "compile",
+          throw GraphError(
+            op: "compile",
             "the outputs depend on input '\(name)' (\(v.type)), which is not among the function's arguments"
               + " (if '\(name)' is a placeholder of the scan at \(v.location), a variable made inside that scan's step"
               + " is used outside it: use the scan's outputs or final carries instead)",

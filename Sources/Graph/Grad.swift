@@ -22,7 +22,8 @@ public func grad(
   try cost.check()
   for w in wrt { try w.check() }
   guard cost.rank == 0, cost.dtype.isFloatingPoint else {
-    throw GraphError(op: "grad", "the cost must be a float scalar, got \(cost.type); reduce it first (sum or mean)",
+    throw GraphError(
+      op: "grad", "the cost must be a float scalar, got \(cost.type); reduce it first (sum or mean)",
       location: here, operands: [cost.operandDescription])
   }
   let grads = backpropagate(seeds: [(cost, constant(1, cost.dtype, file: file, line: line))], wrt: wrt)
@@ -34,7 +35,8 @@ public func grad(
     switch disconnected {
     case .zero: return zerosLike(w, file: file, line: line)
     case .raise:
-      throw GraphError(op: "grad",
+      throw GraphError(
+        op: "grad",
         "the cost does not depend on \(w.operandDescription) (pass disconnected: .zero to get zeros)",
         location: here)
     }
@@ -47,4 +49,3 @@ public func grad(
 ) throws -> Var {
   try grad(cost, wrt: [wrt], disconnected: disconnected, file: file, line: line)[0]
 }
-

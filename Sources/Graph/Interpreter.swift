@@ -36,7 +36,8 @@ public enum Interpreter {
           let shape = try node.op.resultShape(args.map(\.shape), types: types)
           let v = try evaluate(node, args, inputTypes: types)
           guard v.shape == shape else {
-            throw RuntimeError("the kernel made a \(v.shape) result where the shape rule says \(shape); please report this")
+            throw RuntimeError(
+              "the kernel made a \(v.shape) result where the shape rule says \(shape); please report this")
           }
           values[i] = v
         }
@@ -57,7 +58,8 @@ public enum Interpreter {
   public static func checkArguments(_ graph: FunctionGraph, _ arguments: [Tensor]) throws {
     guard arguments.count == graph.inputs.count else {
       let names = graph.inputs.map { graph.nodes[$0].name ?? "?" }
-      throw RuntimeError("expected \(graph.inputs.count) arguments (\(names.joined(separator: ", "))), got \(arguments.count)")
+      throw RuntimeError(
+        "expected \(graph.inputs.count) arguments (\(names.joined(separator: ", "))), got \(arguments.count)")
     }
     var bound: [String: (Int, String)] = [:]
     for (i, id) in graph.inputs.enumerated() {
@@ -66,13 +68,15 @@ public enum Interpreter {
       let name = node.name ?? "argument \(i)"
       guard a.dtype == node.type.dtype, node.type.accepts(a.shape) else {
         throw RuntimeError(
-          "argument \(i) ('\(name)') must be \(node.type), got \(a.dtype.shortName)\(a.shape) (declared at \(node.location))")
+          "argument \(i) ('\(name)') must be \(node.type), got \(a.dtype.shortName)\(a.shape) (declared at \(node.location))"
+        )
       }
       for (axis, d) in node.type.shape.enumerated() {
         guard case .symbol(let s) = d, !d.isAnonymous else { continue }
         if let (n, other) = bound[s], n != a.shape[axis] {
           throw RuntimeError(
-            "dimension \(s) is \(n) in '\(other)' but \(a.shape[axis]) in '\(name)' (axis \(axis)); inputs that share a dimension name must agree")
+            "dimension \(s) is \(n) in '\(other)' but \(a.shape[axis]) in '\(name)' (axis \(axis)); inputs that share a dimension name must agree"
+          )
         }
         bound[s] = (a.shape[axis], name)
       }
@@ -111,7 +115,8 @@ public enum Interpreter {
     case .slice(let r): return try Kernels.slice(a[0], r)
     case .updateSlice(let r, let acc): return try Kernels.updateSlice(a[0], r, a[1], accumulate: acc)
     case .concat(let axis): return try Kernels.concat(a, axis: axis)
-    case .concatPart(let axis, let index): return try Kernels.concatPart(a[0], parts: Array(a.dropFirst()), axis: axis, index: index)
+    case .concatPart(let axis, let index):
+      return try Kernels.concatPart(a[0], parts: Array(a.dropFirst()), axis: axis, index: index)
     case .take(let axis): return try Kernels.take(a[0], a[1], axis: axis)
     case .takeGrad(let axis): return try Kernels.takeGrad(shapeOf: a[0], a[1], a[2], axis: axis)
     case .size(let axes, let d):
@@ -123,7 +128,8 @@ public enum Interpreter {
     case .fused(let k):
       guard k.outputs.count == 1 else { throw RuntimeError("multi-output kernels run through Interpreter.run") }
       return try Kernels.fused(k, a, inputTypes: inputTypes)[0]
-    case .gemm(let g): return try Kernels.gemm(g, a, smallK: Kernels.smallContraction(inputTypes[0], transposeA: g.transposeA))
+    case .gemm(let g):
+      return try Kernels.gemm(g, a, smallK: Kernels.smallContraction(inputTypes[0], transposeA: g.transposeA))
     case .foldKey:
       let data = UInt64(UInt32(bitPattern: Int32(a[1].scalarValue)))
       return RandomKey(tensor: a[0]).fold(data).tensor

@@ -73,7 +73,9 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
 
   /// The instructions that compute something (not inputs or immediates).
   public var operationCount: Int {
-    instructions.filter { if case .input = $0 { return false } else if case .constant = $0 { return false } else { return true } }.count
+    instructions.filter {
+      if case .input = $0 { return false } else if case .constant = $0 { return false } else { return true }
+    }.count
   }
 
   public var description: String { canonicalText }

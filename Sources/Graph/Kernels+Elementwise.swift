@@ -66,11 +66,14 @@ enum Kernels {
 
   /// `op` over two arrays broadcast to `shape` (fast paths for equal shapes and scalars).
   @inline(__always)
-  static func zipBroadcast<T, R>(_ a: [T], _ sa: [Int], _ b: [T], _ sb: [Int], _ shape: [Int], _ op: (T, T) -> R) -> [R] {
+  static func zipBroadcast<T, R>(_ a: [T], _ sa: [Int], _ b: [T], _ sb: [Int], _ shape: [Int], _ op: (T, T) -> R) -> [R]
+  {
     let n = shape.reduce(1, *)
     return [R](unsafeUninitializedCapacity: n) { out, count in
       if sa == shape && sb == shape {
-        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in for i in 0..<n { out[i] = op(pa[i], pb[i]) } } }
+        a.withUnsafeBufferPointer { pa in
+          b.withUnsafeBufferPointer { pb in for i in 0..<n { out[i] = op(pa[i], pb[i]) } }
+        }
       } else if b.count == 1 && sa == shape {
         let y = b[0]
         a.withUnsafeBufferPointer { pa in for i in 0..<n { out[i] = op(pa[i], y) } }
@@ -80,7 +83,9 @@ enum Kernels {
       } else if sa == shape, sb.count <= shape.count, Array(shape.suffix(sb.count)) == sb {
         // b repeats along leading axes (a bias row).
         let m = Swift.max(b.count, 1)
-        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in for i in 0..<n { out[i] = op(pa[i], pb[i % m]) } } }
+        a.withUnsafeBufferPointer { pa in
+          b.withUnsafeBufferPointer { pb in for i in 0..<n { out[i] = op(pa[i], pb[i % m]) } }
+        }
       } else {
         let ia = broadcastIndex(sa, to: shape)
         let ib = broadcastIndex(sb, to: shape)
@@ -106,7 +111,9 @@ enum Kernels {
     case (.float32(let a), .float32(let b)): return arith(a, b)
     case (.float64(let a), .float64(let b)): return arith(a, b)
     case (.int32(let a), .int32(let b)):
-      if f.isComparison { return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.compare($0, $1) }) }
+      if f.isComparison {
+        return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.compare($0, $1) })
+      }
       return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.apply($0, $1) })
     case (.bool(let a), .bool(let b)):
       return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.logical($0, $1) })

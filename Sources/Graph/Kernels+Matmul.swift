@@ -4,7 +4,9 @@ extension Kernels {
   /// `op(A) · op(B)` with BLAS, batched over leading axes (equal in both, or B is 2-D).
   /// `smallK`: the contraction is statically at most 8 long (see `smallContraction`), float32 rank-2
   /// products then use the native backend's short loop instead of BLAS.
-  static func matmul(_ a: Tensor, _ b: Tensor, transposeA ta: Bool, transposeB tb: Bool, smallK: Bool = false) throws -> Tensor {
+  static func matmul(_ a: Tensor, _ b: Tensor, transposeA ta: Bool, transposeB tb: Bool, smallK: Bool = false) throws
+    -> Tensor
+  {
     let ra = a.rank
     let rb = b.rank
     let (m, ka) = ta ? (a.shape[ra - 1], a.shape[ra - 2]) : (a.shape[ra - 2], a.shape[ra - 1])
@@ -17,7 +19,9 @@ extension Kernels {
     let count = batch.reduce(1, *)
     let k = ka
     let (aStep, bStep, cStep) = (m * k, rb > 2 ? k * n : 0, m * n)
-    func run<T: TensorFloat>(_ x: [T], _ y: [T], _ gemm: (UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) -> Tensor {
+    func run<T: TensorFloat>(
+      _ x: [T], _ y: [T], _ gemm: (UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void
+    ) -> Tensor {
       var c = [T](repeating: 0, count: count * m * n)
       x.withUnsafeBufferPointer { pa in
         y.withUnsafeBufferPointer { pb in
@@ -48,12 +52,14 @@ extension Kernels {
       }
     case (.float32(let x), .float32(let y)):
       return run(x, y) { pa, pb, pc in
-        BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa, lda: Swift.max(lda, 1), b: pb,
+        BLAS.gemm(
+          transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa, lda: Swift.max(lda, 1), b: pb,
           ldb: Swift.max(ldb, 1), beta: 0, c: pc, ldc: Swift.max(n, 1))
       }
     case (.float64(let x), .float64(let y)):
       return run(x, y) { pa, pb, pc in
-        BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa, lda: Swift.max(lda, 1), b: pb,
+        BLAS.gemm(
+          transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa, lda: Swift.max(lda, 1), b: pb,
           ldb: Swift.max(ldb, 1), beta: 0, c: pc, ldc: Swift.max(n, 1))
       }
     default:

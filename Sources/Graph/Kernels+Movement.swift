@@ -16,9 +16,11 @@ extension Kernels {
       throw RuntimeError("cannot broadcast \(x.shape) to \(shape)")
     }
     if let declared {
-      for (i, d) in x.shape.enumerated() where d == 1 && shape[shape.count - x.rank + i] != 1 && !declared.shape[i].isOne {
+      for (i, d) in x.shape.enumerated()
+      where d == 1 && shape[shape.count - x.rank + i] != 1 && !declared.shape[i].isOne {
         throw RuntimeError(
-          "an operand of type \(declared) has size 1 on axis \(i) at run time and would broadcast to \(shape[shape.count - x.rank + i]); only dims declared as 1 broadcast")
+          "an operand of type \(declared) has size 1 on axis \(i) at run time and would broadcast to \(shape[shape.count - x.rank + i]); only dims declared as 1 broadcast"
+        )
       }
     }
     return Tensor(shape: shape, storage: x.storage.gather(broadcastIndex(x.shape, to: shape)))

@@ -19,8 +19,10 @@ extension Var {
       return [ga.map { sumToShape($0, like: inputs[0]) }, gb.map { sumToShape($0, like: inputs[1]) }]
     case .select:
       let zero = literal(0, like: g)
-      return [nil, sumToShape(select(inputs[0], g, zero), like: inputs[1]),
-        sumToShape(select(inputs[0], zero, g), like: inputs[2])]
+      return [
+        nil, sumToShape(select(inputs[0], g, zero), like: inputs[1]),
+        sumToShape(select(inputs[0], zero, g), like: inputs[2]),
+      ]
     case .cast:
       return [x!.dtype.isFloatingPoint ? g.cast(x!.dtype) : nil]
     case .reduce(let f, let axes, let keep):

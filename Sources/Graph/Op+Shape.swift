@@ -37,7 +37,10 @@ extension Op {
       let (m, ka) = g.transposeA ? (a[1], a[0]) : (a[0], a[1])
       let (kb, n) = g.transposeB ? (b[1], b[0]) : (b[0], b[1])
       guard ka == kb else { throw RuntimeError("inner dimensions differ: \(a) and \(b)") }
-      if ins.count > 2 { _ = try Shapes.broadcast([[m, n], ins[2]], types: [TensorType(types[0].dtype, [.fixed(m), .fixed(n)]), types[2]]) }
+      if ins.count > 2 {
+        _ = try Shapes.broadcast(
+          [[m, n], ins[2]], types: [TensorType(types[0].dtype, [.fixed(m), .fixed(n)]), types[2]])
+      }
       return [m, n]
     case .transpose(let p): return p.map { ins[0][$0] }
     case .reshape(let items):
@@ -53,7 +56,8 @@ extension Op {
         guard d == 1 else { throw RuntimeError("cannot broadcast \(x) to \(s)") }
         guard types[0].shape[i].isOne else {
           throw RuntimeError(
-            "an operand of type \(types[0]) has size 1 on axis \(i) at run time and would broadcast to \(s[s.count - x.count + i]); only dims declared as 1 broadcast")
+            "an operand of type \(types[0]) has size 1 on axis \(i) at run time and would broadcast to \(s[s.count - x.count + i]); only dims declared as 1 broadcast"
+          )
         }
       }
       return s
@@ -69,7 +73,8 @@ extension Op {
     case .concat(let axis):
       var s = ins[0]
       s[axis] = ins.map { $0[axis] }.reduce(0, +)
-      for x in ins where x.count != s.count || x.enumerated().contains(where: { $0.offset != axis && $0.element != s[$0.offset] }) {
+      for x in ins
+      where x.count != s.count || x.enumerated().contains(where: { $0.offset != axis && $0.element != s[$0.offset] }) {
         throw RuntimeError("cannot concatenate \(ins) along axis \(axis)")
       }
       return s
@@ -109,7 +114,8 @@ public enum Shapes {
     for (s, t) in zip(shapes, types) {
       for (i, d) in s.enumerated() where d == 1 && out[r - s.count + i] != 1 && !t.shape[i].isOne {
         throw RuntimeError(
-          "an operand of type \(t) has size 1 on axis \(i) at run time and would broadcast to \(out[r - s.count + i]); only dims declared as 1 broadcast (declare the dim as 1, or use broadcast(_:to:))")
+          "an operand of type \(t) has size 1 on axis \(i) at run time and would broadcast to \(out[r - s.count + i]); only dims declared as 1 broadcast (declare the dim as 1, or use broadcast(_:to:))"
+        )
       }
     }
     return out

@@ -16,7 +16,9 @@ extension Op {
       throw TypeMismatch("scan nodes are built by scan()")
 
     case .fused(let k):
-      guard t.count == k.inputCount else { throw TypeMismatch("the kernel takes \(k.inputCount) operands, got \(t.count)") }
+      guard t.count == k.inputCount else {
+        throw TypeMismatch("the kernel takes \(k.inputCount) operands, got \(t.count)")
+      }
       for (i, (x, d)) in zip(t, k.inputDTypes).enumerated() where x.dtype != d {
         throw TypeMismatch("kernel input \(i) must be \(d), got \(x.dtype)")
       }
@@ -161,7 +163,8 @@ extension Op {
       let target = try slicedShape(t[0].shape, ranges)
       let b = try broadcastShapes(target, t[1].shape)
       guard b.count == target.count, zip(b, target).allSatisfy({ compatible($0, $1) }) else {
-        throw TypeMismatch("a value of shape \(Op.shapeText(t[1].shape)) does not fit the slice \(Op.shapeText(target))")
+        throw TypeMismatch(
+          "a value of shape \(Op.shapeText(t[1].shape)) does not fit the slice \(Op.shapeText(target))")
       }
       return t[0]
 
@@ -213,7 +216,8 @@ extension Op {
 
     case .random(let r):
       guard t.count >= 1, t[0] == TensorType(.int32, [2]) else {
-        throw TypeMismatch("the key must be an int32[2] tensor (see randomKey), got \(t.first.map(\.description) ?? "nothing")")
+        throw TypeMismatch(
+          "the key must be an int32[2] tensor (see randomKey), got \(t.first.map(\.description) ?? "nothing")")
       }
       switch r {
       case .uniform(let d, let items), .normal(let d, let items):
@@ -331,7 +335,9 @@ func slicedShape(_ s: [Dim], _ ranges: [SliceRange]) throws -> [Dim] {
     if r.isFull {
       out.append(d)
     } else if let n = d.fixedValue {
-      guard let (_, c) = r.resolve(n) else { throw TypeMismatch("index \(r.start!) is out of range for axis \(i) of size \(n)") }
+      guard let (_, c) = r.resolve(n) else {
+        throw TypeMismatch("index \(r.start!) is out of range for axis \(i) of size \(n)")
+      }
       if !r.isIndex { out.append(.fixed(c)) }
     } else if !r.isIndex {
       out.append(.unknown)

@@ -70,7 +70,8 @@ func scanCore(
   reverse: Bool, mask: Var?, policy: ScanPolicy, location: SourceLocation, _ step: (ScanStep) -> ScanStepResult
 ) -> ScanResult {
   var sequences = sequences
-  let all = sequences.map(\.1) + carries.map(\.1) + constants.map(\.1) + (steps.map { [$0] } ?? []) + (mask.map { [$0] } ?? [])
+  let all =
+    sequences.map(\.1) + carries.map(\.1) + constants.map(\.1) + (steps.map { [$0] } ?? []) + (mask.map { [$0] } ?? [])
   if let bad = all.first(where: { $0.failure != nil }) { return scanFailure("", [bad], location) }
   let names = (sequences + carries + constants).map(\.0)
   if let dup = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
@@ -97,7 +98,8 @@ func scanCore(
     }
     guard compatible(timeDim, s.shape[0]) else {
       let what = name == maskName ? "the mask" : "sequence '\(name)'"
-      return scanFailure("\(what) has \(s.shape[0]) steps, another length is \(timeDim)",
+      return scanFailure(
+        "\(what) has \(s.shape[0]) steps, another length is \(timeDim)",
         sequences.map(\.1), location)
     }
     timeDim = preferNamed(timeDim, s.shape[0])
@@ -105,7 +107,8 @@ func scanCore(
   if case .fixed(0) = timeDim { return scanFailure("a scan of zero steps", all, location) }
 
   // Placeholders. Everything made from here on belongs to the body.
-  let index = Var(op: .input("t"), inputs: [], type: TensorType(.int32, []), location: location, failure: nil, name: "t")
+  let index = Var(
+    op: .input("t"), inputs: [], type: TensorType(.int32, []), location: location, failure: nil, name: "t")
   func slot(_ name: String, _ t: TensorType) -> Var {
     Var(op: .input(name), inputs: [], type: t, location: location, failure: nil, name: name)
   }
@@ -121,27 +124,36 @@ func scanCore(
 
   // Check what the step returned.
   for n in result.carries.keys where !carries.contains(where: { $0.0 == n }) {
-    return scanFailure("the step returned a carry '\(n)' that the scan does not have (carries: \(carries.map(\.0).joined(separator: ", ")))", all, location)
+    return scanFailure(
+      "the step returned a carry '\(n)' that the scan does not have (carries: \(carries.map(\.0).joined(separator: ", ")))",
+      all, location)
   }
   var newCarries: [Var] = []
   for (j, (n, initial)) in carries.enumerated() {
     guard var c = result.carries[n] else {
       return scanFailure("the step did not return carry '\(n)'", all, location)
     }
-    if let f = c.failure { return ScanResult(node: failed("scan", f.message, [c], at: f.location), outputs: [:], final: [:]) }
-    guard c.dtype == initial.dtype, c.rank == initial.rank, zip(c.shape, initial.shape).allSatisfy({ compatible($0, $1) }) else {
-      return scanFailure("carry '\(n)' starts as \(initial.type) but the step returns \(c.type); a carry must keep its type",
+    if let f = c.failure {
+      return ScanResult(node: failed("scan", f.message, [c], at: f.location), outputs: [:], final: [:])
+    }
+    guard c.dtype == initial.dtype, c.rank == initial.rank,
+      zip(c.shape, initial.shape).allSatisfy({ compatible($0, $1) })
+    else {
+      return scanFailure(
+        "carry '\(n)' starts as \(initial.type) but the step returns \(c.type); a carry must keep its type",
         [initial, c], location)
     }
     if mask != nil {
       let m = seqSlots.last!
       guard c.rank >= 1 else {
-        return scanFailure("with a mask [T, B], carry '\(n)' must have the batch axis first, but it is \(c.type)",
+        return scanFailure(
+          "with a mask [T, B], carry '\(n)' must have the batch axis first, but it is \(c.type)",
           [initial, mask!], location)
       }
       guard compatible(c.shape[0], m.shape[0]) else {
-        return scanFailure("the mask is \(mask!.type) (batch size \(m.shape[0])) but carry '\(n)' is \(c.type) "
-          + "(batch size \(c.shape[0])); a masked carry needs the batch axis first", [initial, mask!], location)
+        return scanFailure(
+          "the mask is \(mask!.type) (batch size \(m.shape[0])) but carry '\(n)' is \(c.type) "
+            + "(batch size \(c.shape[0])); a masked carry needs the batch axis first", [initial, mask!], location)
       }
       c = SourceLocation.with(location) {
         // Built at the scan's location (not this file's), so run-time errors point at the user's call.
@@ -227,7 +239,8 @@ func substitute(_ v: Var, _ memo: inout [ObjectIdentifier: Var]) -> Var {
     if zip(ins, u.inputs).allSatisfy({ $0 === $1 }) {
       memo[ObjectIdentifier(u)] = u
     } else {
-      memo[ObjectIdentifier(u)] = Var(op: u.op, inputs: ins, type: u.type, location: u.location,
+      memo[ObjectIdentifier(u)] = Var(
+        op: u.op, inputs: ins, type: u.type, location: u.location,
         failure: ins.lazy.compactMap(\.failure).first ?? u.failure, name: u.name)
     }
   }

@@ -12,8 +12,9 @@ extension ScanSpec {
     }
     if sequenceNames.last == maskName, let m = sequences.last {
       for (n, c) in zip(carryNames, carries) where c.isEmpty || c[0] != m[1] {
-        throw RuntimeError("the mask is \(m) (batch size \(m[1])) but carry '\(n)' is \(c); "
-          + "a masked carry needs the batch axis first (scan at \(location))")
+        throw RuntimeError(
+          "the mask is \(m) (batch size \(m[1])) but carry '\(n)' is \(c); "
+            + "a masked carry needs the batch axis first (scan at \(location))")
       }
     }
     guard T > 0 else { throw KernelFailure.emptyScan.error(.scan(self), Double(T)) }
@@ -22,6 +23,7 @@ extension ScanSpec {
 
   /// Carry `j` changed shape in a step (`step`: which one, as the backend knows it).
   public func carryShapeError(_ j: Int, start: [Int], after: [Int], step: String) -> RuntimeError {
-    RuntimeError("carry '\(carryNames[j])' has shape \(start) at the start but \(after) after \(step) (scan at \(location))")
+    RuntimeError(
+      "carry '\(carryNames[j])' has shape \(start) at the start but \(after) after \(step) (scan at \(location))")
   }
 }

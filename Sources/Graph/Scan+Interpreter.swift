@@ -16,7 +16,8 @@ extension Interpreter {
     for it in 0..<T {
       let t = spec.reverse ? T - 1 - it : it
       let slices = seqs.map { row($0, t) }
-      let out = try runUnchecked(body, arguments: [Tensor(scalar: Int32(t))] + slices + carries + consts, lastUses: lastUses)
+      let out = try runUnchecked(
+        body, arguments: [Tensor(scalar: Int32(t))] + slices + carries + consts, lastUses: lastUses)
       for j in 0..<nC where out[j].shape != initialShapes[j] {
         throw spec.carryShapeError(j, start: initialShapes[j], after: out[j].shape, step: "step \(t)")
       }

@@ -73,12 +73,16 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
     optimizedBody body: FunctionGraph, sequenceNames: [String], carryNames: [String], constantNames: [String],
     outputNames: [String], reverse: Bool, hasSteps: Bool, policy: ScanPolicy, location: SourceLocation, timeDim: Dim
   ) {
-    precondition(body.inputs.count == 1 + sequenceNames.count + carryNames.count + constantNames.count,
+    precondition(
+      body.inputs.count == 1 + sequenceNames.count + carryNames.count + constantNames.count,
       "ScanSpec: the body's arguments do not match the signature")
-    precondition(body.outputs.count == carryNames.count + outputNames.count,
+    precondition(
+      body.outputs.count == carryNames.count + outputNames.count,
       "ScanSpec: the body's outputs do not match the signature")
     func slot(_ k: Int, _ name: String) -> Var {
-      Var(op: .input(name), inputs: [], type: body.nodes[body.inputs[k]].type, location: location, failure: nil, name: name)
+      Var(
+        op: .input(name), inputs: [], type: body.nodes[body.inputs[k]].type, location: location, failure: nil,
+        name: name)
     }
     let nS = sequenceNames.count
     let nC = carryNames.count
@@ -151,8 +155,10 @@ public struct ScanStep {
   /// The sequence slice, carry or constant called `name`.
   public subscript(_ name: String) -> Var {
     if let v = named[name] { return v }
-    return failed("scan", "the step asked for '\(name)', which is not a sequence, carry or constant of this scan "
-      + "(have: \(named.keys.sorted().joined(separator: ", ")))", [], at: location)
+    return failed(
+      "scan",
+      "the step asked for '\(name)', which is not a sequence, carry or constant of this scan "
+        + "(have: \(named.keys.sorted().joined(separator: ", ")))", [], at: location)
   }
 }
 
@@ -174,7 +180,8 @@ public struct NamedVars: Sequence {
 
   public subscript(_ name: String) -> Var {
     if let v = values[name] { return v }
-    return failed("scan", "no \(what) '\(name)' (have: \(values.keys.sorted().joined(separator: ", ")))",
+    return failed(
+      "scan", "no \(what) '\(name)' (have: \(values.keys.sorted().joined(separator: ", ")))",
       [anchor], at: anchor.location)
   }
 
@@ -207,10 +214,12 @@ public func tupleElement(_ node: Var, _ k: Int) -> Var {
     return failed("tupleElement", "\(node.operandDescription) has a single output", [node], at: node.location)
   }
   if let f = node.failure {
-    return Var(op: .tupleElement(k), inputs: [node], type: spec.outputTypes[k], location: node.location, failure: f, name: nil)
+    return Var(
+      op: .tupleElement(k), inputs: [node], type: spec.outputTypes[k], location: node.location, failure: f, name: nil)
   }
   let name = k < spec.carryNames.count ? spec.carryNames[k] : nil
-  return Var(op: .tupleElement(k), inputs: [node], type: spec.outputTypes[k], location: node.location,
+  return Var(
+    op: .tupleElement(k), inputs: [node], type: spec.outputTypes[k], location: node.location,
     failure: nil, name: name)
 }
 
@@ -257,8 +266,10 @@ extension ScanSpec {
     let off = leading ? 1 : 0
     let nS = sequenceNames.count
     let nC = carryNames.count
-    precondition(xs.count == off + nS + nC + constantNames.count,
-      "scan at \(location): \(xs.count) operands for \(nS) sequences, \(nC) carries and \(constantNames.count) constants")
+    precondition(
+      xs.count == off + nS + nC + constantNames.count,
+      "scan at \(location): \(xs.count) operands for \(nS) sequences, \(nC) carries and \(constantNames.count) constants"
+    )
     let seqs = Array(xs[off..<(off + nS)])
     return ScanRoles(
       steps: leading ? xs[0] : nil, sequences: seqs, carries: Array(xs[(off + nS)..<(off + nS + nC)]),

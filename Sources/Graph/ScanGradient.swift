@@ -31,13 +31,15 @@ func scanPullback(_ node: Var, spec: ScanSpec, outputGradients: [Var?]) -> [Var?
     var seeds: [(Var, Var)] = []
     for j in 0..<nC { if let d = dC[j] { seeds.append((bodyOut[j], d)) } }
     var dY: [(Int, Var)] = []  // (node output index, slot)
-    for k in nC..<min(outputGradients.count, bodyOut.count) where outputGradients[k] != nil && bodyOut[k].dtype.isFloatingPoint {
+    for k in nC..<min(outputGradients.count, bodyOut.count)
+    where outputGradients[k] != nil && bodyOut[k].dtype.isFloatingPoint {
       let s = adjointSlot("dy\(k)", bodyOut[k].type)
       dY.append((k, s))
       seeds.append((bodyOut[k], s))
     }
     let wrt = spec.sequenceSlots + spec.carrySlots + spec.constantSlots
-    let local = backpropagate(seeds: seeds, wrt: wrt).enumerated().map { i, g in wrt[i].dtype.isFloatingPoint ? g : nil }
+    let local = backpropagate(seeds: seeds, wrt: wrt).enumerated().map { i, g in wrt[i].dtype.isFloatingPoint ? g : nil
+    }
     let gSeq = Array(local[0..<nS])
     let gCarry = Array(local[nS..<(nS + nC)])
     let gConst = Array(local[(nS + nC)...])

@@ -11,7 +11,8 @@ import SketchRuntime
 /// between kernels (checked on the graph of kernels made so far) or pass a limit of ``Kernel``.
 /// Scalar constants become immediates of the kernel.
 enum Fusion {
-  static let pass = Pass("fusion", "elementwise regions into fused kernels built from each op's scalar definition") { g, ctx in
+  static let pass = Pass("fusion", "elementwise regions into fused kernels built from each op's scalar definition") {
+    g, ctx in
     try fuse(g, &ctx)
   }
 
@@ -78,7 +79,9 @@ enum Fusion {
     // Merge regions of one shape that touch (one reads the other, or both read one value) when no
     // path between them leaves both: siblings and producer/consumer pairs become one kernel.
     func pathOutside(from a: Int, to b: Int) -> Bool {
-      search(members[a].flatMap(successors(ofNode:)).filter { region[$0] != a && region[$0] != b }, target: b, seenRegions: [a])
+      search(
+        members[a].flatMap(successors(ofNode:)).filter { region[$0] != a && region[$0] != b }, target: b,
+        seenRegions: [a])
     }
     var merged = true
     while merged {

@@ -41,7 +41,12 @@ public struct GraphSummary: Sendable, CustomStringConvertible {
       let before = productsOutsideLoops
       var sub = GraphSummary()
       sub.add(b, inLoop: true)
-      productsPerLoop[k] = b.nodes.filter { if case .matmul = $0.op { return true }; if case .gemm = $0.op { return true }; return false }.count
+      productsPerLoop[k] =
+        b.nodes.filter {
+          if case .matmul = $0.op { return true }
+          if case .gemm = $0.op { return true }
+          return false
+        }.count
       productsPerLoop += sub.productsPerLoop
       carriesPerLoop += sub.carriesPerLoop
       loops += sub.loops

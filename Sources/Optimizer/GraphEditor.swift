@@ -31,7 +31,9 @@ public final class GraphEditor {
     outputs = g.outputs
     for (i, n) in g.nodes.enumerated() {
       for j in n.inputs { users[j].append(i) }
-      if !GraphEditor.isUnique(n.op) { table[Key(op: n.op, inputs: n.inputs)] = table[Key(op: n.op, inputs: n.inputs)] ?? i }
+      if !GraphEditor.isUnique(n.op) {
+        table[Key(op: n.op, inputs: n.inputs)] = table[Key(op: n.op, inputs: n.inputs)] ?? i
+      }
     }
   }
 
@@ -216,7 +218,8 @@ public final class GraphEditor {
           if index[ins[next]] < 0 { stack.append((ins[next], 0)) }
           continue
         }
-        precondition(!GraphEditor.isUnique(nodes[v].op), "finish: placeholder \(nodes[v].name ?? "?") is not an argument")
+        precondition(
+          !GraphEditor.isUnique(nodes[v].op), "finish: placeholder \(nodes[v].name ?? "?") is not an argument")
         var n = nodes[v]
         n.inputs = ins.map { index[$0] }
         index[v] = out.count

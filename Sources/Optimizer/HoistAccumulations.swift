@@ -108,11 +108,14 @@ enum HoistAccumulations {
       }
       if kept.isEmpty { continue }
       var s = loop.carrySlot(j)
-      for t in kept { s = try b.add(.binary(.add), [s, t], type: body.nodes[body.outputs[j]].type, location: body.nodes[t].location) }
+      for t in kept {
+        s = try b.add(.binary(.add), [s, t], type: body.nodes[body.outputs[j]].type, location: body.nodes[t].location)
+      }
       keptCarries.append(j)
       newCarryOutputs.append(s)
     }
-    b.inputs = [loop.indexSlot] + (0..<loop.nS).map(loop.sequenceSlot) + keptCarries.map(loop.carrySlot)
+    b.inputs =
+      [loop.indexSlot] + (0..<loop.nS).map(loop.sequenceSlot) + keptCarries.map(loop.carrySlot)
       + (0..<loop.nK).map(loop.constantSlot)
     b.setOutputs(newCarryOutputs + perStep)
     var l = loop
@@ -133,7 +136,9 @@ enum HoistAccumulations {
           let p = try stackedProduct(e, m, loop, t, stacked: stacked, keptCarries: keptCarries.count)
           var add = p
           if let (z, ranges) = t.slice {
-            guard let zo = try loop.copyOut(z, e, variant, &memo) else { throw OptimizerError("hoist-accumulations: zeros vary") }
+            guard let zo = try loop.copyOut(z, e, variant, &memo) else {
+              throw OptimizerError("hoist-accumulations: zeros vary")
+            }
             add = try e.add(.updateSlice(ranges, accumulate: true), [zo, p], location: body.nodes[z].location)
           }
           value = try e.add(.binary(.add), [value, add], type: e.type(readers[0]), location: loop.spec.location)
@@ -148,7 +153,9 @@ enum HoistAccumulations {
   }
 
   /// `Σ_t A[t]ᵀ·B[t]` as one product of the stacked factors flattened to `[T·B, ·]`.
-  static func stackedProduct(_ e: GraphEditor, _ m: Int, _ loop: Loop, _ t: Term, stacked: [Int: Int], keptCarries: Int) throws -> Int {
+  static func stackedProduct(_ e: GraphEditor, _ m: Int, _ loop: Loop, _ t: Term, stacked: [Int: Int], keptCarries: Int)
+    throws -> Int
+  {
     func stack(_ v: Int) throws -> Int {
       let k = stacked[v]!
       return k < 0 ? loop.sequences[-1 - k] : try Loop.element(e, m, keptCarries + k)

@@ -43,7 +43,8 @@ extension Loop {
 /// Loop-invariant code motion: body nodes that depend only on constants (parameters, constant slots,
 /// literals) are computed once before the loop and passed in as new constants.
 enum HoistInvariants {
-  static let pass = Pass("hoist-invariants", "move loop-invariant work out of loop bodies (inner loops first)") { g, ctx in
+  static let pass = Pass("hoist-invariants", "move loop-invariant work out of loop bodies (inner loops first)") {
+    g, ctx in
     try transformLoops(g, &ctx, hoistLoop)
   }
 

@@ -6,7 +6,8 @@ import SketchRuntime
 /// and `δ[t]·W_xᵀ` for every t becomes `Δ·W_xᵀ` (Δ flattened to `[T·B, ·]`), the input gradients
 /// of a layer whose input product was inside the loop.
 enum HoistOutputs {
-  static let pass = Pass("hoist-outputs", "move per-step products with invariant weights after loops as one GEMM") { g, ctx in
+  static let pass = Pass("hoist-outputs", "move per-step products with invariant weights after loops as one GEMM") {
+    g, ctx in
     try transformLoops(g, &ctx, hoistLoop)
   }
 
@@ -50,12 +51,14 @@ enum HoistOutputs {
         let loc = body.nodes[body.outputs[k]].location
         let x = value
         let d = e.type(x).shape[2]
-        let flat = try d.fixedValue.map { try e.add(.reshape([.infer, .fixed($0)]), [x], location: loc) }
+        let flat =
+          try d.fixedValue.map { try e.add(.reshape([.infer, .fixed($0)]), [x], location: loc) }
           ?? e.add(.reshape([.infer, .dimOf(input: 1, axis: 2)]), [x, x], location: loc)
         let p = try e.add(.matmul(transposeA: false, transposeB: mv.tb), [flat, weights[k]!], location: loc)
         let nDim = e.type(p).shape[1]
         let last: ShapeItem = nDim.fixedValue.map { .fixed($0) } ?? .dimOf(input: 2, axis: mv.tb ? 0 : 1)
-        value = try e.add(.reshape([.dimOf(input: 1, axis: 0), .dimOf(input: 1, axis: 1), last]), [p, x, weights[k]!],
+        value = try e.add(
+          .reshape([.dimOf(input: 1, axis: 0), .dimOf(input: 1, axis: 1), last]), [p, x, weights[k]!],
           type: e.type(readers[0]), location: loc)
         ctx.count("products moved after the loop")
       }

@@ -9,7 +9,8 @@ import SketchRuntime
 /// reductions of the slices, lifted to carry the time axis in front): elementwise work alone is as
 /// cheap inside the loop and would cost a stored `[T, ...]` value outside.
 enum HoistSequences {
-  static let pass = Pass("hoist-sequences", "move sequence-only products out of loops as one batched matmul") { g, ctx in
+  static let pass = Pass("hoist-sequences", "move sequence-only products out of loops as one batched matmul") {
+    g, ctx in
     try transformLoops(g, &ctx, hoistLoop)
   }
 
@@ -21,7 +22,10 @@ enum HoistSequences {
     // Sequence-only nodes that can be lifted.
     var lift = [Bool](repeating: false, count: body.nodes.count)
     for (i, node) in body.nodes.enumerated() {
-      if seqSlots.contains(i) { lift[i] = true; continue }
+      if seqSlots.contains(i) {
+        lift[i] = true
+        continue
+      }
       guard variant[i], !stepVarying[i], liftable(node, body, lift, variant) else { continue }
       lift[i] = true
     }
@@ -96,7 +100,9 @@ enum HoistSequences {
     let loc = node.location
     func operand(_ j: Int) throws -> Int {
       if let l = lifted[j] { return l }
-      guard let c = try loop.copyOut(j, e, variant, &memo) else { throw OptimizerError("hoist-sequences: operand varies") }
+      guard let c = try loop.copyOut(j, e, variant, &memo) else {
+        throw OptimizerError("hoist-sequences: operand varies")
+      }
       return c
     }
     let ins = try node.inputs.map(operand)
@@ -122,11 +128,13 @@ enum HoistSequences {
       let x = ins[0]
       let xt = e.type(x)
       let inner: ShapeItem = xt.shape[2].fixedValue.map { .fixed($0) } ?? .dimOf(input: 1, axis: 2)
-      let flat = try e.add(.reshape([.infer, inner]), inner == .dimOf(input: 1, axis: 2) ? [x, x] : [x], location: loc)
+      let flat = try e.add(
+        .reshape([.infer, inner]), inner == .dimOf(input: 1, axis: 2) ? [x, x] : [x], location: loc)
       let p = try e.add(.matmul(transposeA: false, transposeB: tb), [flat, ins[1]], location: loc)
       let nDim = e.type(p).shape[1]
       let last: ShapeItem = nDim.fixedValue.map { .fixed($0) } ?? .dimOf(input: 2, axis: tb ? 0 : 1)
-      return try e.add(.reshape([.dimOf(input: 1, axis: 0), .dimOf(input: 1, axis: 1), last]), [p, x, ins[1]], location: loc)
+      return try e.add(
+        .reshape([.dimOf(input: 1, axis: 0), .dimOf(input: 1, axis: 1), last]), [p, x, ins[1]], location: loc)
     default:
       throw OptimizerError("hoist-sequences: \(node.op.name) cannot be lifted")
     }

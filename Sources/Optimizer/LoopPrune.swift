@@ -53,7 +53,10 @@ enum LoopPrune {
     var keptOutputs: [Int] = []
     var duplicates: [Int: Int] = [:]
     for k in nC..<outs.count where proj[k] != nil {
-      if let f = firstOf[outs[k]] { duplicates[k] = f; continue }
+      if let f = firstOf[outs[k]] {
+        duplicates[k] = f
+        continue
+      }
       firstOf[outs[k]] = k
       keptOutputs.append(k)
     }
@@ -72,10 +75,11 @@ enum LoopPrune {
     // gradient loop), or a sequence of a loop whose per-step outputs this loop also reads (the
     // gradient loop's copy of its forward loop's inputs).
     let read = (0..<nS).filter { reach.contains(loop.sequenceSlot($0)) }
-    let checkedElsewhere = Set(read.flatMap { k -> [Int] in
-      guard let src = sourceLoop(e, loop.sequences[k]) else { return [] }
-      return src.sequences
-    })
+    let checkedElsewhere = Set(
+      read.flatMap { k -> [Int] in
+        guard let src = sourceLoop(e, loop.sequences[k]) else { return [] }
+        return src.sequences
+      })
     var seqs = (0..<nS).filter { i in
       guard !reach.contains(loop.sequenceSlot(i)) else { return true }
       if loop.sequences.firstIndex(of: loop.sequences[i])! < i { return false }  // merged into an earlier slot
@@ -92,7 +96,8 @@ enum LoopPrune {
     ctx.count("merged slots", merges - inlined)
     ctx.count("inlined constants", inlined)
 
-    b.inputs = [loop.indexSlot] + seqs.map(loop.sequenceSlot) + carries.map(loop.carrySlot) + consts.map(loop.constantSlot)
+    b.inputs =
+      [loop.indexSlot] + seqs.map(loop.sequenceSlot) + carries.map(loop.carrySlot) + consts.map(loop.constantSlot)
     b.setOutputs(carries.map { outs[$0] } + keptOutputs.map { outs[$0] })
     var l = loop
     l.sequences = seqs.map { loop.sequences[$0] }

@@ -62,7 +62,8 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     }
     let (offsets, size) = MemoryPlan.place(zip(lifetimes, bytes).map { l, b in (b, l.start, l.end) })
     buffers = lifetimes.indices.map { k in
-      Buffer(node: lifetimes[k].node, bytes: bytes[k], offset: offsets[k], start: lifetimes[k].start, end: lifetimes[k].end)
+      Buffer(
+        node: lifetimes[k].node, bytes: bytes[k], offset: offsets[k], start: lifetimes[k].start, end: lifetimes[k].end)
     }
     arenaBytes = size
     unplannedBytes = bytes.reduce(0, +)
@@ -114,9 +115,10 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
   /// common step overlap) by "greedy by size": the offsets, multiples of ``alignment``, and the
   /// arena's size. The native backend calls it when a call's sizes differ from the last call's.
   public static func place(_ lifetimes: [(bytes: Int, start: Int, end: Int)]) -> (offsets: [Int], bytes: Int) {
-    placeBySize(lifetimes.enumerated().map { k, l in
-      Buffer(node: k, bytes: align(l.bytes), offset: 0, start: l.start, end: l.end)
-    })
+    placeBySize(
+      lifetimes.enumerated().map { k, l in
+        Buffer(node: k, bytes: align(l.bytes), offset: 0, start: l.start, end: l.end)
+      })
   }
 
   /// Offsets by "greedy by size": buffers are placed largest first, each at the lowest offset not
@@ -167,7 +169,8 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     for (i, node) in g.nodes.enumerated() {
       guard case .scan(let spec) = node.op else { continue }
       for s in spec.roles(of: node.inputs).sequences where !counted.contains(s) {
-        guard case .tupleElement = g.nodes[s].op, case .scan = g.nodes[g.nodes[s].inputs[0]].op, g.nodes[s].inputs[0] != i,
+        guard case .tupleElement = g.nodes[s].op, case .scan = g.nodes[g.nodes[s].inputs[0]].op,
+          g.nodes[s].inputs[0] != i,
           let sh = shapes.shapes[s]
         else { continue }
         counted.insert(s)
@@ -186,17 +189,18 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
   public func largest(_ count: Int, in g: FunctionGraph) -> String {
     buffers.sorted { $0.bytes > $1.bytes }.prefix(count).map { b in
       let n = g.nodes[b.node]
-      let what = "\(n.op.name.prefix(40)) [id \(FunctionGraph.label(b.node))] \(n.type)\(n.name.map { " '\($0)'" } ?? "")"
+      let what =
+        "\(n.op.name.prefix(40)) [id \(FunctionGraph.label(b.node))] \(n.type)\(n.name.map { " '\($0)'" } ?? "")"
       return "  \(MemoryPlan.megabytes(b.bytes)) steps \(b.start)...\(b.end): \(what)"
     }.joined(separator: "\n")
   }
 
   static func megabytes(_ b: Int) -> String {
-    b >= 1 << 20 ? String(format: "%.2f MiB", Double(b) / 1048576) : "\(b) B"
+    b >= 1 << 20 ? String(format: "%.2f MiB", Double(b) / 1_048_576) : "\(b) B"
   }
 
   public var description: String {
-    func mb(_ b: Int) -> String { b >= 1 << 20 ? String(format: "%.2f MiB", Double(b) / 1048576) : "\(b) B" }
+    func mb(_ b: Int) -> String { b >= 1 << 20 ? String(format: "%.2f MiB", Double(b) / 1_048_576) : "\(b) B" }
     return """
       memory plan: arena \(mb(arenaBytes)) (\(buffers.count) buffers, \(aliasCount) values in another's); \
       without reuse \(mb(unplannedBytes)); peak live \(mb(peakLiveBytes)) (the lower bound); \

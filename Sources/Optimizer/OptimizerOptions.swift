@@ -71,7 +71,8 @@ public struct OptimizerOptions: Sendable, Equatable {
         let off = raw.hasPrefix("-")
         let name = String(raw.drop { $0 == "-" || $0 == "+" })
         guard known.contains(where: { $0 == name || $0.hasPrefix(name + "-") }) else {
-          throw OptimizerError("unknown optimizer pass '\(name)' (passes: \(Pipeline.passNames.joined(separator: ", ")), memory-plan)")
+          throw OptimizerError(
+            "unknown optimizer pass '\(name)' (passes: \(Pipeline.passNames.joined(separator: ", ")), memory-plan)")
         }
         if off { o.disabled.insert(name) } else { o.disabled.remove(name) }
       }

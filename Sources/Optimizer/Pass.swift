@@ -10,7 +10,8 @@ public struct Pass: Sendable {
   let body: @Sendable (FunctionGraph, inout PassContext) throws -> FunctionGraph
 
   public init(
-    _ name: String, _ summary: String, _ body: @escaping @Sendable (FunctionGraph, inout PassContext) throws -> FunctionGraph
+    _ name: String, _ summary: String,
+    _ body: @escaping @Sendable (FunctionGraph, inout PassContext) throws -> FunctionGraph
   ) {
     self.name = name
     self.summary = summary
@@ -91,10 +92,11 @@ public struct OptimizationReport: Sendable, CustomStringConvertible {
 extension FunctionGraph {
   /// The number of nodes, counting the nodes of every loop body (recursively).
   public var totalNodeCount: Int {
-    nodes.count + nodes.reduce(0) { n, node in
-      if case .scan(let spec) = node.op { return n + spec.bodyGraph.totalNodeCount }
-      return n
-    }
+    nodes.count
+      + nodes.reduce(0) { n, node in
+        if case .scan(let spec) = node.op { return n + spec.bodyGraph.totalNodeCount }
+        return n
+      }
   }
 }
 

@@ -11,8 +11,10 @@ public enum Pipeline {
       // Canonical forms: no stopGradient left (gradients are built), commutative duplicates merged.
       .rules("canonicalize", "identities of the graph as built; merge commutative duplicates", Canonical.rules),
       .rules("constant-folding", "evaluate nodes whose inputs are all constants", ConstantFolding.rules),
-      .rules("simplify", "algebraic identities (x*1, x+0, x-x, --x, exp∘log, transposes, reshapes, sums)", Simplify.rules),
-      .rules("stabilize", "numerically stable forms (logsumexp, log-softmax, softplus, cancelled factors)", Stabilize.rules),
+      .rules(
+        "simplify", "algebraic identities (x*1, x+0, x-x, --x, exp∘log, transposes, reshapes, sums)", Simplify.rules),
+      .rules(
+        "stabilize", "numerically stable forms (logsumexp, log-softmax, softplus, cancelled factors)", Stabilize.rules),
       // Loops: drop what nobody reads, then move work out of them.
       LoopPrune.pass,
       HoistInvariants.pass,
@@ -51,8 +53,10 @@ public func optimize(_ graph: FunctionGraph, options: OptimizerOptions = .defaul
   for pass in Pipeline.passes() {
     let before = g.totalNodeCount
     guard options.runs(pass.name) else {
-      report.passes.append(PassStatistics(name: pass.name, nodesBefore: before, nodesAfter: before, hits: [],
-        seconds: 0, limitReached: false, ran: false))
+      report.passes.append(
+        PassStatistics(
+          name: pass.name, nodesBefore: before, nodesAfter: before, hits: [],
+          seconds: 0, limitReached: false, ran: false))
       continue
     }
     var ctx = PassContext(rewriteLimit: options.rewriteLimit)
@@ -60,10 +64,11 @@ public func optimize(_ graph: FunctionGraph, options: OptimizerOptions = .defaul
     g = try pass.body(g, &ctx)
     let seconds = now() - t0
     if options.verify { try Verifier.check(g, after: pass.name) }
-    report.passes.append(PassStatistics(
-      name: pass.name, nodesBefore: before, nodesAfter: g.totalNodeCount,
-      hits: ctx.hits.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, seconds: seconds,
-      limitReached: ctx.limitReached, ran: true))
+    report.passes.append(
+      PassStatistics(
+        name: pass.name, nodesBefore: before, nodesAfter: g.totalNodeCount,
+        hits: ctx.hits.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, seconds: seconds,
+        limitReached: ctx.limitReached, ran: true))
     if options.keepStages { report.stages.append((pass.name, g)) }
   }
   report.seconds = now() - start

@@ -30,7 +30,9 @@ enum Canonical {
     },
     // x * -1 → -x.
     Rule("mul-minus-one") { e, n in
-      guard let (x, c) = e.binary(n, .mul), e.isFloat(n), e.isUniform(c, -1), e.keepsShape(x, n, other: c) else { return nil }
+      guard let (x, c) = e.binary(n, .mul), e.isFloat(n), e.isUniform(c, -1), e.keepsShape(x, n, other: c) else {
+        return nil
+      }
       return try e.like(n, .unary(.neg), [x])
     },
   ]
@@ -65,6 +67,6 @@ enum ConstantFolding {
         r.dtype == e.type(n).dtype, e.type(n).accepts(r.shape)
       else { return nil }
       return try e.add(.constant(r), [], type: TensorType(r.dtype, r.shape.map { .fixed($0) }), location: e.location(n))
-    },
+    }
   ]
 }

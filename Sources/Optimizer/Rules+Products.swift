@@ -102,7 +102,8 @@ enum Products {
   }
 
   static func distribute(_ e: GraphEditor, _ n: Int, _ p: Product) throws -> Int? {
-    for (k, s) in p.num.enumerated() where e.useCount(s) == 1 && (e.binary(s, .add) != nil || e.binary(s, .sub) != nil) {
+    for (k, s) in p.num.enumerated() where e.useCount(s) == 1 && (e.binary(s, .add) != nil || e.binary(s, .sub) != nil)
+    {
       var ts: [(Int, Bool)] = []
       terms(e, s, negative: false, &ts)
       guard ts.count <= maxTerms else { continue }

@@ -15,7 +15,9 @@ enum Simplify {
       return nil
     },
     Rule("div-one") { e, n in
-      guard let (a, b) = e.binary(n, .div), e.isFloat(n), e.isUniform(b, 1), e.keepsShape(a, n, other: b) else { return nil }
+      guard let (a, b) = e.binary(n, .div), e.isFloat(n), e.isUniform(b, 1), e.keepsShape(a, n, other: b) else {
+        return nil
+      }
       return a
     },
     Rule("add-zero") { e, n in
@@ -25,7 +27,9 @@ enum Simplify {
       }
       if let (a, b) = e.binary(n, .sub) {
         if e.isUniform(b, 0), e.keepsShape(a, n, other: b) { return a }
-        if e.isUniform(a, 0), e.keepsShape(b, n, other: a), e.type(n).dtype != .bool { return try e.like(n, .unary(.neg), [b]) }
+        if e.isUniform(a, 0), e.keepsShape(b, n, other: a), e.type(n).dtype != .bool {
+          return try e.like(n, .unary(.neg), [b])
+        }
       }
       return nil
     },
@@ -130,7 +134,10 @@ enum Simplify {
     // The axes the broadcast made: leading new axes, and axes of x that are statically 1 but not in the target.
     var made: [Int] = []
     for a in 0..<R {
-      if a < pad { made.append(a); continue }
+      if a < pad {
+        made.append(a)
+        continue
+      }
       if xs[a - pad].isOne && e.type(b).shape[a] != .fixed(1) { made.append(a) }
     }
     guard made == axes else { return nil }
@@ -153,12 +160,18 @@ enum Simplify {
       var refItems: [ShapeItem] = []
       var refs: [Int] = []
       for (i, d) in target.shape.enumerated() {
-        if let k = d.fixedValue { refItems.append(.fixed(k)); continue }
+        if let k = d.fixedValue {
+          refItems.append(.fixed(k))
+          continue
+        }
         // A symbolic dim of the result is a kept axis of the broadcast's target.
         let kept = (0..<R).filter { !axes.contains($0) || keep }
         guard i < kept.count, case .dimOf(let ri, let ra) = items[kept[i]] else { return nil }
         let ref = e.args(b)[ri]
-        if let k = refs.firstIndex(of: ref) { refItems.append(.dimOf(input: k + 1, axis: ra)); continue }
+        if let k = refs.firstIndex(of: ref) {
+          refItems.append(.dimOf(input: k + 1, axis: ra))
+          continue
+        }
         refs.append(ref)
         refItems.append(.dimOf(input: refs.count, axis: ra))
       }

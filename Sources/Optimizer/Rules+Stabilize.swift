@@ -58,7 +58,8 @@ enum Stabilize {
     // Rows whose max is ±inf shift by 0, so an all -inf row gives -inf rather than NaN.
     let finite = try e.make(n, .binary(.lt), [try e.make(n, .unary(.abs), [m]), e.constant(.infinity, dt)])
     let shift = try e.make(n, .select, [finite, m, e.constant(0, dt)])
-    let sum = try e.make(n, .reduce(.sum, axes: axes, keepDims: true),
+    let sum = try e.make(
+      n, .reduce(.sum, axes: axes, keepDims: true),
       [try e.make(n, .unary(.exp), [try e.make(n, .binary(.sub), [x, shift])])])
     let r = try e.make(n, .binary(.add), [try e.make(n, .unary(.log), [sum]), shift])
     if keep { return e.sameType(r, n) || Verifier.sameKind(e.type(r), e.type(n)) ? r : nil }

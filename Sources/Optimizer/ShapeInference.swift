@@ -35,8 +35,10 @@ public struct ConcreteShapes: Sendable {
           count = Int(t.scalarValue)
         }
         let steps = try spec.stepCount(
-          steps: count, sequences: operands.sequences.map { shapes[$0]! }, carries: operands.carries.map { shapes[$0]! })
-        let slots = [[]] + operands.sequences.map { Array(shapes[$0]!.dropFirst()) }
+          steps: count, sequences: operands.sequences.map { shapes[$0]! }, carries: operands.carries.map { shapes[$0]! }
+        )
+        let slots =
+          [[]] + operands.sequences.map { Array(shapes[$0]!.dropFirst()) }
           + (operands.carries + operands.constants).map { shapes[$0]! }
         let body = try ConcreteShapes(spec.bodyGraph, arguments: slots)
         bodies[i] = (body, steps)
@@ -48,7 +50,9 @@ public struct ConcreteShapes: Sendable {
         .broadcast, .slice, .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .stopGradient, .random,
         .foldKey, .fused, .gemm:
         do {
-          guard let ins = n.inputs.map({ shapes[$0] }) as? [[Int]] else { throw OptimizerError("an operand has no single shape") }
+          guard let ins = n.inputs.map({ shapes[$0] }) as? [[Int]] else {
+            throw OptimizerError("an operand has no single shape")
+          }
           shapes[i] = try n.op.resultShape(ins, types: n.inputs.map { g.nodes[$0].type })
         } catch {
           throw OptimizerError("node \(i) (\(n.op.name), made at \(n.location)): \(error)")
@@ -65,7 +69,8 @@ public struct ConcreteShapes: Sendable {
         case .fixed(let n): return n
         case .symbol(let s):
           guard let n = dims[s] else {
-            throw OptimizerError("the memory plan needs a size for dim '\(s)' (of argument '\(g.nodes[i].name ?? "?")')")
+            throw OptimizerError(
+              "the memory plan needs a size for dim '\(s)' (of argument '\(g.nodes[i].name ?? "?")')")
           }
           return n
         }

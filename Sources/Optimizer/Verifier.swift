@@ -10,7 +10,9 @@ public enum Verifier {
       OptimizerError("after \(pass): \(path)node \(i) (\(g.nodes[i].op.name)): \(m)")
     }
     for i in g.inputs {
-      guard case .input = g.nodes[i].op else { throw OptimizerError("after \(pass): \(path)argument \(i) is not a placeholder") }
+      guard case .input = g.nodes[i].op else {
+        throw OptimizerError("after \(pass): \(path)argument \(i) is not a placeholder")
+      }
     }
     for o in g.outputs where o < 0 || o >= g.nodes.count {
       throw OptimizerError("after \(pass): \(path)output \(o) is out of range")

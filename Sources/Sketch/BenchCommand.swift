@@ -10,7 +10,8 @@ struct Bench: ParsableCommand {
 
   @Option(help: "A, B or C (overrides the sizes).") var config: String?
   @Option(help: "native or interpreter.") var backend = "native"
-  @Option(help: "Threads for products and big loops, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores).") var threads: Int?
+  @Option(help: "Threads for products and big loops, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores).")
+  var threads: Int?
   @Flag(help: "Print one JSON object instead of a table.") var json = false
   @Option(help: "Recurrent layers.") var depth = 1
   @Option(help: "State size.") var dim = 64
@@ -20,7 +21,9 @@ struct Bench: ParsableCommand {
   @Option(help: "Timed calls after one warm-up call.") var repeats = 5
   @Option(name: .customLong("sample-steps"), help: "Sampler steps (0 to skip).") var sampleSteps = 600
   @Option(name: .customLong("sample-batch"), help: "Sampler batch.") var sampleBatch = 64
-  @Flag(name: .customLong("tiny-scan"), help: "Instead: the per-step overhead of a scan with a tiny body (100,000 steps, batch 1, 8 units).")
+  @Flag(
+    name: .customLong("tiny-scan"),
+    help: "Instead: the per-step overhead of a scan with a tiny body (100,000 steps, batch 1, 8 units).")
   var tinyScan = false
   @Flag(help: "Time every node of the native code (SKETCH_PROFILE=1) and print where the time goes (stderr).")
   var profile = false
@@ -72,9 +75,13 @@ struct Bench: ParsableCommand {
       let st = try Bench.time(Swift.min(repeats, 3)) { _ = try sampler(key.tensor, Tensor(scalar: Float(0))) }
       result["sample_s"] = Bench.median(st)
       result["sample_shape"] = "\(sampleBatch)x\(sampleSteps)"
-      if profile, let p = sampler.nativeProfile { FileHandle.standardError.write(Data("sampler, \(p.report())\n".utf8)) }
+      if profile, let p = sampler.nativeProfile {
+        FileHandle.standardError.write(Data("sampler, \(p.report())\n".utf8))
+      }
     }
-    if profile, let p = graphs.train.nativeProfile { FileHandle.standardError.write(Data("training step, \(p.report())\n".utf8)) }
+    if profile, let p = graphs.train.nativeProfile {
+      FileHandle.standardError.write(Data("training step, \(p.report())\n".utf8))
+    }
     let flops = Bench.matmulFlops(L: depth, D: dim, B: batch, T: steps, M: mixDim)
     let bound = Bench.gemmBound(L: depth, D: dim, B: batch, T: steps, M: mixDim)
     result["matmul_gflop"] = flops / 1e9
@@ -91,7 +98,9 @@ struct Bench: ParsableCommand {
     }
     for k in result.keys.sorted() {
       let v = result[k]!
-      print("\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v is Double ? String(format: "%.4g", v as! Double) : "\(v)")")
+      print(
+        "\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v is Double ? String(format: "%.4g", v as! Double) : "\(v)")"
+      )
     }
   }
 
@@ -164,14 +173,16 @@ struct Bench: ParsableCommand {
     let recurrent = Double(L) * 2 * (2 * t * b * d * 4 * d)
     let batched = matmulFlops(L: L, D: D, B: B, T: T, M: M) - recurrent - 3 * 2 * t * b * d * Double(6 * M + 1)
     let readout = 3 * 2 * t * b * d * Double(6 * M + 1)
-    return (recurrent / gflops(B, D, 4 * D) + batched / gflops(T * B, D, 4 * D)
+    return
+      (recurrent / gflops(B, D, 4 * D) + batched / gflops(T * B, D, 4 * D)
       + readout / gflops(T * B, D, 6 * M + 1)) / 1e9
   }
 
   static func cpuModel() -> String {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
     for line in text.split(separator: "\n") where line.hasPrefix("model name") {
-      return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+      return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
+        ?? "unknown CPU"
     }
     return "unknown CPU"
   }

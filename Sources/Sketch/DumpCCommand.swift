@@ -13,7 +13,8 @@ struct DumpC: ParsableCommand {
   @OptionGroup var model: ModelFlags
   @Flag(help: "The sampling function instead of the training step.") var sampling = false
   @Option(name: .customLong("max-length"), help: "Sampler steps (with --sampling).") var maxLength = 600
-  @Option(name: [.customLong("bs"), .customLong("batch-size")], help: "Sampler batch (with --sampling).") var batchSize = 64
+  @Option(name: [.customLong("bs"), .customLong("batch-size")], help: "Sampler batch (with --sampling).")
+  var batchSize = 64
   @Option(name: [.customShort("o"), .customLong("output")], help: "Write to this file instead of standard output.")
   var output: String?
 

@@ -7,7 +7,8 @@ import Foundation
 struct DumpGraph: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "dump-graph",
-    abstract: "Print the training (or sampling) graph of a model, before or after optimization, with pass statistics and the memory plan.",
+    abstract:
+      "Print the training (or sampling) graph of a model, before or after optimization, with pass statistics and the memory plan.",
     discussion: """
       The model flags are those of `sketch train`. --stage all prints the graph after every pass. \
       SKETCH_OPT (or --opt) switches passes off, e.g. --opt=-fusion,-hoist. --summary prints only the \
@@ -15,7 +16,8 @@ struct DumpGraph: ParsableCommand {
       """)
 
   @OptionGroup var model: ModelFlags
-  @Option(name: [.customLong("bs"), .customLong("batch-size")], help: "Batch size (for the memory plan).") var batchSize = 56
+  @Option(name: [.customLong("bs"), .customLong("batch-size")], help: "Batch size (for the memory plan).")
+  var batchSize = 56
   @Option(name: .customLong("max-length"), help: "Time steps (for the memory plan; sampler steps with --sampling).")
   var maxLength = 600
 
@@ -39,8 +41,12 @@ struct DumpGraph: ParsableCommand {
     let t0 = Date()
     let (graph, dims) = try model.graph(sampling: sampling, batchSize: batchSize, maxLength: maxLength)
     let built = Date().timeIntervalSince(t0)
-    let what = sampling ? "sampling graph (\(batchSize) x \(maxLength) steps)" : "training graph (batch \(batchSize), \(maxLength) steps)"
-    print("# \(modelConfig.depth)x\(modelConfig.dim)\(modelConfig.gru ? " GRU" : " LSTM"), \(modelConfig.mixDim) mixtures: \(what); built in \(String(format: "%.2f", built)) s")
+    let what =
+      sampling
+      ? "sampling graph (\(batchSize) x \(maxLength) steps)" : "training graph (batch \(batchSize), \(maxLength) steps)"
+    print(
+      "# \(modelConfig.depth)x\(modelConfig.dim)\(modelConfig.gru ? " GRU" : " LSTM"), \(modelConfig.mixDim) mixtures: \(what); built in \(String(format: "%.2f", built)) s"
+    )
     if summary {
       let (optimized, report) = try optimize(graph, options: options)
       print(report, terminator: "")
@@ -71,7 +77,8 @@ struct ModelFlags: ParsableArguments {
   @Option(help: "Epsilon of the mixture of gaussians.") var epsilon = 1e-5
   @Flag(help: "Send the input to all layers, and use all layers' states for the readout.") var skip = false
   @Flag(help: "Send the input to all layers; use only the top layer's states for the readout.") var top = false
-  @Option(name: [.customShort("u"), .customLong("uniform")], help: "Uniform initialisation width; 0 for orthogonal/Glorot.")
+  @Option(
+    name: [.customShort("u"), .customLong("uniform")], help: "Uniform initialisation width; 0 for orthogonal/Glorot.")
   var uniform = 0.0
 
   var config: ModelConfig {
@@ -86,7 +93,9 @@ struct ModelFlags: ParsableArguments {
     let model = HandwritingModel(config: config, seed: 0)
     if sampling { return (try compileSampler(model: model, steps: maxLength, batch: batchSize).graph, [:]) }
     var stepRule = StepRule(method: .adam, learningRate: 1e-3, maxGrad: 10)
-    return (try TrainingGraphs(model: model, optimizer: &stepRule).train.graph,
-      ["T1": maxLength + 1, "T": maxLength, "B": batchSize])
+    return (
+      try TrainingGraphs(model: model, optimizer: &stepRule).train.graph,
+      ["T1": maxLength + 1, "T": maxLength, "B": batchSize]
+    )
   }
 }

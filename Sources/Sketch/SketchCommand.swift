@@ -1,7 +1,7 @@
-import SketchFiles
 import ArgumentParser
 import Codegen
 import Foundation
+import SketchFiles
 
 /// The `sketch` command: train and sample the handwriting model (Graves 2013), work with data.
 @main

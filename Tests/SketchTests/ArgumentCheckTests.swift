@@ -21,7 +21,8 @@ final class ArgumentCheckTests: XCTestCase {
       let mv = rng.uniform(t * b, 0, 1).map { $0 < 0.5 ? 0.0 : 1.0 }
       let outs = try f(tensor([t, b, 3], xv), tensor([t, b], mv), tensor([3], wv))
       let expected = (0..<t).map { i in
-        (0..<b).map { j in (0..<3).map { k in xv[(i * b + j) * 3 + k] * mv[i * b + j] * wv[k] }.reduce(0, +) }.reduce(0, +)
+        (0..<b).map { j in (0..<3).map { k in xv[(i * b + j) * 3 + k] * mv[i * b + j] * wv[k] }.reduce(0, +) }.reduce(
+          0, +)
       }
       assertTensor(outs[0], .float64, [t], expected, tol: 1e-12, atol: 1e-12, "T=\(t) B=\(b)")
       assertTensor(outs[1], .float64, [b, 3], Array(xv[((t - 1) * b * 3)...]), "T=\(t) B=\(b)")
@@ -53,7 +54,9 @@ final class ArgumentCheckTests: XCTestCase {
     assertThrows(["expected 2 arguments", "x, y", "got 1"]) { try f(tensor([2, 3], [1, 2, 3, 4, 5, 6], .float32)) }
     // Inputs that share the name T but disagree.
     let text = assertThrows(["dimension T", "4", "'x'", "5", "'y'", "must agree"]) {
-      try f(tensor([4, 3], [Double](repeating: 0, count: 12), .float32), tensor([5], [Double](repeating: 0, count: 5), .float32))
+      try f(
+        tensor([4, 3], [Double](repeating: 0, count: 12), .float32),
+        tensor([5], [Double](repeating: 0, count: 5), .float32))
     }
     XCTAssertTrue(text?.contains("dimension T is 4 in 'x' but 5 in 'y'") ?? false, text ?? "")
     XCTAssertThrowsError(try f(tensor([2, 3], [1, 2, 3, 4, 5, 6], .float32))) { XCTAssertTrue($0 is RuntimeError) }

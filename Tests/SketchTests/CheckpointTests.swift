@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 import XCTest
 
 @testable import Sketch
@@ -32,7 +32,8 @@ final class CheckpointTests: XCTestCase {
   }
 
   func trainer(_ sub: String, _ s: TrainingSettings, resume: Checkpoint.Contents? = nil) throws -> Trainer {
-    let t = try Trainer(settings: s, config: config, experiment: "c", folder: dir.appendingPathComponent(sub),
+    let t = try Trainer(
+      settings: s, config: config, experiment: "c", folder: dir.appendingPathComponent(sub),
       resume: resume, output: { _ in })
     t.sampleGrid = 2
     t.sampleSteps = 5
@@ -87,12 +88,16 @@ final class CheckpointTests: XCTestCase {
   func testCorruptOrForeignModelFilesGiveClearErrors() throws {
     let garbage = dir.appendingPathComponent("garbage.h5").path
     try Data("not an hdf5 file at all".utf8).write(to: URL(fileURLWithPath: garbage))
-    XCTAssertThrowsError(try Checkpoint.read(garbage)) { XCTAssertTrue("\($0)".contains("not a Sketch model file"), "\($0)") }
+    XCTAssertThrowsError(try Checkpoint.read(garbage)) {
+      XCTAssertTrue("\($0)".contains("not a Sketch model file"), "\($0)")
+    }
     let foreign = dir.appendingPathComponent("foreign.h5").path
     let f = try HDF5File.create(foreign)
     try f.write(Tensor(shape: [2], [Float(1), 2]), to: "weights")
     try f.commit()
-    XCTAssertThrowsError(try Checkpoint.read(foreign)) { XCTAssertTrue("\($0)".contains("not a Sketch model"), "\($0)") }
+    XCTAssertThrowsError(try Checkpoint.read(foreign)) {
+      XCTAssertTrue("\($0)".contains("not a Sketch model"), "\($0)")
+    }
     XCTAssertThrowsError(try Checkpoint.read(dir.appendingPathComponent("missing.h5").path)) {
       XCTAssertTrue("\($0)".contains("no model file"), "\($0)")
     }

@@ -20,7 +20,9 @@ final class CompositeGradientTests: XCTestCase {
   }
 
   /// The same step with loops: returns (h', c') row-major [B, D].
-  func lstmReference(x: [Double], h: [Double], c: [Double], W: [Double], U: [Double], b: [Double], B: Int, I: Int, D: Int)
+  func lstmReference(
+    x: [Double], h: [Double], c: [Double], W: [Double], U: [Double], b: [Double], B: Int, I: Int, D: Int
+  )
     -> ([Double], [Double])
   {
     func sig(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
@@ -50,9 +52,12 @@ final class CompositeGradientTests: XCTestCase {
   func testLSTMStepValueAndGradient() throws {
     let (B, I, D) = (2, 3, 4)
     var rng = SeededGenerator(seed: 1234)
-    let pts = [rng.tensor([B, I]), rng.tensor([B, D]), rng.tensor([B, D]), rng.tensor([I, 4 * D], -0.8, 0.8),
-      rng.tensor([D, 4 * D], -0.8, 0.8), rng.tensor([4 * D], -0.5, 0.5)]
-    let (he, ce) = lstmReference(x: pts[0].doubles, h: pts[1].doubles, c: pts[2].doubles, W: pts[3].doubles,
+    let pts = [
+      rng.tensor([B, I]), rng.tensor([B, D]), rng.tensor([B, D]), rng.tensor([I, 4 * D], -0.8, 0.8),
+      rng.tensor([D, 4 * D], -0.8, 0.8), rng.tensor([4 * D], -0.5, 0.5),
+    ]
+    let (he, ce) = lstmReference(
+      x: pts[0].doubles, h: pts[1].doubles, c: pts[2].doubles, W: pts[3].doubles,
       U: pts[4].doubles, b: pts[5].doubles, B: B, I: I, D: D)
     for dtype: DType in [.float32, .float64] {
       let names = ["x", "h", "c", "W", "U", "b"]
@@ -166,9 +171,11 @@ final class CompositeGradientTests: XCTestCase {
       let out = try f(tensor([N, 6 * M + 1], yv, dtype), tensor([N, 2], xyv, dtype), tensor([N, 1], tv, dtype))[0]
       assertTensor(out, dtype, [], [exp32], tol: dtype == .float32 ? 1e-5 : 1e-12, "MDN cost \(dtype)")
       // A different N in a second call: the first row alone.
-      let one = try f(tensor([1, 6 * M + 1], Array(yv[..<(6 * M + 1)]), dtype), tensor([1, 2], Array(xyv[..<2]), dtype),
+      let one = try f(
+        tensor([1, 6 * M + 1], Array(yv[..<(6 * M + 1)]), dtype), tensor([1, 2], Array(xyv[..<2]), dtype),
         tensor([1, 1], [tv[0]], dtype))[0]
-      let oneExpected = mdnReference(y: r(Array(yv[..<(6 * M + 1)])), xy: r(Array(xyv[..<2])), t: [tv[0]], N: 1, M: M, B: B)
+      let oneExpected = mdnReference(
+        y: r(Array(yv[..<(6 * M + 1)])), xy: r(Array(xyv[..<2])), t: [tv[0]], N: 1, M: M, B: B)
       assertTensor(one, dtype, [], [oneExpected], tol: dtype == .float32 ? 1e-5 : 1e-12)
     }
   }
@@ -199,9 +206,13 @@ final class CompositeGradientTests: XCTestCase {
         var minus = base
         plus[k] += h
         minus[k] -= h
-        let fp = which == 0 ? mdnReference(y: plus, xy: xy.doubles, t: tv, N: N, M: M, B: B)
+        let fp =
+          which == 0
+          ? mdnReference(y: plus, xy: xy.doubles, t: tv, N: N, M: M, B: B)
           : mdnReference(y: y.doubles, xy: plus, t: tv, N: N, M: M, B: B)
-        let fm = which == 0 ? mdnReference(y: minus, xy: xy.doubles, t: tv, N: N, M: M, B: B)
+        let fm =
+          which == 0
+          ? mdnReference(y: minus, xy: xy.doubles, t: tv, N: N, M: M, B: B)
           : mdnReference(y: y.doubles, xy: minus, t: tv, N: N, M: M, B: B)
         numeric[k] = (fp - fm) / (2 * h)
       }

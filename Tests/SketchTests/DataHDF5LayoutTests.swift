@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 import XCTest
 
 @testable import Sketch
@@ -28,7 +28,8 @@ final class DataHDF5LayoutTests: XCTestCase {
     let path = folder + "/round.h5"
     let summary = try StrokeDatasetWriter.write(
       records, to: path,
-      description: StrokeDatasetDescription(kind: "svg", units: "test units", maxPoints: 0, seed: 11,
+      description: StrokeDatasetDescription(
+        kind: "svg", units: "test units", maxPoints: 0, seed: 11,
         attributes: [("extra", .string("yes"))]))
     XCTAssertEqual(summary.count, 3)
     XCTAssertEqual(summary.train, 2)
@@ -71,8 +72,10 @@ final class DataHDF5LayoutTests: XCTestCase {
     // The split is Fuel's array, readable as such.
     XCTAssertEqual(
       try FuelSplit.read(path: path),
-      [FuelSplitEntry(split: "train", source: "features", start: 0, stop: 2),
-       FuelSplitEntry(split: "test", source: "features", start: 2, stop: 3)])
+      [
+        FuelSplitEntry(split: "train", source: "features", start: 0, stop: 2),
+        FuelSplitEntry(split: "test", source: "features", start: 2, stop: 3),
+      ])
     // Only the final file is left in the folder.
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["round.h5"])
   }

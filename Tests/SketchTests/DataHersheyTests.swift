@@ -55,8 +55,10 @@ final class DataHersheyTests: XCTestCase {
 
   func testGeneratorIsDeterministicPerSeed() throws {
     let font = try scriptFont()
-    let sentences = ["The quick brown fox jumps over the lazy dog.", "Pack my box with five dozen liquor jugs!",
-      "It's 1984, said Winston; \"we're at war\" (again)."]
+    let sentences = [
+      "The quick brown fox jumps over the lazy dog.", "Pack my box with five dozen liquor jugs!",
+      "It's 1984, said Winston; \"we're at war\" (again).",
+    ]
     func lines(seed: Int) -> [GeneratedLine] {
       var generator = HersheyGenerator()
       generator.seed = seed

@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 import XCTest
 
 @testable import Sketch
@@ -183,9 +183,10 @@ final class DataIAMImportTests: XCTestCase {
     let summary = try IAMImporter(input: root, output: output, quiet: true).run()
     XCTAssertEqual(summary.written, 1)
     XCTAssertEqual(summary.skipped.count, 6)
-    let reasons = Dictionary(uniqueKeysWithValues: summary.skipped.map {
-      (($0.path as NSString).lastPathComponent, $0.reason)
-    })
+    let reasons = Dictionary(
+      uniqueKeysWithValues: summary.skipped.map {
+        (($0.path as NSString).lastPathComponent, $0.reason)
+      })
     XCTAssertTrue(reasons["truncated-01.xml"]!.contains("malformed XML"), reasons["truncated-01.xml"]!)
     XCTAssertTrue(reasons["truncated-01.xml"]!.contains("cut short"), reasons["truncated-01.xml"]!)
     XCTAssertTrue(reasons["missing-01.xml"]!.contains("has no 'y' attribute"), reasons["missing-01.xml"]!)

@@ -18,36 +18,45 @@ final class DataSVGTests: XCTestCase {
 
   func testAbsoluteAndRelativeCommandsAndSeveralPaths() throws {
     // Absolute M L H V Z; relative m l h v z; implicit line-tos after M and m; numbers run together.
-    let result = try strokes("""
+    let result = try strokes(
+      """
       <path d="M10,20 L30 20 H40 V25 Z M 50 50 60 50"/>
       <path d="m1 1 l2 0 h3 v-4 z m10-1-2.5.5"/>
       <g transform="translate(100 0) scale(2)"><polyline points="1,1 2,3"/><line x1="0" y1="0" x2="1" y2="0"/></g>
       <defs><path d="M0 0 L 9 9"/></defs>
       """)
-    XCTAssertEqual(result, [
-      [10, 20, 30, 20, 40, 20, 40, 25, 10, 20],
-      [50, 50, 60, 50],
-      [1, 1, 3, 1, 6, 1, 6, -3, 1, 1],
-      [11, 0, 8.5, 0.5],
-      [102, 2, 104, 6],
-      [100, 0, 102, 0],
-    ])
+    XCTAssertEqual(
+      result,
+      [
+        [10, 20, 30, 20, 40, 20, 40, 25, 10, 20],
+        [50, 50, 60, 50],
+        [1, 1, 3, 1, 6, 1, 6, -3, 1, 1],
+        [11, 0, 8.5, 0.5],
+        [102, 2, 104, 6],
+        [100, 0, 102, 0],
+      ])
   }
 
   func testCurvesAreFlattenedWithinTheTolerance() throws {
     let tolerance = 0.05
     // A cubic, a smooth cubic (reflected control), a quadratic and a smooth quadratic, relative and absolute.
-    let result = try strokes("<path d=\"M0 0 C 0 10 20 10 20 0 s 20 -10 20 0 Q 50 20 60 0 t 20 0\"/>", tolerance: tolerance)
+    let result = try strokes(
+      "<path d=\"M0 0 C 0 10 20 10 20 0 s 20 -10 20 0 Q 50 20 60 0 t 20 0\"/>", tolerance: tolerance)
     XCTAssertEqual(result.count, 1)
     let points = stride(from: 0, to: result[0].count, by: 2).map { (result[0][$0], result[0][$0 + 1]) }
     func cubic(_ p: [(Double, Double)], _ t: Double) -> (Double, Double) {
       let s = 1 - t
-      let a = s * s * s, b = 3 * s * s * t, c = 3 * s * t * t, d = t * t * t
+      let a = s * s * s
+      let b = 3 * s * s * t
+      let c = 3 * s * t * t
+      let d = t * t * t
       return (a * p[0].0 + b * p[1].0 + c * p[2].0 + d * p[3].0, a * p[0].1 + b * p[1].1 + c * p[2].1 + d * p[3].1)
     }
     func quadratic(_ p: [(Double, Double)], _ t: Double) -> (Double, Double) {
       let s = 1 - t
-      return (s * s * p[0].0 + 2 * s * t * p[1].0 + t * t * p[2].0, s * s * p[0].1 + 2 * s * t * p[1].1 + t * t * p[2].1)
+      return (
+        s * s * p[0].0 + 2 * s * t * p[1].0 + t * t * p[2].0, s * s * p[0].1 + 2 * s * t * p[1].1 + t * t * p[2].1
+      )
     }
     let pieces: [(Double) -> (Double, Double)] = [
       { cubic([(0, 0), (0, 10), (20, 10), (20, 0)], $0) },
@@ -63,7 +72,8 @@ final class DataSVGTests: XCTestCase {
     // Every point lies on the curve, and the polyline stays within the tolerance of the curve.
     let curve = pieces.flatMap { piece in (0...400).map { piece(Double($0) / 400) } }
     func distance(_ p: (Double, Double), _ a: (Double, Double), _ b: (Double, Double)) -> Double {
-      let dx = b.0 - a.0, dy = b.1 - a.1
+      let dx = b.0 - a.0
+      let dy = b.1 - a.1
       let t = max(0, min(1, ((p.0 - a.0) * dx + (p.1 - a.1) * dy) / max(dx * dx + dy * dy, 1e-12)))
       return ((p.0 - a.0 - t * dx) * (p.0 - a.0 - t * dx) + (p.1 - a.1 - t * dy) * (p.1 - a.1 - t * dy)).squareRoot()
     }
@@ -88,14 +98,16 @@ final class DataSVGTests: XCTestCase {
     try writeDataFixture("<svg><path d=\"M0 0 X 5\"/></svg>", to: folder + "/in/unknown.svg")
     try writeDataFixture("<svg><text>hi</text></svg>", to: folder + "/in/empty.svg")
     try writeDataFixture("<html/>", to: folder + "/in/html.svg")
-    try writeDataFixture("<svg><g transform=\"shear(2)\"><path d=\"M0 0 L1 1\"/></g></svg>", to: folder + "/in/transform.svg")
+    try writeDataFixture(
+      "<svg><g transform=\"shear(2)\"><path d=\"M0 0 L1 1\"/></g></svg>", to: folder + "/in/transform.svg")
 
     let output = folder + "/svg.h5"
     let summary = try SVGImporter(input: folder + "/in", output: output, tolerance: 0.25, seed: 1, quiet: true).run()
     XCTAssertEqual(summary.written, 2)
-    let reasons = Dictionary(uniqueKeysWithValues: summary.skipped.map {
-      (($0.path as NSString).lastPathComponent, $0.reason)
-    })
+    let reasons = Dictionary(
+      uniqueKeysWithValues: summary.skipped.map {
+        (($0.path as NSString).lastPathComponent, $0.reason)
+      })
     XCTAssertEqual(reasons.count, 7)
     XCTAssertTrue(reasons["broken-xml.svg"]!.contains("malformed XML, line 1"), reasons["broken-xml.svg"]!)
     XCTAssertTrue(reasons["short-args.svg"]!.contains("the 'L' command needs 2 numbers"), reasons["short-args.svg"]!)

@@ -52,12 +52,14 @@ final class DebugPrintTests: XCTestCase {
     let lines = text.split(separator: "\n").map(String.init)
     let at = "SketchTests/DebugPrintTests.swift"
     // A leaf used twice by one op is printed in full both times (only non-leaves become "···").
-    XCTAssertEqual(lines, [
-      "slice[1::-1,0] [id C] f64[2]  (\(at):\(line))",
-      " └─ matmul{ABᵀ} [id B] f64[2,2]  (\(at):\(line))",
-      "     ├─ input(x) [id A] f64[2,3] 'x'  (\(at):\(line - 2))",
-      "     └─ input(x) [id A] f64[2,3] 'x'  (\(at):\(line - 2))",
-    ], text)
+    XCTAssertEqual(
+      lines,
+      [
+        "slice[1::-1,0] [id C] f64[2]  (\(at):\(line))",
+        " └─ matmul{ABᵀ} [id B] f64[2,2]  (\(at):\(line))",
+        "     ├─ input(x) [id A] f64[2,3] 'x'  (\(at):\(line - 2))",
+        "     └─ input(x) [id A] f64[2,3] 'x'  (\(at):\(line - 2))",
+      ], text)
   }
 
   func testDotHasEveryNodeAndEdge() throws {

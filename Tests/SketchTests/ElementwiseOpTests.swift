@@ -18,7 +18,8 @@ final class ElementwiseOpTests: XCTestCase {
     let arg = tensor([2, values.count / 2], values, dtype)
     let out = try evaluate1(op(x), [x], [arg])
     let expected = arg.doubles.map(f)
-    assertTensor(out, dtype, [2, values.count / 2], expected, tol: tolerance(dtype), atol: tolerance(dtype) * 1e-3,
+    assertTensor(
+      out, dtype, [2, values.count / 2], expected, tol: tolerance(dtype), atol: tolerance(dtype) * 1e-3,
       "\(name) \(dtype)", file: file, line: line)
   }
 
@@ -36,7 +37,8 @@ final class ElementwiseOpTests: XCTestCase {
         case .neg: try checkUnary(name, { neg($0) }, { -$0 }, general, dtype: dtype)
         case .abs: try checkUnary(name, { abs($0) }, { Swift.abs($0) }, general, dtype: dtype)
         case .exp: try checkUnary(name, { exp($0) }, { Foundation.exp($0) }, general, dtype: dtype)
-        case .expm1: try checkUnary(name, { expm1($0) }, { Foundation.expm1($0) }, general + [1e-6, -1e-7], dtype: dtype)
+        case .expm1:
+          try checkUnary(name, { expm1($0) }, { Foundation.expm1($0) }, general + [1e-6, -1e-7], dtype: dtype)
         case .log: try checkUnary(name, { log($0) }, { Foundation.log($0) }, positive, dtype: dtype)
         case .log1p: try checkUnary(name, { log1p($0) }, { Foundation.log1p($0) }, aboveMinusOne, dtype: dtype)
         case .sqrt: try checkUnary(name, { sqrt($0) }, { Foundation.sqrt($0) }, positive, dtype: dtype)
@@ -46,7 +48,8 @@ final class ElementwiseOpTests: XCTestCase {
         case .sigmoid:
           try checkUnary(name, { sigmoid($0) }, { 1 / (1 + Foundation.exp(-$0)) }, general + [-30, 30], dtype: dtype)
         case .softplus:
-          try checkUnary(name, { softplus($0) }, { Foundation.log1p(Foundation.exp($0)) }, general + [-20, 25], dtype: dtype)
+          try checkUnary(
+            name, { softplus($0) }, { Foundation.log1p(Foundation.exp($0)) }, general + [-20, 25], dtype: dtype)
         case .sin: try checkUnary(name, { sin($0) }, { Foundation.sin($0) }, general, dtype: dtype)
         case .cos: try checkUnary(name, { cos($0) }, { Foundation.cos($0) }, general, dtype: dtype)
         case .sign, .floor, .logicalNot: continue  // by hand below: testPiecewiseConstant..., testLogicalNot
@@ -62,7 +65,9 @@ final class ElementwiseOpTests: XCTestCase {
       let outs = try evaluate([sign(x), floor(x), abs(x)], [x], [tensor([8], values, dtype)])
       assertTensor(outs[0], dtype, [8], [-1, -1, -1, 0, 0, 1, 1, 1])
       assertTensor(outs[1], dtype, [8], [-3, -1, -1, 0, 0, 0, 1, 3])
-      assertTensor(outs[2], dtype, [8], [2.5, 1, 0.3, 0, 0, 0.4, 1, 3.7].map { Double(dtype == .float32 ? Double(Float($0)) : $0) })
+      assertTensor(
+        outs[2], dtype, [8],
+        [2.5, 1, 0.3, 0, 0, 0.4, 1, 3.7].map { Double(dtype == .float32 ? Double(Float($0)) : $0) })
     }
   }
 
@@ -95,7 +100,8 @@ final class ElementwiseOpTests: XCTestCase {
 
   func checkBinary(
     _ name: String, _ op: (Var, Var) -> Var, _ f: (Double, Double) -> Double, aShape: [Int], bShape: [Int],
-    a: [Double], b: [Double], dtype: DType, resultDType: DType? = nil, file: StaticString = #filePath, line: UInt = #line
+    a: [Double], b: [Double], dtype: DType, resultDType: DType? = nil, file: StaticString = #filePath,
+    line: UInt = #line
   ) throws {
     let x = input("a", dtype, aShape.map { .fixed($0) })
     let y = input("b", dtype, bShape.map { .fixed($0) })
@@ -104,13 +110,16 @@ final class ElementwiseOpTests: XCTestCase {
     let out = try evaluate1(op(x, y), [x, y], [ta, tb])
     let (shape, expected) = broadcastExpected(ta.doubles, aShape, tb.doubles, bShape, f)
     let rd = resultDType ?? dtype
-    assertTensor(out, rd, shape, expected, tol: rd.isFloatingPoint ? tolerance(dtype) : 0,
+    assertTensor(
+      out, rd, shape, expected, tol: rd.isFloatingPoint ? tolerance(dtype) : 0,
       "\(name) \(dtype) \(aShape)x\(bShape)", file: file, line: line)
   }
 
   /// Shape pairs covering equal shapes, rank extension, size-1 dims on both sides, and scalars.
-  let shapePairs: [([Int], [Int])] = [([2, 3], [2, 3]), ([2, 3], [3]), ([3, 1], [1, 4]), ([4], [2, 3, 4]),
-    ([2, 1, 3], [4, 1]), ([], [2, 2]), ([2, 2], [])]
+  let shapePairs: [([Int], [Int])] = [
+    ([2, 3], [2, 3]), ([2, 3], [3]), ([3, 1], [1, 4]), ([4], [2, 3, 4]),
+    ([2, 1, 3], [4, 1]), ([], [2, 2]), ([2, 2], []),
+  ]
 
   func testArithmeticWithBroadcasting() throws {
     var rng = SeededGenerator(seed: 1)
@@ -129,7 +138,8 @@ final class ElementwiseOpTests: XCTestCase {
           try checkBinary(name, op, f, aShape: sa, bShape: sb, a: a, b: b, dtype: dtype)
         }
         let pa = rng.uniform(a.count, 0.2, 3)
-        try checkBinary("pow", { pow($0, $1) }, { Foundation.pow($0, $1) }, aShape: sa, bShape: sb, a: pa, b: b, dtype: dtype)
+        try checkBinary(
+          "pow", { pow($0, $1) }, { Foundation.pow($0, $1) }, aShape: sa, bShape: sb, a: pa, b: b, dtype: dtype)
       }
     }
   }
@@ -168,7 +178,8 @@ final class ElementwiseOpTests: XCTestCase {
   func testMaximumMinimumPropagateNaNAndTies() throws {
     let a = input("a", .float64, [4])
     let b = input("b", .float64, [4])
-    let outs = try evaluate([maximum(a, b), minimum(a, b)], [a, b],
+    let outs = try evaluate(
+      [maximum(a, b), minimum(a, b)], [a, b],
       [tensor([4], [.nan, 1, 2, -1]), tensor([4], [1, .nan, 2, -3])])
     let mx = outs[0].doubles
     let mn = outs[1].doubles
@@ -189,7 +200,8 @@ final class ElementwiseOpTests: XCTestCase {
         ("equal", { equal($0, $1) }, { $0 == $1 }), ("notEqual", { notEqual($0, $1) }, { $0 != $1 }),
       ]
       for (name, op, f) in ops {
-        try checkBinary(name, op, { f($0, $1) ? 1 : 0 }, aShape: [2, 3], bShape: [3], a: av, b: bv, dtype: dtype,
+        try checkBinary(
+          name, op, { f($0, $1) ? 1 : 0 }, aShape: [2, 3], bShape: [3], a: av, b: bv, dtype: dtype,
           resultDType: .bool)
       }
       // With a scalar literal.
@@ -205,7 +217,8 @@ final class ElementwiseOpTests: XCTestCase {
   func testLogicalAndOrEqualOnBool() throws {
     let a = input("a", .bool, [2, 2])
     let b = input("b", .bool, [2])
-    let outs = try evaluate([logicalAnd(a, b), logicalOr(a, b), equal(a, b), notEqual(a, b)], [a, b],
+    let outs = try evaluate(
+      [logicalAnd(a, b), logicalOr(a, b), equal(a, b), notEqual(a, b)], [a, b],
       [Tensor(shape: [2, 2], [true, true, false, false]), Tensor([true, false])])
     XCTAssertEqual(outs[0].array(Bool.self), [true, false, false, false])
     XCTAssertEqual(outs[1].array(Bool.self), [true, true, true, false])
@@ -219,22 +232,27 @@ final class ElementwiseOpTests: XCTestCase {
       let c = input("c", .bool, [2, 3])
       let a = input("a", dtype, [3])
       let b = input("b", dtype, [])
-      let out = try evaluate1(select(c, a, b), [c, a, b],
-        [Tensor(shape: [2, 3], [true, false, true, false, false, true]), tensor([3], [1, 2, 3], dtype),
-         tensor([], [-7], dtype)])
+      let out = try evaluate1(
+        select(c, a, b), [c, a, b],
+        [
+          Tensor(shape: [2, 3], [true, false, true, false, false, true]), tensor([3], [1, 2, 3], dtype),
+          tensor([], [-7], dtype),
+        ])
       assertTensor(out, dtype, [2, 3], [1, -7, 3, -7, -7, 3])
     }
     // A condition of lower rank broadcasts too.
     let c = input("c", .bool, [3])
     let a = input("a", .float64, [2, 3])
-    let out = try evaluate1(select(c, a, -a), [c, a], [Tensor([false, true, false]), tensor([2, 3], [1, 2, 3, 4, 5, 6])])
+    let out = try evaluate1(
+      select(c, a, -a), [c, a], [Tensor([false, true, false]), tensor([2, 3], [1, 2, 3, 4, 5, 6])])
     assertTensor(out, .float64, [2, 3], [-1, 2, -3, -4, 5, -6])
   }
 
   func testCastTruncatesTowardZeroAndConvertsBools() throws {
     let x = input("x", .float64, [6])
     let values = [-2.7, -0.5, 0.0, 0.5, 2.9, 3.0]
-    let outs = try evaluate([x.cast(.int32), x.cast(.float32), x.cast(.bool), x.cast(.int32).cast(.float64)], [x],
+    let outs = try evaluate(
+      [x.cast(.int32), x.cast(.float32), x.cast(.bool), x.cast(.int32).cast(.float64)], [x],
       [tensor([6], values)])
     assertTensor(outs[0], .int32, [6], [-2, 0, 0, 0, 2, 3])
     assertTensor(outs[1], .float32, [6], roundedToFloat(values))
@@ -244,7 +262,8 @@ final class ElementwiseOpTests: XCTestCase {
     let f = input("f", .float32, [3])
     let i = input("i", .int32, [3])
     let b = input("b", .bool, [3])
-    let more = try evaluate([f.cast(.int32), f.cast(.float64), i.cast(.float32), i.cast(.bool), b.cast(.float32), b.cast(.int32)],
+    let more = try evaluate(
+      [f.cast(.int32), f.cast(.float64), i.cast(.float32), i.cast(.bool), b.cast(.float32), b.cast(.int32)],
       [f, i, b], [Tensor([Float(-1.5), 7.99, 1e9]), Tensor([Int32(-3), 0, 5]), Tensor([true, false, true])])
     assertTensor(more[0], .int32, [3], [-1, 7, 1_000_000_000])
     assertTensor(more[1], .float64, [3], [-1.5, Double(Float(7.99)), 1e9])
@@ -260,7 +279,8 @@ final class ElementwiseOpTests: XCTestCase {
     let a = input("a", .int32, [6])
     let b = input("b", .int32, [6])
     let args = [Tensor([Int32(7), -7, 7, -7, 5, 0]), Tensor([Int32(2), 2, -2, -2, 0, 3])]
-    let outs = try evaluate([a + b, a - b, a * b, a / b, maximum(a, b), minimum(a, b), -a, abs(a), sign(a), square(b), a * 3],
+    let outs = try evaluate(
+      [a + b, a - b, a * b, a / b, maximum(a, b), minimum(a, b), -a, abs(a), sign(a), square(b), a * 3],
       [a, b], args)
     assertTensor(outs[0], .int32, [6], [9, -5, 5, -9, 5, 3])
     assertTensor(outs[1], .int32, [6], [5, -9, 9, -5, 5, -3])

@@ -35,7 +35,9 @@ final class FastMathTests: XCTestCase {
     let e = maxError(sweep(-87, 88), FastMath.exp, Foundation.exp)
     let t = maxError(sweep(-10, 10), FastMath.tanh, Foundation.tanh)
     let s = maxError(sweep(-30, 30), FastMath.sigmoid, { 1 / (1 + Foundation.exp(-$0)) })
-    print("FastMath max error: exp \(e.ulps) ulp (rel \(e.relative)), tanh \(t.ulps) ulp (rel \(t.relative)), sigmoid \(s.ulps) ulp (rel \(s.relative))")
+    print(
+      "FastMath max error: exp \(e.ulps) ulp (rel \(e.relative)), tanh \(t.ulps) ulp (rel \(t.relative)), sigmoid \(s.ulps) ulp (rel \(s.relative))"
+    )
     XCTAssertLessThanOrEqual(e.ulps, 2)
     XCTAssertLessThanOrEqual(t.ulps, 4)
     XCTAssertLessThanOrEqual(s.ulps, 4)
@@ -75,7 +77,8 @@ final class FastMathTests: XCTestCase {
     XCTAssertEqual(FastMath.log(.infinity), .infinity)
     XCTAssertTrue(FastMath.log(-1).isNaN)
     XCTAssertTrue(FastMath.log(.nan).isNaN)
-    XCTAssertEqual(FastMath.log(Float.leastNonzeroMagnitude), Float(Foundation.log(Double(Float.leastNonzeroMagnitude))))
+    XCTAssertEqual(
+      FastMath.log(Float.leastNonzeroMagnitude), Float(Foundation.log(Double(Float.leastNonzeroMagnitude))))
   }
 
   /// The generated C computes the same bits as the interpreter.
@@ -86,7 +89,9 @@ final class FastMathTests: XCTestCase {
     let native = try NativeProgram(graph: g).run(g, arguments: [xs])
     let reference = try Interpreter.run(g, arguments: [xs])
     for (k, (a, b)) in zip(native, reference).enumerated() {
-      let bad = zip(a.array(Float.self), b.array(Float.self)).first { $0.bitPattern != $1.bitPattern && !($0.isNaN && $1.isNaN) }
+      let bad = zip(a.array(Float.self), b.array(Float.self)).first {
+        $0.bitPattern != $1.bitPattern && !($0.isNaN && $1.isNaN)
+      }
       XCTAssertNil(bad, "output \(k): \(String(describing: bad))")
     }
   }

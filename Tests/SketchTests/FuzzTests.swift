@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 import XCTest
 
 @testable import Sketch
@@ -15,7 +15,9 @@ final class FuzzTests: XCTestCase {
   override func setUpWithError() throws { folder = try makeDataTestFolder("fuzz") }
   /// SKETCH_FUZZ_KEEP=1 keeps the mutated files (to reproduce a failure by hand).
   override func tearDownWithError() throws {
-    if ProcessInfo.processInfo.environment["SKETCH_FUZZ_KEEP"] == nil { try? FileManager.default.removeItem(atPath: folder) }
+    if ProcessInfo.processInfo.environment["SKETCH_FUZZ_KEEP"] == nil {
+      try? FileManager.default.removeItem(atPath: folder)
+    }
   }
 
   /// SplitMix64: a fixed, platform-independent sequence.
@@ -127,7 +129,9 @@ final class FuzzTests: XCTestCase {
   private func validDataset(_ path: String) -> String? {
     do {
       let data = try StrokeDataset(path: path)
-      for index in 0..<data.count where try !data.rows(index).allSatisfy(\.isFinite) { return "line \(index) not finite" }
+      for index in 0..<data.count where try !data.rows(index).allSatisfy(\.isFinite) {
+        return "line \(index) not finite"
+      }
       _ = try data.transcriptions()
       return nil
     } catch {
@@ -153,18 +157,27 @@ final class FuzzTests: XCTestCase {
     try Checkpoint.write(
       Checkpoint.Contents(
         config: config, parameters: parameters,
-        optimizerState: ["optimizer/t": Tensor(shape: [], [Float(3)]), "optimizer/m/readout/b": parameters["readout/b"]!],
+        optimizerState: [
+          "optimizer/t": Tensor(shape: [], [Float(3)]), "optimizer/m/readout/b": parameters["readout/b"]!,
+        ],
         training: "{}", position: TrainingPosition(epoch: 1, batchInEpoch: 2, step: 3, seed: 4), experiment: "fuzz"),
       to: modelPath)
     let model = [UInt8](try Data(contentsOf: URL(fileURLWithPath: modelPath)))
-    cases.append(Case(name: "model (unmutated)", arguments: ["sample", "--model", modelPath, "--steps", "1", "--grid", "1",
-      "-o", folder + "/samples-seed"]) { nil })
+    cases.append(
+      Case(
+        name: "model (unmutated)",
+        arguments: [
+          "sample", "--model", modelPath, "--steps", "1", "--grid", "1",
+          "-o", folder + "/samples-seed",
+        ]
+      ) { nil })
     for i in 0..<80 {
       let path = try write(Self.mutate(model, &random), "models/\(i).h5")
       let out = folder + "/samples-\(i)"
-      cases.append(Case(name: "model \(i)", arguments: ["sample", "--model", path, "--steps", "1", "--grid", "1", "-o", out]) {
-        FileManager.default.fileExists(atPath: out + "/pen.png") ? nil : "exit 0 but no pen.png"
-      })
+      cases.append(
+        Case(name: "model \(i)", arguments: ["sample", "--model", path, "--steps", "1", "--grid", "1", "-o", out]) {
+          FileManager.default.fileExists(atPath: out + "/pen.png") ? nil : "exit 0 but no pen.png"
+        })
     }
 
     // Datasets: `sketch data show --png` reads every line and draws some.
@@ -178,18 +191,22 @@ final class FuzzTests: XCTestCase {
       records.append(StrokeRecord(rows: rows, transcription: "line \(line)", source: "fuzz \(line)"))
     }
     let datasetPath = folder + "/d.h5"
-    _ = try StrokeDatasetWriter.write(records, to: datasetPath,
+    _ = try StrokeDatasetWriter.write(
+      records, to: datasetPath,
       description: StrokeDatasetDescription(kind: "svg", units: "test", maxPoints: 0, seed: 1))
     let dataset = [UInt8](try Data(contentsOf: URL(fileURLWithPath: datasetPath)))
     for i in 0..<120 {
       let path = try write(Self.mutate(dataset, &random), "datasets/\(i).h5")
-      cases.append(Case(name: "dataset \(i)", arguments: ["data", "show", path, "--png", folder + "/show-\(i).png"]) { nil })
+      cases.append(
+        Case(name: "dataset \(i)", arguments: ["data", "show", path, "--png", folder + "/show-\(i).png"]) { nil })
     }
 
     // IAM-OnDB XML and SVG: 6 folders of 25 mutated files each, imported together (a broken file is
     // skipped, so one import sees many); the output, when written, must be a valid dataset.
-    let xml = Array(iamXML([[(1073, 1058), (1075, 1060), (1080, 1064)], [(1100, 1040)], [(1110, 1062), (1120, 1071)]]).utf8)
-    let svg = Array("""
+    let xml = Array(
+      iamXML([[(1073, 1058), (1075, 1060), (1080, 1064)], [(1100, 1040)], [(1110, 1062), (1120, 1071)]]).utf8)
+    let svg = Array(
+      """
       <?xml version="1.0" encoding="UTF-8"?>
       <!DOCTYPE svg>
       <svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">
@@ -206,17 +223,20 @@ final class FuzzTests: XCTestCase {
         let root = folder + "/\(kind)-\(batch)"
         for i in 0..<25 {
           // IAM-OnDB names (form-line.xml) so that the importer reads them as lines.
-          _ = try write(Self.mutate(seed, &random), "\(kind)-\(batch)/a\(batch)-\(String(format: "%03d", i))u-01.\(suffix)")
+          _ = try write(
+            Self.mutate(seed, &random), "\(kind)-\(batch)/a\(batch)-\(String(format: "%03d", i))u-01.\(suffix)")
         }
         let out = folder + "/\(kind)-\(batch).h5"
-        cases.append(Case(name: "\(kind) batch \(batch)", arguments: ["data", kind, root, "-o", out, "--max-points", "0"]) {
-          self.validDataset(out)
-        })
+        cases.append(
+          Case(name: "\(kind) batch \(batch)", arguments: ["data", kind, root, "-o", out, "--max-points", "0"]) {
+            self.validDataset(out)
+          })
       }
     }
 
     XCTAssertEqual(cases.count, 1 + 80 + 120 + 12)  // 500 mutated files
     let failures = Runner(cases, folder: folder).run()
-    XCTAssertTrue(failures.isEmpty, "\(failures.count) of \(cases.count) runs failed:\n" + failures.joined(separator: "\n\n"))
+    XCTAssertTrue(
+      failures.isEmpty, "\(failures.count) of \(cases.count) runs failed:\n" + failures.joined(separator: "\n\n"))
   }
 }

@@ -54,7 +54,9 @@ final class GradientCheckTests: XCTestCase {
 
   func testBinaryFunctionsWithBroadcasting() {
     var rng = SeededGenerator(seed: 200)
-    let shapes: [([Int], [Int])] = [([3, 1], [1, 4]), ([4], [2, 3, 4]), ([2, 3, 4], [3, 1]), ([2, 3], []), ([2, 3], [2, 3])]
+    let shapes: [([Int], [Int])] = [
+      ([3, 1], [1, 4]), ([4], [2, 3, 4]), ([2, 3, 4], [3, 1]), ([2, 3], []), ([2, 3], [2, 3]),
+    ]
     for (sa, sb) in shapes {
       let what = "\(sa) with \(sb)"
       let a = rng.tensor(sa)
@@ -193,13 +195,16 @@ final class GradientCheckTests: XCTestCase {
     check("take axis 0, repeated and negative", [x]) { take($0[0], i1) }
     check("take axis 1, 2-D indices", [x]) { take($0[0], i2, axis: 1) }
     check("take of take", [x]) { take(take($0[0], i2) * 2, constant(Tensor([Int32(1)])), axis: 0) }
-    check("embedding lookup", [rng.tensor([5, 2])]) { v in tanh(take(v[0], constant(Tensor(shape: [3, 2], [Int32(0), 4, 4, 1, 0, 0])))) }
+    check("embedding lookup", [rng.tensor([5, 2])]) { v in
+      tanh(take(v[0], constant(Tensor(shape: [3, 2], [Int32(0), 4, 4, 1, 0, 0]))))
+    }
   }
 
   /// The checker itself catches a wrong gradient: stopGradient hides half of d(x·x)/dx from grad
   /// but not from finite differences.
   func testCheckerDetectsAWrongGradient() {
-    XCTAssertThrowsError(try checkGradient(at: [tensor([3], [0.5, -1, 2])]) { v in v[0] * stopGradient(v[0]) }) { error in
+    XCTAssertThrowsError(try checkGradient(at: [tensor([3], [0.5, -1, 2])]) { v in v[0] * stopGradient(v[0]) }) {
+      error in
       guard let f = error as? GradientCheckFailure else { return XCTFail("\(error)") }
       XCTAssertEqual(f.mismatches.count, 3)
       for m in f.mismatches { XCTAssertEqual(m.numeric, 2 * m.analytic, accuracy: 1e-6) }

@@ -10,7 +10,9 @@ final class GraphErrorTests: XCTestCase {
 
   /// Checks that `v` failed with an error that starts at `line` of this file and contains `fragments`,
   /// through `failure`, `check()`, `compile` and `grad`.
-  func assertFailed(_ v: Var, line: Int, _ fragments: [String], inputs: [Var], file: StaticString = #filePath, line l: UInt = #line) {
+  func assertFailed(
+    _ v: Var, line: Int, _ fragments: [String], inputs: [Var], file: StaticString = #filePath, line l: UInt = #line
+  ) {
     guard let failure = v.failure else {
       XCTFail("no failure", file: file, line: l)
       return
@@ -26,7 +28,9 @@ final class GraphErrorTests: XCTestCase {
     // Everything built from a failed variable fails with the same error.
     let later = (v * 2).sum()
     XCTAssertEqual(later.failure?.description, text, file: file, line: l)
-    XCTAssertThrowsError(try grad(later, wrt: inputs), file: file, line: l) { XCTAssertEqual("\($0)", text, file: file, line: l) }
+    XCTAssertThrowsError(try grad(later, wrt: inputs), file: file, line: l) {
+      XCTAssertEqual("\($0)", text, file: file, line: l)
+    }
     XCTAssertEqual(debugprint(later), text, file: file, line: l)
   }
 
@@ -35,9 +39,11 @@ final class GraphErrorTests: XCTestCase {
     let b = input("b", .float32, [5, 2])
     let line = #line + 1
     let z = matmul(a, b)
-    assertFailed(z, line: line, ["matmul", "f32[3,4]", "f32[5,2]", "inner dimensions differ", "'a'", "'b'"], inputs: [a, b])
+    assertFailed(
+      z, line: line, ["matmul", "f32[3,4]", "f32[5,2]", "inner dimensions differ", "'a'", "'b'"], inputs: [a, b])
     // The operands are listed with where they were made.
-    XCTAssertTrue(z.failure!.description.contains("'a' input(a) f32[3,4] made at \(here):\(line - 3)"), z.failure!.description)
+    XCTAssertTrue(
+      z.failure!.description.contains("'a' input(a) f32[3,4] made at \(here):\(line - 3)"), z.failure!.description)
     XCTAssertEqual(z.failure?.op, "matmul")
     XCTAssertEqual(z.failure?.location.line, line)
   }
@@ -61,7 +67,8 @@ final class GraphErrorTests: XCTestCase {
     // Without a scope, the call stack finds the operator's line (debug builds carry the line tables).
     let bareLine = #line + 1
     let bare = a - c
-    XCTAssertTrue(bare.failure?.description.hasPrefix("SketchTests/GraphErrorTests.swift:\(bareLine): error in sub") ?? false,
+    XCTAssertTrue(
+      bare.failure?.description.hasPrefix("SketchTests/GraphErrorTests.swift:\(bareLine): error in sub") ?? false,
       "\(String(describing: bare.failure))")
   }
 
@@ -103,7 +110,9 @@ final class GraphErrorTests: XCTestCase {
     assertThrows(["listed twice"]) { try compile(inputs: [x, x], outputs: [x]) }
     assertThrows(["not an input"]) { try compile(inputs: [exp(x)], outputs: [x]) }
     let s = shared(tensor([2], [1, 2]), name: "s")
-    assertThrows(["update target must be a shared variable"]) { try compile(inputs: [x], outputs: [x], updates: [(x, x)]) }
+    assertThrows(["update target must be a shared variable"]) {
+      try compile(inputs: [x], outputs: [x], updates: [(x, x)])
+    }
     assertThrows(["'s'", "updated twice"]) { try compile(inputs: [x], outputs: [x], updates: [(s, s + x), (s, s)]) }
     assertThrows(["'s'", "f64[2]", "f32[2]"]) { try compile(inputs: [], outputs: [], updates: [(s, s.cast(.float32))]) }
   }

@@ -1,5 +1,5 @@
-import SketchFiles
 import CHDF5
+import SketchFiles
 
 /// Raw HDF5 calls for tests that need files Sketch's own writer never makes.
 enum HDF5TestSupport {

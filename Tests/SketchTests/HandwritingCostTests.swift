@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 import XCTest
 
 @testable import Sketch
@@ -54,7 +54,9 @@ final class HandwritingCostTests: XCTestCase {
     }
     // Without the mask in the loop, every step agrees.
     let unmasked = try compile(inputs: [x], outputs: [model(params, M: M).cost(strokes: x, mask: nil).nll])
-    for (a, b) in zip(try unmasked(f.x)[0].doubles, f.expected["nll"]!.doubles) { XCTAssertEqual(a, b, accuracy: 1e-10) }
+    for (a, b) in zip(try unmasked(f.x)[0].doubles, f.expected["nll"]!.doubles) {
+      XCTAssertEqual(a, b, accuracy: 1e-10)
+    }
     for (k, name) in Self.layerNames.enumerated() {
       let want = f.expected["grad.\(name)"]!
       XCTAssertEqual(out[2 + k].shape, want.shape, name)

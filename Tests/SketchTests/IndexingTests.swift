@@ -51,7 +51,10 @@ final class IndexingTests: XCTestCase {
         (x[SliceRange(step: 2)], [2, 5], gather(v, cols: 5, pyIndices(4, nil, nil, 2), all5)),
         (x[SliceRange(step: -1)], [4, 5], gather(v, cols: 5, [3, 2, 1, 0], all5)),
         (x[SliceRange(start: 3, stop: 0, step: -2)], [2, 5], gather(v, cols: 5, pyIndices(4, 3, 0, -2), all5)),
-        (x[SliceRange.all, SliceRange(start: -1, stop: -4, step: -1)], [4, 3], gather(v, cols: 5, all4, pyIndices(5, -1, -4, -1))),
+        (
+          x[SliceRange.all, SliceRange(start: -1, stop: -4, step: -1)], [4, 3],
+          gather(v, cols: 5, all4, pyIndices(5, -1, -4, -1))
+        ),
         (x[SliceRange.all, SliceRange(start: 1, stop: nil, step: 2)], [4, 2], gather(v, cols: 5, all4, [1, 3])),
         (x[2, SliceRange(step: -2)], [3], gather(v, cols: 5, [2], [4, 2, 0])),
         (x[1, -2], [], [v[1 * 5 + 3]]),
@@ -99,14 +102,18 @@ final class IndexingTests: XCTestCase {
       let s = input("s", dtype, [])
       let yv = (0..<8).map { Double($0) * 10 + 100 }
       let rv = [-1.0, -2, -3, -4]
-      let outs = try evaluate([
-        setSlice(x, [SliceRange(start: 1)], y),
-        incSlice(x, [SliceRange(start: 1)], y),
-        setSlice(x, [.index(-1)], r),
-        incSlice(x, [SliceRange.all, SliceRange(start: nil, stop: nil, step: -2)], s),
-        setSlice(x, [SliceRange(start: 0, stop: 2), .index(2)], s),
-        incSlice(x, [SliceRange(step: 2)], r),
-      ], [x, y, r, s], [tensor([3, 4], base, dtype), tensor([2, 4], yv, dtype), tensor([4], rv, dtype), tensor([], [0.5 * 4], dtype)])
+      let outs = try evaluate(
+        [
+          setSlice(x, [SliceRange(start: 1)], y),
+          incSlice(x, [SliceRange(start: 1)], y),
+          setSlice(x, [.index(-1)], r),
+          incSlice(x, [SliceRange.all, SliceRange(start: nil, stop: nil, step: -2)], s),
+          setSlice(x, [SliceRange(start: 0, stop: 2), .index(2)], s),
+          incSlice(x, [SliceRange(step: 2)], r),
+        ], [x, y, r, s],
+        [
+          tensor([3, 4], base, dtype), tensor([2, 4], yv, dtype), tensor([4], rv, dtype), tensor([], [0.5 * 4], dtype),
+        ])
 
       var e0 = base
       var e1 = base
@@ -137,7 +144,8 @@ final class IndexingTests: XCTestCase {
       let x = input("x", dtype, [4, 3])
       let i1 = input("i1", .int32, [3])
       let i2 = input("i2", .int32, [2, 2])
-      let outs = try evaluate([take(x, i1), take(x, i1, axis: 1), take(x, i2)], [x, i1, i2],
+      let outs = try evaluate(
+        [take(x, i1), take(x, i1, axis: 1), take(x, i2)], [x, i1, i2],
         [tensor([4, 3], xv, dtype), Tensor([Int32(2), -1, 0]), Tensor(shape: [2, 2], [Int32(1), 1, -4, 2])])
       // Negative indices count from the end: -1 is the last, -4 the first of 4.
       assertTensor(outs[0], dtype, [3, 3], gather(xv, cols: 3, [2, 3, 0], [0, 1, 2]))
@@ -154,7 +162,9 @@ final class IndexingTests: XCTestCase {
     assertThrows(["index -4", "out of range", "axis 1", "size 3"]) {
       try f(tensor([4, 3], xv), Tensor(shape: [2, 2], [Int32(1), 1, -4, 2]))
     }
-    assertThrows(["index 4", "out of range"]) { try f(tensor([4, 3], xv), Tensor(shape: [2, 2], [Int32(4), 1, 0, 2])) }
+    assertThrows(["index 4", "out of range"]) {
+      try f(tensor([4, 3], xv), Tensor(shape: [2, 2], [Int32(4), 1, 0, 2]))
+    }
     XCTAssertNotNil(take(x, input("fi", .float32, [2])).failure)
   }
 

@@ -9,7 +9,8 @@ final class MatmulTests: XCTestCase {
   func testByHand() throws {
     let a = input("a", .float64, [2, 3])
     let b = input("b", .float64, [3, 2])
-    let outs = try evaluate([matmul(a, b), a.matmul(b), matmul(b, a)], [a, b],
+    let outs = try evaluate(
+      [matmul(a, b), a.matmul(b), matmul(b, a)], [a, b],
       [tensor([2, 3], [1, 2, 3, 4, 5, 6]), tensor([3, 2], [7, 8, 9, 10, 11, 12])])
     assertTensor(outs[0], .float64, [2, 2], [58, 64, 139, 154])
     assertTensor(outs[1], .float64, [2, 2], [58, 64, 139, 154])
@@ -32,9 +33,11 @@ final class MatmulTests: XCTestCase {
           let bShape = tb ? [n, k] : [k, n]
           let a = input("a", dtype, aShape.map { .fixed($0) })
           let b = input("b", dtype, bShape.map { .fixed($0) })
-          let out = try evaluate1(matmul(a, b, transposeA: ta, transposeB: tb), [a, b],
+          let out = try evaluate1(
+            matmul(a, b, transposeA: ta, transposeB: tb), [a, b],
             [tensor(aShape, aStored, dtype), tensor(bShape, bStored, dtype)])
-          assertTensor(out, dtype, [m, n], expected, tol: tolerance(dtype), atol: tolerance(dtype),
+          assertTensor(
+            out, dtype, [m, n], expected, tol: tolerance(dtype), atol: tolerance(dtype),
             "\(dtype) ta=\(ta) tb=\(tb)")
         }
       }
@@ -61,12 +64,14 @@ final class MatmulTests: XCTestCase {
       let bv = roundedIf(dtype, rng.uniform(batch * k * n))
       var expected: [Double] = []
       for i in 0..<batch {
-        expected += naiveMatmul(Array(av[(i * m * k)..<((i + 1) * m * k)]), Array(bv[(i * k * n)..<((i + 1) * k * n)]),
+        expected += naiveMatmul(
+          Array(av[(i * m * k)..<((i + 1) * m * k)]), Array(bv[(i * k * n)..<((i + 1) * k * n)]),
           m: m, k: k, n: n)
       }
       let a = input("a", dtype, [2, 3, 4])
       let b = input("b", dtype, [2, 4, 2])
-      let out = try evaluate1(matmul(a, b), [a, b], [tensor([batch, m, k], av, dtype), tensor([batch, k, n], bv, dtype)])
+      let out = try evaluate1(
+        matmul(a, b), [a, b], [tensor([batch, m, k], av, dtype), tensor([batch, k, n], bv, dtype)])
       assertTensor(out, dtype, [batch, m, n], expected, tol: tolerance(dtype), atol: tolerance(dtype))
 
       // Batched with both transposed: A stored [batch, k, m], B stored [batch, n, k].
@@ -78,7 +83,8 @@ final class MatmulTests: XCTestCase {
       }
       let a2 = input("a", dtype, [2, 4, 3])
       let b2 = input("b", dtype, [2, 2, 4])
-      let out2 = try evaluate1(matmul(a2, b2, transposeA: true, transposeB: true), [a2, b2],
+      let out2 = try evaluate1(
+        matmul(a2, b2, transposeA: true, transposeB: true), [a2, b2],
         [tensor([batch, k, m], at, dtype), tensor([batch, n, k], bt, dtype)])
       assertTensor(out2, dtype, [batch, m, n], expected, tol: tolerance(dtype), atol: tolerance(dtype))
     }

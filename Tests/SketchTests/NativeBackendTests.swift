@@ -83,7 +83,8 @@ final class NativeBackendTests: XCTestCase {
     g.native.compiler = CCompiler(executable: "/nonexistent/cc", cacheDirectory: dir)
     let out = try g(Tensor([Float(0), 1]))
     XCTAssertEqual(out[0].array(Float.self), [1, Foundation.exp(Float(1))])
-    XCTAssertTrue(NativeSlot.warned.contains { $0.contains("cannot run the C compiler '/nonexistent/cc'") }, "\(NativeSlot.warned)")
+    XCTAssertTrue(
+      NativeSlot.warned.contains { $0.contains("cannot run the C compiler '/nonexistent/cc'") }, "\(NativeSlot.warned)")
     guard case .fallback(let why) = g.backend else { return XCTFail("\(g.backend)") }
     XCTAssertTrue(why.contains("cannot run the C compiler '/nonexistent/cc'"), why)
   }
@@ -98,14 +99,20 @@ final class NativeBackendTests: XCTestCase {
     let f = try compile(inputs: [x, i, p, k], outputs: [take(x, i, axis: 0), categorical(k, p)], mode: .native)
     XCTAssertEqual(f.backend, .native)
     let xs = Tensor(shape: [5, 2], (0..<10).map { Float($0) })
-    let good = try f(xs, Tensor(shape: [3], [4, -1, 0] as [Int32]), Tensor(shape: [2, 4], [Float](repeating: 1, count: 8)), RandomKey(seed: 1).tensor)
+    let good = try f(
+      xs, Tensor(shape: [3], [4, -1, 0] as [Int32]), Tensor(shape: [2, 4], [Float](repeating: 1, count: 8)),
+      RandomKey(seed: 1).tensor)
     XCTAssertEqual(good[0].array(Float.self), [8, 9, 8, 9, 0, 1])
     let here = "SketchTests/NativeBackendTests.swift:"
     assertThrows(["take", "index 7 is out of range for axis 0 of size 5", here]) {
-      try f(xs, Tensor(shape: [3], [0, 7, 1] as [Int32]), Tensor(shape: [2, 4], [Float](repeating: 1, count: 8)), RandomKey(seed: 1).tensor)
+      try f(
+        xs, Tensor(shape: [3], [0, 7, 1] as [Int32]), Tensor(shape: [2, 4], [Float](repeating: 1, count: 8)),
+        RandomKey(seed: 1).tensor)
     }
     assertThrows(["categorical", "nonnegative", "-2.0", here]) {
-      try f(xs, Tensor(shape: [3], [0, 1, 1] as [Int32]), Tensor(shape: [2, 4], [1, 1, -2, 1, 1, 1, 1, 1] as [Float]), RandomKey(seed: 1).tensor)
+      try f(
+        xs, Tensor(shape: [3], [0, 1, 1] as [Int32]), Tensor(shape: [2, 4], [1, 1, -2, 1, 1, 1, 1, 1] as [Float]),
+        RandomKey(seed: 1).tensor)
     }
   }
 
@@ -175,13 +182,17 @@ final class NativeBackendTests: XCTestCase {
   func testRecurrentGraphsAgreeInDebugMode() throws {
     let D = 4
     let xs = input("xs", .float64, ["T", "B", 3])
-    let W = shared(Random.uniform(key: RandomKey(seed: 1), shape: [3, 4 * D], dtype: .float64, low: -0.5, high: 0.5), name: "W")
-    let U = shared(Random.uniform(key: RandomKey(seed: 2), shape: [D, 4 * D], dtype: .float64, low: -0.5, high: 0.5), name: "U")
+    let W = shared(
+      Random.uniform(key: RandomKey(seed: 1), shape: [3, 4 * D], dtype: .float64, low: -0.5, high: 0.5), name: "W")
+    let U = shared(
+      Random.uniform(key: RandomKey(seed: 2), shape: [D, 4 * D], dtype: .float64, low: -0.5, high: 0.5), name: "U")
     let h0 = broadcast(constant(0, .float64), to: [.dim(xs, 1), .n(D)])
     let r = scan(sequences: ["x": xs], carries: ["h": h0, "c": h0]) { s in
       let g = matmul(s["x"], W) + matmul(s["h"], U)
-      let i = sigmoid(g[.all, 0..<D]), f = sigmoid(g[.all, D..<(2 * D)])
-      let u = tanh(g[.all, (2 * D)..<(3 * D)]), o = sigmoid(g[.all, (3 * D)...])
+      let i = sigmoid(g[.all, 0..<D])
+      let f = sigmoid(g[.all, D..<(2 * D)])
+      let u = tanh(g[.all, (2 * D)..<(3 * D)])
+      let o = sigmoid(g[.all, (3 * D)...])
       let c = f * s["c"] + i * u
       return ScanStepResult(carries: ["h": o * tanh(c), "c": c], outputs: ["h": o * tanh(c)])
     }

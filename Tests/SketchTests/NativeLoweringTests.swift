@@ -115,7 +115,10 @@ final class NativeLoweringTests: XCTestCase {
     let reference = try compile(inputs: [x], outputs: [g, y], mode: .interpreter)
     let xv = Random.normal(key: RandomKey(seed: 6), shape: [96, 256])
     let want = try reference(xv)
-    final class Results: @unchecked Sendable { var values: [[Tensor]?] = [nil, nil]; let lock = NSLock() }
+    final class Results: @unchecked Sendable {
+      var values: [[Tensor]?] = [nil, nil]
+      let lock = NSLock()
+    }
     let results = Results()
     DispatchQueue.concurrentPerform(iterations: 2) { i in
       let r = try? fs[i](xv)

@@ -1,8 +1,9 @@
-@testable import Codegen
 import Foundation
 import PropertyBased
 import TestSupport
 import Testing
+
+@testable import Codegen
 
 /// Random graphs (the optimizer property test's generator: elementwise ops, broadcasting, reductions,
 /// products, reshapes, a recurrent loop, gradients) give the same outputs on the native backend and

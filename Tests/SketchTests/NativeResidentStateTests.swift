@@ -16,13 +16,15 @@ final class NativeResidentStateTests: XCTestCase {
     let err = matmul(x, reshape(w, [3, 1])).reshape([-1]) + b - y
     let cost = mean(square(err))
     let g = try grad(cost, wrt: [w, b])
-    let f = try compile(inputs: [x, y], outputs: [cost], updates: [(w, w - 0.1 * g[0]), (b, b - 0.1 * g[1])], mode: mode)
+    let f = try compile(
+      inputs: [x, y], outputs: [cost], updates: [(w, w - 0.1 * g[0]), (b, b - 0.1 * g[1])], mode: mode)
     return (f, w.sharedVariable!, b.sharedVariable!)
   }
 
   func testUpdatesAcrossCallsMatchTheInterpreter() throws {
     var rng = SeededGenerator(seed: 7)
-    let xs = rng.tensor([5, 3]), ys = rng.tensor([5])
+    let xs = rng.tensor([5, 3])
+    let ys = rng.tensor([5])
     let (fn, wn, bn) = try descent(.native)
     let (fi, wi, bi) = try descent(.interpreter)
     XCTAssertEqual(fn.backend, .native)

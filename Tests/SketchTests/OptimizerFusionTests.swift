@@ -14,12 +14,14 @@ final class OptimizerFusionTests: XCTestCase {
   }
 
   func testAChainBecomesOneKernelWithImmediates() throws {
-    let x = input("x", .float32, ["B", 4]), b = input("b", .float32, [4])
+    let x = input("x", .float32, ["B", 4])
+    let b = input("b", .float32, [4])
     let y = tanh(sigmoid(x + b) * 2.0 - x)
     let (g, report) = try optimized([y], inputs: [x, b], fusion)
     let ks = kernels(g)
     XCTAssertEqual(ks.count, 1)
-    XCTAssertEqual(ks[0].canonicalText,
+    XCTAssertEqual(
+      ks[0].canonicalText,
       "in f32,f32; %2=add(%0,%1); %3=sigmoid(%2); %4=f32 2.0; %5=mul(%3,%4); %6=sub(%5,%0); %7=tanh(%6); out %7")
     XCTAssertEqual(ks[0].inputCount, 2)
     XCTAssertEqual(ks[0].operationCount, 5)
@@ -44,7 +46,8 @@ final class OptimizerFusionTests: XCTestCase {
   }
 
   func testRegionsStopAtOtherShapesAndAtCycles() throws {
-    let x = input("x", .float64, [2, 3]), v = input("v", .float64, [3])
+    let x = input("x", .float64, [2, 3])
+    let v = input("v", .float64, [3])
     // v * 2 has shape [3], the rest [2, 3]: two kernels; v*2 is an input of the big one.
     let y = exp(x) + v * 2.0
     let (g, _) = try optimized([y], inputs: [x, v], fusion)
@@ -62,12 +65,14 @@ final class OptimizerFusionTests: XCTestCase {
   }
 
   func testComparisonsSelectsCastsAndIntegers() throws {
-    let x = input("x", .float64, [5]), i = input("i", .int32, [5])
+    let x = input("x", .float64, [5])
+    let i = input("i", .int32, [5])
     let y = select(x > 0.0, x * 3.0, -x) + (i * i).cast(.float64)
     let (g, _) = try optimized([y], inputs: [x, i], fusion)
     XCTAssertEqual(kernels(g).count, 1)
     XCTAssertTrue(kernels(g)[0].canonicalText.contains("cast{f64}"))
-    try assertSameValues([y], inputs: [x, i], [tensor([5], [-2, -1, 0, 1, 2]), tensor([5], [1, 2, 3, 4, 5], .int32)],
+    try assertSameValues(
+      [y], inputs: [x, i], [tensor([5], [-2, -1, 0, 1, 2]), tensor([5], [1, 2, 3, 4, 5], .int32)],
       options: fusion, tol: 0)
   }
 

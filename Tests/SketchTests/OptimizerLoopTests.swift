@@ -10,18 +10,25 @@ final class OptimizerLoopTests: XCTestCase {
   typealias F = ScanFixtures
   let T = 4, B = 3, I = 2, H = 3
 
-  func lstmGraph(reverse: Bool = false, mask: Bool = false, policy: ScanPolicy = .store) throws -> ([Var], [Var], [Tensor]) {
+  func lstmGraph(reverse: Bool = false, mask: Bool = false, policy: ScanPolicy = .store) throws -> (
+    [Var], [Var], [Tensor]
+  ) {
     let xs = input("xs", .float64, ["T", "B", .fixed(I)])
-    let W = input("W", .float64, [.fixed(I), .fixed(4 * H)]), U = input("U", .float64, [.fixed(H), .fixed(4 * H)])
-    let b = input("b", .float64, [.fixed(4 * H)]), h0 = input("h0", .float64, ["B", .fixed(H)])
+    let W = input("W", .float64, [.fixed(I), .fixed(4 * H)])
+    let U = input("U", .float64, [.fixed(H), .fixed(4 * H)])
+    let b = input("b", .float64, [.fixed(4 * H)])
+    let h0 = input("h0", .float64, ["B", .fixed(H)])
     let c0 = input("c0", .float64, ["B", .fixed(H)])
     let mk = input("mask", .float64, ["T", "B"])
-    let r = F.lstmScan(xs, h0: h0, c0: c0, W: W, U: U, b: b, H: H, reverse: reverse, mask: mask ? mk : nil, policy: policy)
+    let r = F.lstmScan(
+      xs, h0: h0, c0: c0, W: W, U: U, b: b, H: H, reverse: reverse, mask: mask ? mk : nil, policy: policy)
     let cost = sum(r["h"] * r["h"]) + sum(r.final["c"])
     let grads = try grad(cost, wrt: [xs, W, U, b, h0, c0])
     let m = Tensor(shape: [T, B], (0..<(T * B)).map { i in i / B < T - (i % B) ? 1.0 : 0.0 })
-    let args = [F.rnd([T, B, I], 1, std: 1), F.rnd([I, 4 * H], 2), F.rnd([H, 4 * H], 3), F.rnd([4 * H], 4),
-      F.rnd([B, H], 5), F.rnd([B, H], 6), m]
+    let args = [
+      F.rnd([T, B, I], 1, std: 1), F.rnd([I, 4 * H], 2), F.rnd([H, 4 * H], 3), F.rnd([4 * H], 4),
+      F.rnd([B, H], 5), F.rnd([B, H], 6), m,
+    ]
     return ([cost] + grads, [xs, W, U, b, h0, c0, mk], args)
   }
 
@@ -33,7 +40,8 @@ final class OptimizerLoopTests: XCTestCase {
       let ls = loops(g)
       XCTAssertEqual(ls.count, 2, "a forward and a gradient loop")
       for l in ls {
-        XCTAssertEqual(countNodes(l.bodyGraph, isProduct), 1, "one product per step in \(l.reverse ? "reverse " : "")loop")
+        XCTAssertEqual(
+          countNodes(l.bodyGraph, isProduct), 1, "one product per step in \(l.reverse ? "reverse " : "")loop")
       }
       // x[t]·W is one product before the loop; Σ x[t]ᵀ·δ[t], Σ h[t-1]ᵀ·δ[t] and δ[t]·Wᵀ after it.
       XCTAssertGreaterThan(report.hits("batched products"), 0)
@@ -51,13 +59,17 @@ final class OptimizerLoopTests: XCTestCase {
 
   func testGRUGradientsAgree() throws {
     let xs = input("xs", .float64, [.fixed(T), .fixed(B), .fixed(I)])
-    let W = input("W", .float64, [.fixed(I), .fixed(3 * H)]), U = input("U", .float64, [.fixed(H), .fixed(3 * H)])
-    let b = input("b", .float64, [.fixed(3 * H)]), h0 = input("h0", .float64, [.fixed(B), .fixed(H)])
+    let W = input("W", .float64, [.fixed(I), .fixed(3 * H)])
+    let U = input("U", .float64, [.fixed(H), .fixed(3 * H)])
+    let b = input("b", .float64, [.fixed(3 * H)])
+    let h0 = input("h0", .float64, [.fixed(B), .fixed(H)])
     let r = F.gruScan(xs, h0: h0, F.GRUWeights(packedW: W, U: U, b: b, H: H), reverse: true)
     let cost = sum(r["h"] * 0.5) + sum(square(r.final["h"]))
     let outs = [cost] + (try grad(cost, wrt: [xs, W, U, b, h0]))
-    let args = [F.rnd([T, B, I], 11, std: 1), F.rnd([I, 3 * H], 12), F.rnd([H, 3 * H], 13), F.rnd([3 * H], 14),
-      F.rnd([B, H], 15)]
+    let args = [
+      F.rnd([T, B, I], 11, std: 1), F.rnd([I, 3 * H], 12), F.rnd([H, 3 * H], 13), F.rnd([3 * H], 14),
+      F.rnd([B, H], 15),
+    ]
     try assertSameValues(outs, inputs: [xs, W, U, b, h0], args, tol: 1e-10)
     let (g, _) = try optimized(outs, inputs: [xs, W, U, b, h0])
     // x·Wz, x·Wr, x·Wn are batched before the loop; h·Uz, h·Ur, (r∘h)·Un stay.
@@ -65,7 +77,8 @@ final class OptimizerLoopTests: XCTestCase {
   }
 
   func testNestedLoopsAgree() throws {
-    let xs = input("xs", .float64, [3, 2, 2]), w = input("w", .float64, [2, 2])
+    let xs = input("xs", .float64, [3, 2, 2])
+    let w = input("w", .float64, [2, 2])
     let r = scan(sequences: ["x": xs], carries: ["h": constant(Tensor.zeros(.float64, [2]))]) { s in
       let inner = scan(steps: 2, carries: ["a": s["h"]]) { q in
         ScanStepResult(carries: ["a": tanh(matmul(s["x"], w)[0] * 0.5 + q["a"] * (w[0, 0] * 2.0))])
@@ -78,13 +91,15 @@ final class OptimizerLoopTests: XCTestCase {
   }
 
   func testHoistInvariants() throws {
-    let xs = input("xs", .float64, [3, 2]), w = input("w", .float64, [2])
+    let xs = input("xs", .float64, [3, 2])
+    let w = input("w", .float64, [2])
     let fires = scan(sequences: ["x": xs], carries: ["h": constant(Tensor.zeros(.float64, [2]))]) { s in
       ScanStepResult(carries: ["h": s["h"] * exp(w * 2.0) + s["x"]])
     }.final["h"]
     var (_, report) = try optimized([fires], inputs: [xs, w], onlyPasses("hoist-invariants"))
     XCTAssertEqual(report.hits("hoisted values"), 1)
-    try assertSameValues([fires], inputs: [xs, w], [F.rnd([3, 2], 1), F.rnd([2], 2)], options: onlyPasses("hoist-invariants"))
+    try assertSameValues(
+      [fires], inputs: [xs, w], [F.rnd([3, 2], 1), F.rnd([2], 2)], options: onlyPasses("hoist-invariants"))
     let not = scan(sequences: ["x": xs], carries: ["h": constant(Tensor.zeros(.float64, [2]))]) { s in
       ScanStepResult(carries: ["h": s["h"] * w + s["x"]])
     }.final["h"]
@@ -93,7 +108,8 @@ final class OptimizerLoopTests: XCTestCase {
   }
 
   func testHoistSequencesOnlyMovesProductsOfSequences() throws {
-    let xs = input("xs", .float64, [3, 2, 2]), w = input("w", .float64, [2, 2])
+    let xs = input("xs", .float64, [3, 2, 2])
+    let w = input("w", .float64, [2, 2])
     let h0 = constant(Tensor.zeros(.float64, [2, 2]))
     let fires = scan(sequences: ["x": xs], carries: ["h": h0]) { s in
       ScanStepResult(carries: ["h": tanh(matmul(s["x"] * 2.0, w) + s["h"])])
@@ -101,7 +117,8 @@ final class OptimizerLoopTests: XCTestCase {
     let (g, report) = try optimized([fires], inputs: [xs, w], onlyPasses("hoist-sequences", "scan-prune"))
     XCTAssertEqual(report.hits("batched products"), 1)
     XCTAssertEqual(countNodes(loops(g)[0].bodyGraph, isProduct), 0)
-    try assertSameValues([fires], inputs: [xs, w], [F.rnd([3, 2, 2], 3), F.rnd([2, 2], 4)], options: onlyPasses("hoist-sequences"))
+    try assertSameValues(
+      [fires], inputs: [xs, w], [F.rnd([3, 2, 2], 3), F.rnd([2, 2], 4)], options: onlyPasses("hoist-sequences"))
     let not = scan(sequences: ["x": xs], carries: ["h": h0]) { s in
       ScanStepResult(carries: ["h": tanh(matmul(s["h"], w) + s["x"])])
     }.final["h"]
@@ -110,7 +127,8 @@ final class OptimizerLoopTests: XCTestCase {
   }
 
   func testHoistAccumulationsNeedsAPureSum() throws {
-    let xs = input("xs", .float64, [3, 2, 2]), ys = input("ys", .float64, [3, 2, 2])
+    let xs = input("xs", .float64, [3, 2, 2])
+    let ys = input("ys", .float64, [3, 2, 2])
     let acc0 = constant(Tensor.zeros(.float64, [2, 2]))
     let fires = scan(sequences: ["x": xs, "y": ys], carries: ["acc": acc0]) { s in
       ScanStepResult(carries: ["acc": s["acc"] + matmul(tanh(s["x"]), s["y"], transposeA: true)])
@@ -129,7 +147,8 @@ final class OptimizerLoopTests: XCTestCase {
   }
 
   func testHoistOutputsAndPrune() throws {
-    let xs = input("xs", .float64, [3, 2, 2]), w = input("w", .float64, [2, 3])
+    let xs = input("xs", .float64, [3, 2, 2])
+    let w = input("w", .float64, [2, 3])
     let h0 = constant(Tensor.zeros(.float64, [2, 2]))
     let r = scan(sequences: ["x": xs], carries: ["h": h0, "unused": h0]) { s in
       let h = tanh(s["x"] + s["h"])
@@ -144,7 +163,8 @@ final class OptimizerLoopTests: XCTestCase {
     XCTAssertEqual(loops(g)[0].carryNames, ["h"])
     XCTAssertEqual(loops(g)[0].outputNames.count, 1, "outputs z and kept are not read")
     XCTAssertEqual(countNodes(loops(g)[0].bodyGraph, isProduct), 0)
-    try assertSameValues(outs, inputs: [xs, w], [F.rnd([3, 2, 2], 7), F.rnd([2, 3], 8)],
+    try assertSameValues(
+      outs, inputs: [xs, w], [F.rnd([3, 2, 2], 7), F.rnd([2, 3], 8)],
       options: onlyPasses("hoist-outputs", "scan-prune"))
     // A product the carry also reads stays in the loop.
     let r2 = scan(sequences: ["x": xs], carries: ["h": h0]) { s in
@@ -158,7 +178,10 @@ final class OptimizerLoopTests: XCTestCase {
   /// A carry whose final value nobody reads is kept when a read output depends on it.
   func testPruneKeepsCarriesThatOutputsNeed() throws {
     let xs = input("xs", .float64, [3, 2])
-    let r = scan(sequences: ["x": xs], carries: ["a": constant(Tensor.zeros(.float64, [2])), "b": constant(Tensor.zeros(.float64, [2]))]) { s in
+    let r = scan(
+      sequences: ["x": xs],
+      carries: ["a": constant(Tensor.zeros(.float64, [2])), "b": constant(Tensor.zeros(.float64, [2]))]
+    ) { s in
       ScanStepResult(carries: ["a": s["a"] + s["x"], "b": s["b"] + 1.0], outputs: ["y": s["a"] * 2.0])
     }
     let (g, _) = try optimized([r["y"]], inputs: [xs], onlyPasses("scan-prune"))

@@ -1,5 +1,5 @@
-import Codegen
 import ArgumentParser
+import Codegen
 import Foundation
 import TestSupport
 import XCTest
@@ -10,10 +10,13 @@ import XCTest
 /// stages, dumps, and what `compile` exposes.
 final class OptimizerPipelineTests: XCTestCase {
   func testOnePipelineInOrder() {
-    XCTAssertEqual(Pipeline.passNames, [
-      "canonicalize", "constant-folding", "simplify", "stabilize", "scan-prune", "hoist-invariants", "hoist-sequences",
-      "hoist-accumulations", "hoist-outputs", "gemm", "fusion",
-    ])
+    XCTAssertEqual(
+      Pipeline.passNames,
+      [
+        "canonicalize", "constant-folding", "simplify", "stabilize", "scan-prune", "hoist-invariants",
+        "hoist-sequences",
+        "hoist-accumulations", "hoist-outputs", "gemm", "fusion",
+      ])
     XCTAssertEqual(Pipeline.passes().count, 14, "scan-prune, simplify and constant-folding run twice")
   }
 
@@ -31,7 +34,8 @@ final class OptimizerPipelineTests: XCTestCase {
   }
 
   func testSwitchingPassesOff() throws {
-    let x = input("x", .float64, [2, 3]), w = input("w", .float64, [3, 3])
+    let x = input("x", .float64, [2, 3])
+    let w = input("w", .float64, [3, 3])
     let y = tanh(matmul(x, w) + 1.0) * 2.0
     let all = try compile(inputs: [x, w], outputs: [y], mode: .interpreter, optimizer: .all)
     XCTAssertEqual(countNodes(all.optimizedGraph) { $0.isElementwise }, 0)
@@ -44,7 +48,9 @@ final class OptimizerPipelineTests: XCTestCase {
     XCTAssertTrue(none.optimization.passes.isEmpty)
     var rng = SeededGenerator(seed: 1)
     let args = [rng.tensor([2, 3]), rng.tensor([3, 3])]
-    let a = try all.call(args)[0], b = try noFusion.call(args)[0], c = try none.call(args)[0]
+    let a = try all.call(args)[0]
+    let b = try noFusion.call(args)[0]
+    let c = try none.call(args)[0]
     assertClose(a.doubles, c.doubles, tol: 1e-14)
     assertClose(b.doubles, c.doubles, tol: 1e-14)
   }
@@ -75,7 +81,8 @@ final class OptimizerPipelineTests: XCTestCase {
   }
 
   func testDumpFromTheAPI() throws {
-    let x = input("x", .float32, ["B", 3]), w = shared(Tensor.zeros(.float32, [3, 2]), name: "w")
+    let x = input("x", .float32, ["B", 3])
+    let w = shared(Tensor.zeros(.float32, [3, 2]), name: "w")
     let g = try FunctionGraph(inputs: [x], outputs: [sum(tanh(matmul(x, w) + 1.0))])
     let text = try dump(g, stage: .all, format: .text, dims: ["B": 8], options: .all)
     XCTAssertTrue(text.contains("== unoptimized: "))
@@ -89,10 +96,11 @@ final class OptimizerPipelineTests: XCTestCase {
   }
 
   func testDumpGraphCommand() throws {
-    var cmd = try XCTUnwrap(try SketchCommand.parseAsRoot([
-      "dump-graph", "--depth", "1", "--dim", "8", "--mix-dim", "2", "--GRU", "--bs", "2", "--max-length", "4",
-      "--summary", "--opt=-fusion",
-    ]) as? DumpGraph)
+    var cmd = try XCTUnwrap(
+      try SketchCommand.parseAsRoot([
+        "dump-graph", "--depth", "1", "--dim", "8", "--mix-dim", "2", "--GRU", "--bs", "2", "--max-length", "4",
+        "--summary", "--opt=-fusion",
+      ]) as? DumpGraph)
     XCTAssertEqual(cmd.modelConfig.gru, true)
     XCTAssertEqual(cmd.stage, .optimized)
     try cmd.run()

@@ -33,17 +33,23 @@ import Testing
 enum RandomGraph {
   static func make(seed: UInt64) -> ([Var], [Var], [Tensor]) {
     var rng = SeededGenerator(seed: seed)
-    let a = input("a", .float64, [3, 4]), b = input("b", .float64, [3, 4])
-    let v = input("v", .float64, [4]), w = input("w", .float64, [4, 4])
+    let a = input("a", .float64, [3, 4])
+    let b = input("b", .float64, [3, 4])
+    let v = input("v", .float64, [4])
+    let w = input("w", .float64, [4, 4])
     let ins = [a, b, v, w]
-    let args = [rng.tensor([3, 4], -1.5, 1.5), rng.tensor([3, 4], -1.5, 1.5), rng.tensor([4], -1, 1),
-      rng.tensor([4, 4], -0.7, 0.7)]
+    let args = [
+      rng.tensor([3, 4], -1.5, 1.5), rng.tensor([3, 4], -1.5, 1.5), rng.tensor([4], -1, 1),
+      rng.tensor([4, 4], -0.7, 0.7),
+    ]
     var mats = [a, b]  // [3, 4] values
     var rows = [v]  // [4] values
     func pick(_ xs: [Var]) -> Var { xs[Int.random(in: 0..<xs.count, using: &rng)] }
     let steps = Int.random(in: 6...24, using: &rng)
     for _ in 0..<steps {
-      let x = pick(mats), y = pick(mats), r = pick(rows)
+      let x = pick(mats)
+      let y = pick(mats)
+      let r = pick(rows)
       let made: Var
       switch Int.random(in: 0..<22, using: &rng) {
       case 0: made = x + y

@@ -16,8 +16,10 @@ final class OptimizerSnapshotTests: XCTestCase {
     let gx = matmul(reshape(xs, [-1, 2]), W) + b
     let r = scan(sequences: ["gx": reshape(gx, [.dim(xs, 0), .dim(xs, 1), 12])], carries: ["h": zero, "c": zero]) { s in
       let g = s["gx"] + matmul(s["h"], U)
-      let i = sigmoid(g[.all, SliceRange(start: 0, stop: 3)]), f = sigmoid(g[.all, SliceRange(start: 3, stop: 6)])
-      let u = tanh(g[.all, SliceRange(start: 6, stop: 9)]), o = sigmoid(g[.all, SliceRange(start: 9, stop: 12)])
+      let i = sigmoid(g[.all, SliceRange(start: 0, stop: 3)])
+      let f = sigmoid(g[.all, SliceRange(start: 3, stop: 6)])
+      let u = tanh(g[.all, SliceRange(start: 6, stop: 9)])
+      let o = sigmoid(g[.all, SliceRange(start: 9, stop: 12)])
       let c = f * s["c"] + i * u
       let h = o * tanh(c)
       return ScanStepResult(carries: ["h": h, "c": c], outputs: ["h": h])

@@ -16,7 +16,8 @@ final class OptimizerStabilityTests: XCTestCase {
 
   /// Binary cross-entropy of a sigmoid, written naively: computed on the logit after optimization.
   func testSigmoidCrossEntropyAndGradient() throws {
-    let x = input("x", .float32, [6]), t = input("t", .float32, [6])
+    let x = input("x", .float32, [6])
+    let t = input("t", .float32, [6])
     let p = sigmoid(x)
     let cost = -sum(t * log(p) + (1.0 - t) * log(1.0 - p))
     let g = try grad(cost, wrt: x)
@@ -27,7 +28,9 @@ final class OptimizerStabilityTests: XCTestCase {
     XCTAssertFalse(finite(naive[0]) && finite(naive[1]), "the graph as built overflows: \(naive)")
     let opt = try run([cost, g], [x, t], args, optimizer: .all)
     // Exact: Σ softplus(x) - t·x, and dcost/dx = σ(x) - t.
-    func softplus(_ v: Double) -> Double { v > 0 ? v + Foundation.log1p(Foundation.exp(-v)) : Foundation.log1p(Foundation.exp(v)) }
+    func softplus(_ v: Double) -> Double {
+      v > 0 ? v + Foundation.log1p(Foundation.exp(-v)) : Foundation.log1p(Foundation.exp(v))
+    }
     let exact = zip(xs, ts).map { softplus($0) - $1 * $0 }.reduce(0, +)
     XCTAssertEqual(opt[0].scalarValue, exact, accuracy: 1e-4 * Swift.abs(exact))
     assertClose(opt[1].doubles, zip(xs, ts).map { 1 / (1 + Foundation.exp(-$0)) - $1 }, tol: 1e-5, atol: 1e-6)
@@ -39,7 +42,8 @@ final class OptimizerStabilityTests: XCTestCase {
     let args = [tensor([2, 3], [1000, 1000, 999, -1000, -1001, -1000], .float32)]
     XCTAssertFalse(finite(try run([y], [x], args, optimizer: .none)[0]))
     let got = try run([y], [x], args, optimizer: .all)[0]
-    let e1 = 1000 + Foundation.log(2 + Foundation.exp(-1.0)), e2 = -1000 + Foundation.log(2 + Foundation.exp(-1.0))
+    let e1 = 1000 + Foundation.log(2 + Foundation.exp(-1.0))
+    let e2 = -1000 + Foundation.log(2 + Foundation.exp(-1.0))
     assertClose(got.doubles, [e1, e2], tol: 1e-6)
   }
 
@@ -63,7 +67,8 @@ final class OptimizerStabilityTests: XCTestCase {
   func testMixtureDensityCostStaysFinite() throws {
     let M = 3
     let mdn = MixtureDensity(components: M, epsilon: 1e-5)
-    let y = input("y", .float32, [4, .fixed(6 * M + 1)]), target = input("target", .float32, [4, 3])
+    let y = input("y", .float32, [4, .fixed(6 * M + 1)])
+    let target = input("target", .float32, [4, 3])
     let cost = sum(mdn.negativeLogLikelihood(y, target))
     let g = try grad(cost, wrt: y)
     var rng = SeededGenerator(seed: 5)

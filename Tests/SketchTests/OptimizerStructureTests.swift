@@ -24,9 +24,12 @@ final class OptimizerStructureTests: XCTestCase {
     let ls = loops(g)
     XCTAssertEqual(ls.count, 4, "two forward and two gradient loops")
     for l in ls {
-      XCTAssertEqual(countNodes(l.bodyGraph, isProduct), 1, "loop \(l.reverse ? "(gradient)" : "(forward)"): \(l.bodyGraph.debugDescription())")
+      XCTAssertEqual(
+        countNodes(l.bodyGraph, isProduct), 1,
+        "loop \(l.reverse ? "(gradient)" : "(forward)"): \(l.bodyGraph.debugDescription())")
     }
-    let forward = ls.filter { !$0.reverse }, backward = ls.filter(\.reverse)
+    let forward = ls.filter { !$0.reverse }
+    let backward = ls.filter(\.reverse)
     XCTAssertEqual(forward.count, 2)
     XCTAssertEqual(backward.count, 2)
     // The gradient loops carry the state adjoints only: no weight-gradient accumulator is left.

@@ -13,9 +13,11 @@ func onlyPasses(_ names: String..., verify: Bool = true) -> OptimizerOptions {
 }
 
 /// The optimized graph of `outputs` and the report, for the given options (passes verified).
-func optimized(_ outputs: [Var], inputs: [Var], _ options: OptimizerOptions = OptimizerOptions(verify: true)) throws -> (
-  graph: FunctionGraph, report: OptimizationReport
-) {
+func optimized(_ outputs: [Var], inputs: [Var], _ options: OptimizerOptions = OptimizerOptions(verify: true)) throws
+  -> (
+    graph: FunctionGraph, report: OptimizationReport
+  )
+{
   try optimize(try FunctionGraph(inputs: inputs, outputs: outputs), options: options)
 }
 

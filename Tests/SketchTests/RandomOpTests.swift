@@ -12,7 +12,8 @@ final class RandomOpTests: XCTestCase {
 
   /// The Philox words of element `i` under `key`, from the block function directly.
   func words(_ key: RandomKey, _ i: Int) -> (UInt32, UInt32, UInt32, UInt32) {
-    Philox.block(key: (key.k0, key.k1), counter: (UInt32(truncatingIfNeeded: i), UInt32(truncatingIfNeeded: i >> 32), 0, 0))
+    Philox.block(
+      key: (key.k0, key.k1), counter: (UInt32(truncatingIfNeeded: i), UInt32(truncatingIfNeeded: i >> 32), 0, 0))
   }
 
   func uniform32(_ key: RandomKey, _ i: Int) -> Float { Float(words(key, i).0 >> 8) * 0x1p-24 }
@@ -31,8 +32,10 @@ final class RandomOpTests: XCTestCase {
 
   func testUniformAndNormalStreamsMatchTheSpecification() throws {
     let k = randomKey(seed: seed)
-    let outs = try evaluate([randomUniform(k, shape: [2, 3]), randomUniform(k, shape: [2, 3], dtype: .float64),
-      randomNormal(k, shape: [2, 3], dtype: .float64), randomNormal(k, shape: [6])])
+    let outs = try evaluate([
+      randomUniform(k, shape: [2, 3]), randomUniform(k, shape: [2, 3], dtype: .float64),
+      randomNormal(k, shape: [2, 3], dtype: .float64), randomNormal(k, shape: [6]),
+    ])
     // Against Runtime's Random (bit for bit).
     XCTAssertEqual(outs[0], Random.uniform(key: key, shape: [2, 3], dtype: .float32))
     XCTAssertEqual(outs[1], Random.uniform(key: key, shape: [2, 3], dtype: .float64))
@@ -52,9 +55,11 @@ final class RandomOpTests: XCTestCase {
     // The first values tabulated in docs/random.md (key 42).
     XCTAssertEqual(words(key, 0).0, 0x9cea_f053)
     XCTAssertEqual(u32.prefix(4).map(\.bitPattern), [0x3f1c_eaf0, 0x3f7c_db21, 0x3f53_6c02, 0x3f3a_c704])
-    XCTAssertEqual(u64.prefix(4).map(\.bitPattern),
+    XCTAssertEqual(
+      u64.prefix(4).map(\.bitPattern),
       [0x3fe3_9d5e_0a6e_fea9, 0x3fef_9b64_24ea_774d, 0x3fea_6d80_44b5_10eb, 0x3fe7_58e0_8eb5_75e1])
-    XCTAssertEqual(n64.prefix(4).map(\.bitPattern),
+    XCTAssertEqual(
+      n64.prefix(4).map(\.bitPattern),
       [0xbfef_0bcb_7534_294b, 0xbfb2_bc05_f782_73bb, 0xbfd5_90c8_7473_9898, 0xbfd8_4d9d_7b77_31e2])
     XCTAssertEqual(n32.prefix(4).map(\.bitPattern), [0xbf78_5e5c, 0xbd95_e030, 0xbeac_8644, 0xbec2_6cec])
   }
@@ -62,9 +67,11 @@ final class RandomOpTests: XCTestCase {
   func testRangesMeansAndStdsFollowTheSpecification() throws {
     let k = randomKey(seed: seed)
     for dtype: DType in [.float32, .float64] {
-      let outs = try evaluate([randomUniform(k, shape: [50], dtype: dtype, low: 0.1, high: 0.7),
+      let outs = try evaluate([
+        randomUniform(k, shape: [50], dtype: dtype, low: 0.1, high: 0.7),
         randomUniform(k, shape: [50], dtype: dtype, low: -0.08, high: 0.08),
-        randomNormal(k, shape: [50], dtype: dtype, mean: 0.3, std: 0.7)])
+        randomNormal(k, shape: [50], dtype: dtype, mean: 0.3, std: 0.7),
+      ])
       XCTAssertEqual(outs[0], Random.uniform(key: key, shape: [50], dtype: dtype, low: 0.1, high: 0.7), "\(dtype)")
       XCTAssertEqual(outs[1], Random.uniform(key: key, shape: [50], dtype: dtype, low: -0.08, high: 0.08), "\(dtype)")
       XCTAssertEqual(outs[2], Random.normal(key: key, shape: [50], dtype: dtype, mean: 0.3, std: 0.7), "\(dtype)")
@@ -102,8 +109,12 @@ final class RandomOpTests: XCTestCase {
     let k = randomKey(seed: seed)
     let step = input("step", .int32, [])
     let folded = foldIn(k, 1)
-    let f = try compile(inputs: [step], outputs: [folded, randomUniform(folded, shape: [8]), randomUniform(k, shape: [8]),
-      randomUniform(foldIn(k, step), shape: [8])])
+    let f = try compile(
+      inputs: [step],
+      outputs: [
+        folded, randomUniform(folded, shape: [8]), randomUniform(k, shape: [8]),
+        randomUniform(foldIn(k, step), shape: [8]),
+      ])
     let outs = try f(Tensor(scalar: Int32(1)))
     // The documented folded key of seed 42 and data 1.
     XCTAssertEqual(outs[0], RandomKey(k0: 0x1f85_8d22, k1: 0x5a93_6ff5).tensor)
@@ -128,9 +139,11 @@ final class RandomOpTests: XCTestCase {
   func testUniformAndNormalMoments() throws {
     let n = 20_000
     let k = randomKey(seed: 7)
-    let outs = try evaluate([randomUniform(k, shape: [.n(n)]), randomNormal(foldIn(k, 1), shape: [100, 200], dtype: .float64),
+    let outs = try evaluate([
+      randomUniform(k, shape: [.n(n)]), randomNormal(foldIn(k, 1), shape: [100, 200], dtype: .float64),
       randomUniform(foldIn(k, 2), shape: [.n(n)], dtype: .float64, low: -2, high: 6),
-      randomNormal(foldIn(k, 3), shape: [.n(n)], mean: 2, std: 3)])
+      randomNormal(foldIn(k, 3), shape: [.n(n)], mean: 2, std: 3),
+    ])
     func moments(_ v: [Double]) -> (mean: Double, variance: Double) {
       let m = v.reduce(0, +) / Double(v.count)
       return (m, v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count - 1))
@@ -217,7 +230,8 @@ final class RandomOpTests: XCTestCase {
     }
     // A batch axis: [2, 3, K] gives [2, 3].
     let p3 = input("p3", .float32, [2, 3, 2])
-    let o3 = try evaluate1(categorical(k, p3), [p3], [tensor([2, 3, 2], [1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1], .float32)])
+    let o3 = try evaluate1(
+      categorical(k, p3), [p3], [tensor([2, 3, 2], [1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1], .float32)])
     assertTensor(o3, .int32, [2, 3], [0, 1, 0, 1, 0, 1])
     // Negative weights are a run-time error.
     assertThrows(["categorical", "nonnegative"]) { try f(tensor([1, 4], [1, -1, 0, 0])) }

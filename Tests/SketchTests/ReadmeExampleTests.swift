@@ -42,8 +42,10 @@ final class ReadmeExampleTests: XCTestCase {
     let h0 = broadcast(constant(0, .float32), to: [.dim(xs, 1), .n(D)])
     let r = scan(sequences: ["x": xs], carries: ["h": h0, "c": h0]) { s in
       let g = matmul(s["x"], W) + matmul(s["h"], U)
-      let i = sigmoid(g[.all, 0..<D]), f = sigmoid(g[.all, D..<(2 * D)])
-      let u = tanh(g[.all, (2 * D)..<(3 * D)]), o = sigmoid(g[.all, (3 * D)...])
+      let i = sigmoid(g[.all, 0..<D])
+      let f = sigmoid(g[.all, D..<(2 * D)])
+      let u = tanh(g[.all, (2 * D)..<(3 * D)])
+      let o = sigmoid(g[.all, (3 * D)...])
       let c = f * s["c"] + i * u
       let h = o * tanh(c)
       return ScanStepResult(carries: ["h": h, "c": c], outputs: ["h": h])

@@ -9,8 +9,10 @@ final class ReductionTests: XCTestCase {
   let floatTypes: [DType] = [.float32, .float64]
   let shape = [2, 3, 4]
   /// Axis sets given to the builders (negative ones included) and their normalised form.
-  let axisSets: [([Int]?, [Int])] = [(nil, [0, 1, 2]), ([0], [0]), ([1], [1]), ([-1], [2]), ([0, 2], [0, 2]),
-    ([2, 0], [0, 2]), ([1, 2], [1, 2]), ([0, 1, 2], [0, 1, 2])]
+  let axisSets: [([Int]?, [Int])] = [
+    (nil, [0, 1, 2]), ([0], [0]), ([1], [1]), ([-1], [2]), ([0, 2], [0, 2]),
+    ([2, 0], [0, 2]), ([1, 2], [1, 2]), ([0, 1, 2], [0, 1, 2]),
+  ]
 
   func testSumMeanMaxMinOverAxes() throws {
     var rng = SeededGenerator(seed: 7)
@@ -20,15 +22,19 @@ final class ReductionTests: XCTestCase {
       let x = input("x", dtype, [2, 3, 4])
       for (axes, norm) in axisSets {
         for keep in [false, true] {
-          let outs = try evaluate([sum(x, axes: axes, keepDims: keep), mean(x, axes: axes, keepDims: keep),
-            max(x, axes: axes, keepDims: keep), min(x, axes: axes, keepDims: keep)], [x], [arg])
+          let outs = try evaluate(
+            [
+              sum(x, axes: axes, keepDims: keep), mean(x, axes: axes, keepDims: keep),
+              max(x, axes: axes, keepDims: keep), min(x, axes: axes, keepDims: keep),
+            ], [x], [arg])
           let s = reduceExpected(v, shape, axes: norm, keepDims: keep, initial: 0, +)
           let count = Double(norm.map { shape[$0] }.reduce(1, *))
           let mx = reduceExpected(v, shape, axes: norm, keepDims: keep, initial: -.infinity, Swift.max)
           let mn = reduceExpected(v, shape, axes: norm, keepDims: keep, initial: .infinity, Swift.min)
           let what = "\(dtype) axes \(String(describing: axes)) keepDims \(keep)"
           assertTensor(outs[0], dtype, s.shape, s.values, tol: tolerance(dtype), atol: tolerance(dtype), what)
-          assertTensor(outs[1], dtype, s.shape, s.values.map { $0 / count }, tol: tolerance(dtype), atol: tolerance(dtype), what)
+          assertTensor(
+            outs[1], dtype, s.shape, s.values.map { $0 / count }, tol: tolerance(dtype), atol: tolerance(dtype), what)
           assertTensor(outs[2], dtype, mx.shape, mx.values, what)
           assertTensor(outs[3], dtype, mn.shape, mn.values, what)
         }
@@ -39,8 +45,11 @@ final class ReductionTests: XCTestCase {
   func testReductionsByHand() throws {
     let x = input("x", .float64, [2, 3])
     let arg = tensor([2, 3], [1, 5, 3, -4, 2, 6])
-    let outs = try evaluate([x.sum(), x.sum(axes: [0]), x.sum(axes: [1], keepDims: true), x.mean(), x.mean(axes: [1]),
-      max(x, axes: [0]), min(x, axes: [1], keepDims: true)], [x], [arg])
+    let outs = try evaluate(
+      [
+        x.sum(), x.sum(axes: [0]), x.sum(axes: [1], keepDims: true), x.mean(), x.mean(axes: [1]),
+        max(x, axes: [0]), min(x, axes: [1], keepDims: true),
+      ], [x], [arg])
     assertTensor(outs[0], .float64, [], [13])
     assertTensor(outs[1], .float64, [3], [-3, 7, 9])
     assertTensor(outs[2], .float64, [2, 1], [9, 4])
@@ -56,7 +65,8 @@ final class ReductionTests: XCTestCase {
     for dtype in floatTypes + [.int32] {
       let x = input("x", dtype, [2, 3])
       let arg = tensor([2, 3], [1, 7, 7, 9, 2, 9], dtype)
-      let outs = try evaluate([argmax(x), argmax(x, axis: 0), argmax(x, axis: 1, keepDims: true), argmax(x, axis: -2, keepDims: true)],
+      let outs = try evaluate(
+        [argmax(x), argmax(x, axis: 0), argmax(x, axis: 1, keepDims: true), argmax(x, axis: -2, keepDims: true)],
         [x], [arg])
       assertTensor(outs[0], .int32, [2], [1, 0])
       assertTensor(outs[1], .int32, [3], [1, 0, 1])
@@ -100,7 +110,8 @@ final class ReductionTests: XCTestCase {
         for keep in [false, true] {
           let out = try evaluate1(logsumexp(x, axes: axes, keepDims: keep), [x], [arg])
           let s = reduceExpected(v, shape, axes: norm, keepDims: keep, initial: 0) { $0 + Foundation.exp($1) }
-          assertTensor(out, dtype, s.shape, s.values.map { Foundation.log($0) }, tol: tolerance(dtype),
+          assertTensor(
+            out, dtype, s.shape, s.values.map { Foundation.log($0) }, tol: tolerance(dtype),
             "\(dtype) \(String(describing: axes)) \(keep)")
         }
       }
@@ -109,7 +120,8 @@ final class ReductionTests: XCTestCase {
       let big = tensor([3, 2], [1000, 1000, -1000, -1001, -.infinity, -.infinity], dtype)
       let out = try evaluate1(logsumexp(y, axes: [1]), [y], [big])
       let l2 = Foundation.log(2.0)
-      assertTensor(out, dtype, [3], [1000 + l2, -1000 + Foundation.log1p(Foundation.exp(-1.0)), -.infinity],
+      assertTensor(
+        out, dtype, [3], [1000 + l2, -1000 + Foundation.log1p(Foundation.exp(-1.0)), -.infinity],
         tol: tolerance(dtype))
     }
   }
@@ -141,7 +153,8 @@ final class ReductionTests: XCTestCase {
     let x = input("x", .float32, [3])
     let outs = try evaluate([softmax(x), logSoftmax(x)], [x], [Tensor([Float(1000), 1000, -1000])])
     assertTensor(outs[0], .float32, [3], [0.5, 0.5, 0], tol: 1e-6)
-    assertTensor(outs[1], .float32, [3], [-Foundation.log(2.0), -Foundation.log(2.0), -2000 - Foundation.log(2.0)], tol: 1e-6)
+    assertTensor(
+      outs[1], .float32, [3], [-Foundation.log(2.0), -Foundation.log(2.0), -2000 - Foundation.log(2.0)], tol: 1e-6)
   }
 
   func testSizeAndMeanWithSymbolicDims() throws {
@@ -150,7 +163,11 @@ final class ReductionTests: XCTestCase {
     let s0 = size(x, axes: [0], dtype: .int32)
     let s1 = size(x, axes: [1])
     // A statically known count is a constant; an unknown one is computed at run time.
-    if case .constant(let t) = s1.op { XCTAssertEqual(t.scalarValue, 3) } else { XCTFail("size of fixed axes is \(s1.op.name)") }
+    if case .constant(let t) = s1.op {
+      XCTAssertEqual(t.scalarValue, 3)
+    } else {
+      XCTFail("size of fixed axes is \(s1.op.name)")
+    }
     let f = try compile(inputs: [x], outputs: [s, s0, x.mean(), x.mean(axes: [0])])
     for b in [1, 2, 5] {
       let values = (0..<(3 * b)).map { Double($0) }

@@ -28,13 +28,16 @@ final class ReliabilityCacheTests: XCTestCase {
     return program.libraryPath
   }
 
-  func assertRebuiltAndCorrect(_ g: FunctionGraph, _ cc: CCompiler, file: StaticString = #filePath, line: UInt = #line) throws {
+  func assertRebuiltAndCorrect(_ g: FunctionGraph, _ cc: CCompiler, file: StaticString = #filePath, line: UInt = #line)
+    throws
+  {
     let rebuilt = try NativeProgram(graph: g, compiler: cc)
     XCTAssertFalse(rebuilt.cached, "the bad entry was used instead of being rebuilt", file: file, line: line)
     XCTAssertTrue(cc.verify(rebuilt.libraryPath), file: file, line: line)
     let x = Tensor(shape: [1, 3], [Float(1), 2, 3])
     XCTAssertEqual(try rebuilt.run(g, arguments: [x]), try Interpreter.run(g, arguments: [x]), file: file, line: line)
-    XCTAssertTrue(try NativeProgram(graph: g, compiler: cc).cached, "the rebuilt entry is cached", file: file, line: line)
+    XCTAssertTrue(
+      try NativeProgram(graph: g, compiler: cc).cached, "the rebuilt entry is cached", file: file, line: line)
   }
 
   func testEntriesAreSealedWithTheirSizeAndHash() throws {
@@ -43,7 +46,8 @@ final class ReliabilityCacheTests: XCTestCase {
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     let body = bytes.count - CCompiler.trailerSize
     XCTAssertEqual(Array(bytes[body..<(body + 8)]), Array("SKCACHE1".utf8))
-    XCTAssertEqual(bytes[(body + 8)..<(body + 16)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }, body)
+    XCTAssertEqual(
+      bytes[(body + 8)..<(body + 16)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }, body)
     XCTAssertEqual(Array(bytes[(body + 16)...]), SHA256.hash(Array(bytes[..<body])))
     XCTAssertEqual(CCompiler.seal(Array(bytes[..<body])), bytes)
   }
@@ -84,7 +88,8 @@ final class ReliabilityCacheTests: XCTestCase {
     let so = dir.appendingPathComponent("nomain.so").path
     let (status, out) = try CCompiler.run(cc.executable, ["-shared", "-fPIC", "-o", so, c])
     XCTAssertEqual(status, 0, out)
-    try Data(CCompiler.seal([UInt8](try Data(contentsOf: URL(fileURLWithPath: so))))).write(to: URL(fileURLWithPath: path))
+    try Data(CCompiler.seal([UInt8](try Data(contentsOf: URL(fileURLWithPath: so))))).write(
+      to: URL(fileURLWithPath: path))
     XCTAssertTrue(cc.verify(path))
     try assertRebuiltAndCorrect(g, cc)
   }
@@ -120,9 +125,11 @@ final class ReliabilityCacheTests: XCTestCase {
     XCTAssertEqual(
       CCompiler.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": "relative/cache"], home: home).path,
       "/home/someone/.cache/sketch")
-    XCTAssertEqual(CCompiler.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": ""], home: home).path,
+    XCTAssertEqual(
+      CCompiler.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": ""], home: home).path,
       "/home/someone/.cache/sketch")
-    XCTAssertEqual(CCompiler.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": "/var/cache/me"], home: home).path,
+    XCTAssertEqual(
+      CCompiler.defaultCacheDirectory(environment: ["XDG_CACHE_HOME": "/var/cache/me"], home: home).path,
       "/var/cache/me/sketch")
   }
 }

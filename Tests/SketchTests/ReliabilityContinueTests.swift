@@ -41,7 +41,9 @@ final class ReliabilityContinueTests: XCTestCase {
     XCTAssertNotEqual(a, try DatasetIdentity.of(try file("tail.h5", tail)))
     XCTAssertNotEqual(a, try DatasetIdentity.of(try file("short.h5", Array(big.dropLast()))))
     XCTAssertEqual(try DatasetIdentity.of(try file("empty.h5", [])).hash, "cbf29ce484222325")  // FNV-1a's basis
-    XCTAssertThrowsError(try DatasetIdentity.of(dir.path)) { XCTAssertTrue("\($0)".contains("not a regular file"), "\($0)") }
+    XCTAssertThrowsError(try DatasetIdentity.of(dir.path)) {
+      XCTAssertTrue("\($0)".contains("not a regular file"), "\($0)")
+    }
   }
 
   func testTheRecordedDatasetIsUsedAndMustBeUnchanged() throws {
@@ -57,7 +59,8 @@ final class ReliabilityContinueTests: XCTestCase {
     }
     try FileManager.default.removeItem(atPath: path)
     XCTAssertThrowsError(try ContinuedRun.dataset(recorded: run, flag: nil) { warnings.append($0) }) {
-      XCTAssertTrue("\($0)".contains("this run was trained on \(path), which no longer exists; pass --data FILE"), "\($0)")
+      XCTAssertTrue(
+        "\($0)".contains("this run was trained on \(path), which no longer exists; pass --data FILE"), "\($0)")
     }
   }
 
@@ -67,7 +70,8 @@ final class ReliabilityContinueTests: XCTestCase {
     var warnings: [String] = []
     XCTAssertEqual(try ContinuedRun.dataset(recorded: run, flag: other) { warnings.append($0) }, other)
     XCTAssertEqual(warnings.count, 1)
-    XCTAssertTrue(warnings[0].contains("--data \(other) is not the dataset this run was trained on (\(run.data)"), warnings[0])
+    XCTAssertTrue(
+      warnings[0].contains("--data \(other) is not the dataset this run was trained on (\(run.data)"), warnings[0])
     warnings = []
     XCTAssertEqual(try ContinuedRun.dataset(recorded: run, flag: run.data) { warnings.append($0) }, run.data)
     XCTAssertEqual(warnings, [], "the recorded file itself gives no warning")

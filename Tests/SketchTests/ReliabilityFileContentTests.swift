@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 import XCTest
 
 @testable import Sketch
@@ -24,7 +24,8 @@ final class ReliabilityFileContentTests: XCTestCase {
     let path = folder + "/" + name
     let file = try HDF5File.create(path)
     let values = features ?? (0..<(lines * width * 3)).map { Float($0 % 3 == 2 ? ($0 / 3) % 2 : 1) }
-    try file.write(Tensor(shape: [lines, width, 3], values), to: "features",
+    try file.write(
+      Tensor(shape: [lines, width, 3], values), to: "features",
       compression: compressed ? HDF5Compression(level: 4, chunkShape: [1, width, 3]) : nil)
     try file.write(lengths, to: "lengths")
     if let transcriptions { try file.write(strings: transcriptions, to: "transcriptions") }
@@ -36,7 +37,8 @@ final class ReliabilityFileContentTests: XCTestCase {
     for (value, shown) in [(Double.nan, "nan"), (1e300, "1e+300"), (-1, "-1.0"), (2.5, "2.5"), (5, "5.0")] {
       let path = try dataset("len.h5", lengths: Tensor(shape: [2], [3.0, value]))
       XCTAssertThrowsError(try StrokeDataset(path: path)) {
-        XCTAssertEqual(($0 as? DataError)?.message,
+        XCTAssertEqual(
+          ($0 as? DataError)?.message,
           "'lengths'[1] is \(shown), expected a whole number of rows in 0...4 (the padded length of 'features')")
         XCTAssertEqual(($0 as? DataError)?.place, path)
       }
@@ -49,8 +51,10 @@ final class ReliabilityFileContentTests: XCTestCase {
     let path = try dataset("t.h5", lengths: Tensor(shape: [2], [Int32(2), 3]), transcriptions: ["only one"])
     let data = try StrokeDataset(path: path)
     XCTAssertThrowsError(try data.transcriptions()) {
-      XCTAssertEqual("\($0)", "\(path): 'transcriptions' has 1 entries for the 2 lines of 'features'\n"
-        + "hint: the file is damaged or was not written by `sketch data`; re-create it")
+      XCTAssertEqual(
+        "\($0)",
+        "\(path): 'transcriptions' has 1 entries for the 2 lines of 'features'\n"
+          + "hint: the file is damaged or was not written by `sketch data`; re-create it")
     }
     // `data show --png` printed transcriptions by index (index out of range before).
     var show = try ShowCommand.parse([path, "--png", folder + "/t.png"])
@@ -67,10 +71,12 @@ final class ReliabilityFileContentTests: XCTestCase {
       XCTAssertEqual(($0 as? DataError)?.message, "'features' line 1, row 2 holds nan, not a finite number")
     }
     // `data show --png` (crashed before), as a user runs it.
-    let result = try SketchExecutable.run(["data", "show", path, "--png", folder + "/nan.png"], cache: folder + "/cache")
+    let result = try SketchExecutable.run(
+      ["data", "show", path, "--png", folder + "/nan.png"], cache: folder + "/cache")
     XCTAssertTrue(result.exitedCleanly, result.output)
     XCTAssertEqual(result.status, 1, result.output)
-    XCTAssertTrue(result.output.contains("\(path): 'features' line 1, row 2 holds nan, not a finite number"), result.output)
+    XCTAssertTrue(
+      result.output.contains("\(path): 'features' line 1, row 2 holds nan, not a finite number"), result.output)
     XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/nan.png"))
   }
 
@@ -87,8 +93,10 @@ final class ReliabilityFileContentTests: XCTestCase {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     let data = try StrokeDataset(path: path)
     XCTAssertThrowsError(try data.rows(0)) {
-      XCTAssertEqual(($0 as? DataError)?.message,
-        "'features' is compressed with lzf (HDF5 filter 32000), which this HDF5 library cannot decode (the file is not damaged)")
+      XCTAssertEqual(
+        ($0 as? DataError)?.message,
+        "'features' is compressed with lzf (HDF5 filter 32000), which this HDF5 library cannot decode (the file is not damaged)"
+      )
       XCTAssertFalse("\($0)".contains("truncated"), "\($0)")
     }
   }
@@ -116,8 +124,10 @@ final class ReliabilityFileContentTests: XCTestCase {
     let fixture = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
       .appendingPathComponent("damaged_global_heap.h5").path
     XCTAssertThrowsError(try StrokeDataset(path: fixture)) {
-      XCTAssertEqual(($0 as? DataError)?.message, "the file is damaged: reading it crashes the HDF5 "
-        + "library (signal 11); nothing was read")
+      XCTAssertEqual(
+        ($0 as? DataError)?.message,
+        "the file is damaged: reading it crashes the HDF5 "
+          + "library (signal 11); nothing was read")
     }
   }
 
@@ -148,16 +158,26 @@ final class ReliabilityFileContentTests: XCTestCase {
     var zero = small
     zero.depth = 0
     let cases: [(String, String)] = [
-      (try model("depth0.h5", config: zero.json()), "the 'config' attribute is invalid: depth must be in 1...64, got 0"),
+      (
+        try model("depth0.h5", config: zero.json()), "the 'config' attribute is invalid: depth must be in 1...64, got 0"
+      ),
       (try model("json.h5", config: "{\"depth\": 1, "), "the 'config' attribute is not valid: not valid JSON"),
-      (try model("dim.h5", config: "{\"depth\":1,\"dim\":9999999,\"mixDim\":2,\"gru\":false,\"skip\":false,"
-        + "\"top\":false,\"dropout\":0,\"epsilon\":1e-5,\"uniform\":0}"),
-       "the 'config' attribute is invalid: dim must be in 1...65536, got 9999999"),
-      (try model("neg.h5", position: "{\"epoch\":0,\"batchInEpoch\":-2,\"step\":5,\"seed\":0}"),
-       "the 'position' attribute has batchInEpoch -2; it cannot be negative (the file is damaged)"),
+      (
+        try model(
+          "dim.h5",
+          config: "{\"depth\":1,\"dim\":9999999,\"mixDim\":2,\"gru\":false,\"skip\":false,"
+            + "\"top\":false,\"dropout\":0,\"epsilon\":1e-5,\"uniform\":0}"),
+        "the 'config' attribute is invalid: dim must be in 1...65536, got 9999999"
+      ),
+      (
+        try model("neg.h5", position: "{\"epoch\":0,\"batchInEpoch\":-2,\"step\":5,\"seed\":0}"),
+        "the 'position' attribute has batchInEpoch -2; it cannot be negative (the file is damaged)"
+      ),
       (try model("pos.h5", position: "[1]"), "the 'position' attribute is not valid"),
-      (try model("shape.h5", shapes: ModelConfig(depth: 1, dim: 5, mixDim: 2)),
-       "parameter 'transition/layer0/W' is [3, 20] in the file; its 'config' needs [3, 16]"),
+      (
+        try model("shape.h5", shapes: ModelConfig(depth: 1, dim: 5, mixDim: 2)),
+        "parameter 'transition/layer0/W' is [3, 20] in the file; its 'config' needs [3, 16]"
+      ),
     ]
     for (path, message) in cases {
       XCTAssertThrowsError(try Checkpoint.read(path)) {

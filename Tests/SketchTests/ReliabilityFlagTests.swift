@@ -8,7 +8,9 @@ import XCTest
 /// before anything runs; a bad one is a usage error (exit 64) that names the flag and the value.
 final class ReliabilityFlagTests: XCTestCase {
   /// The exit status and message of parsing `sketch train ARGS` (the command is never run).
-  func refusal<C: ParsableCommand>(_ command: C.Type, _ args: [String], file: StaticString = #filePath, line: UInt = #line)
+  func refusal<C: ParsableCommand>(
+    _ command: C.Type, _ args: [String], file: StaticString = #filePath, line: UInt = #line
+  )
     -> (Int32, String)
   {
     do {
@@ -29,7 +31,9 @@ final class ReliabilityFlagTests: XCTestCase {
   ) {
     let (status, message) = refusal(command, args, file: file, line: line)
     XCTAssertEqual(status, 64, "\(args): \(message)", file: file, line: line)
-    for e in expected { XCTAssertTrue(message.contains(e), "\(args): '\(e)' not in: \(message)", file: file, line: line) }
+    for e in expected {
+      XCTAssertTrue(message.contains(e), "\(args): '\(e)' not in: \(message)", file: file, line: line)
+    }
   }
 
   func testCountsAndPeriodsMustBePositive() {
@@ -53,13 +57,15 @@ final class ReliabilityFlagTests: XCTestCase {
     assertUsageError(["--uniform", "inf"], ["--uniform must be in [0, 10]", "got inf"])
     assertUsageError(["--uniform", "1e30"], ["--uniform", "got 1e+30"])
     assertUsageError(["--max-grad", "nan"], ["-G/--max-grad must be a finite number > 0", "got nan"])
-    assertUsageError(["--max-grad", "0"], ["-G/--max-grad must be a finite number > 0", "clipping cannot be turned off", "got 0"])
+    assertUsageError(
+      ["--max-grad", "0"], ["-G/--max-grad must be a finite number > 0", "clipping cannot be turned off", "got 0"])
     assertUsageError(["--dropout", "nan"], ["--dropout must be in [0, 1)"])
     XCTAssertNoThrow(try Train.parseAsRoot(["--lr", "0", "--step-method", "adadelta", "-u", "0.08", "-G", "1"]))
   }
 
   func testSampleBiasMustBeFinite() {
-    assertUsageError(Sample.self, ["--model", "m.h5", "--bias", "inf"], ["--bias must be a finite number in [0, 100]", "got inf"])
+    assertUsageError(
+      Sample.self, ["--model", "m.h5", "--bias", "inf"], ["--bias must be a finite number in [0, 100]", "got inf"])
     assertUsageError(Sample.self, ["--model", "m.h5", "--bias", "nan"], ["--bias", "got nan"])
     XCTAssertNoThrow(try Sample.parseAsRoot(["--model", "m.h5", "--bias", "2.5"]))
   }

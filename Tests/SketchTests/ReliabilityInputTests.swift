@@ -46,7 +46,8 @@ final class ReliabilityInputTests: XCTestCase {
     let summary = try SVGImporter(input: folder + "/svg", output: folder + "/d.h5", quiet: true).run()
     XCTAssertEqual(summary.written, 1)
     XCTAssertEqual(summary.skipped.map { ($0.path as NSString).lastPathComponent }, ["deep.svg"])
-    XCTAssertEqual(summary.skipped.first?.reason,
+    XCTAssertEqual(
+      summary.skipped.first?.reason,
       "malformed XML, line 2: <g> is nested 129 elements deep, more than the 128 this reader accepts")
   }
 
@@ -63,10 +64,15 @@ final class ReliabilityInputTests: XCTestCase {
 
   func testNonFiniteOrHugeSVGPointsAreRefused() throws {
     let cases: [(String, String)] = [
-      ("<g transform=\"scale(1e300)\"><path transform=\"scale(1e300)\" d=\"M1 1 L2 2\"/></g>",
-       "line 3: <path>: a point (inf, inf) that is not finite after transforms"),
+      (
+        "<g transform=\"scale(1e300)\"><path transform=\"scale(1e300)\" d=\"M1 1 L2 2\"/></g>",
+        "line 3: <path>: a point (inf, inf) that is not finite after transforms"
+      ),
       ("<path d=\"M-1e308 0 L1e308 0\"/>", "line 3: <path>: a point (-1e+308, 0.0) beyond ±1000000 after transforms"),
-      ("<line x1=\"0\" y1=\"0\" x2=\"2e6\" y2=\"0\"/>", "line 3: <line>: a point (2000000.0, 0.0) beyond ±1000000 after transforms"),
+      (
+        "<line x1=\"0\" y1=\"0\" x2=\"2e6\" y2=\"0\"/>",
+        "line 3: <line>: a point (2000000.0, 0.0) beyond ±1000000 after transforms"
+      ),
     ]
     for (body, message) in cases {
       XCTAssertThrowsError(try SVGDrawing.strokes(fromSVG: Array(svg("\n" + body).utf8), tolerance: 0.5)) {
@@ -89,7 +95,8 @@ final class ReliabilityInputTests: XCTestCase {
     XCTAssertThrowsError(
       try SVGDrawing.strokes(fromSVG: Array(svg("<path d=\"M0 0 C0 100 100 100 100 0\"/>").utf8), tolerance: 1e-300)
     ) {
-      XCTAssertEqual(($0 as? SVGError)?.message,
+      XCTAssertEqual(
+        ($0 as? SVGError)?.message,
         "line 2: <path>: more than 100000 points in one file (the limit of one sequence)")
     }
     // Many elements together.
@@ -97,9 +104,12 @@ final class ReliabilityInputTests: XCTestCase {
     XCTAssertThrowsError(
       try SVGDrawing.strokes(fromSVG: Array(svg(String(repeating: line, count: 101)).utf8), tolerance: 0.5)
     ) {
-      XCTAssertTrue(($0 as? SVGError)?.message.hasSuffix("more than 100000 points in one file (the limit of one sequence)") == true, "\($0)")
+      XCTAssertTrue(
+        ($0 as? SVGError)?.message.hasSuffix("more than 100000 points in one file (the limit of one sequence)") == true,
+        "\($0)")
     }
-    XCTAssertEqual(try SVGDrawing.strokes(fromSVG: Array(svg(String(repeating: line, count: 100)).utf8), tolerance: 0.5).count, 100)
+    XCTAssertEqual(
+      try SVGDrawing.strokes(fromSVG: Array(svg(String(repeating: line, count: 100)).utf8), tolerance: 0.5).count, 100)
   }
 
   // MARK: Finding 14: FIFOs as inputs
@@ -111,14 +121,16 @@ final class ReliabilityInputTests: XCTestCase {
       XCTAssertTrue("\($0)".hasPrefix("\(fifo): is a FIFO (named pipe), not a regular file"), "\($0)")
     }
     XCTAssertThrowsError(try Checkpoint.read(fifo)) {
-      XCTAssertEqual("\($0)", "\(fifo) is a FIFO (named pipe), not a regular file; give a model file or an experiment folder")
+      XCTAssertEqual(
+        "\($0)", "\(fifo) is a FIFO (named pipe), not a regular file; give a model file or an experiment folder")
     }
     // A FIFO among the drawings is skipped like a broken file.
     _ = try write(svg("<path d=\"M0 0 L3 4\"/>"), "svg/ok.svg")
     XCTAssertEqual(mkfifo(folder + "/svg/pipe.svg", 0o600), 0)
     let summary = try SVGImporter(input: folder + "/svg", output: folder + "/out.h5", quiet: true).run()
     XCTAssertEqual(summary.written, 1)
-    XCTAssertEqual(summary.skipped.map(\.reason), ["\(folder)/svg/pipe.svg: is a FIFO (named pipe), not a regular file"])
+    XCTAssertEqual(
+      summary.skipped.map(\.reason), ["\(folder)/svg/pipe.svg: is a FIFO (named pipe), not a regular file"])
   }
 
   /// The commands, as a user runs them: each exits non-zero with the message, none blocks on the FIFO.
@@ -128,15 +140,18 @@ final class ReliabilityInputTests: XCTestCase {
     let runs: [[String]] = [
       ["data", "show", fifo],
       ["sample", "--model", fifo, "--steps", "2", "--grid", "1", "-o", folder],
-      ["train", "--data", fifo, "--dim", "4", "--depth", "1", "--bs", "2", "--max-length", "10", "--mix-dim", "2",
-       "--max-batches", "1", "--output", folder + "/runs"],
+      [
+        "train", "--data", fifo, "--dim", "4", "--depth", "1", "--bs", "2", "--max-length", "10", "--mix-dim", "2",
+        "--max-batches", "1", "--output", folder + "/runs",
+      ],
     ]
     for arguments in runs {
       let result = try SketchExecutable.run(arguments, in: folder, cache: folder + "/cache", timeout: 120)
       XCTAssertFalse(result.timedOut, "\(arguments) blocked on the FIFO")
       XCTAssertTrue(result.exitedCleanly, "\(arguments): \(result.output)")
       XCTAssertNotEqual(result.status, 0, "\(arguments)")
-      XCTAssertTrue(result.output.contains("is a FIFO (named pipe), not a regular file"), "\(arguments): \(result.output)")
+      XCTAssertTrue(
+        result.output.contains("is a FIFO (named pipe), not a regular file"), "\(arguments): \(result.output)")
     }
   }
 }

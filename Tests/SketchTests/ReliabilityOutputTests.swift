@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 import XCTest
 
 @testable import Sketch
@@ -24,7 +24,10 @@ final class ReliabilityOutputTests: XCTestCase {
     let fifo = folder + "/pipe"
     XCTAssertEqual(mkfifo(fifo, 0o600), 0)
     XCTAssertThrowsError(try AtomicFile.write(text: "x", to: fifo)) {
-      XCTAssertEqual("\($0)", "cannot write '\(fifo)': is a FIFO (named pipe); only a regular file is replaced by an output, give another path")
+      XCTAssertEqual(
+        "\($0)",
+        "cannot write '\(fifo)': is a FIFO (named pipe); only a regular file is replaced by an output, give another path"
+      )
     }
     XCTAssertThrowsError(try PNGImage(width: 1, height: 1).write(to: fifo))
     XCTAssertThrowsError(try HDF5File.create(fifo))
@@ -71,8 +74,10 @@ final class ReliabilityOutputTests: XCTestCase {
     let text = "<svg xmlns=\"http://www.w3.org/2000/svg\"><path d=\"M0 0 L10 10 L20 0\"/></svg>"
     try text.write(toFile: input, atomically: true, encoding: .utf8)
     XCTAssertThrowsError(try SVGImporter(input: svg, output: input, quiet: true).run()) {
-      XCTAssertEqual("\($0)", "\(input): is also an input of this command; refusing to overwrite it, give another "
-        + "output path\nhint: give -o a new file or a regular file that is not an input")
+      XCTAssertEqual(
+        "\($0)",
+        "\(input): is also an input of this command; refusing to overwrite it, give another "
+          + "output path\nhint: give -o a new file or a regular file that is not an input")
     }
     XCTAssertEqual(try String(contentsOfFile: input, encoding: .utf8), text)
     // The same through another path to the same file.
@@ -84,7 +89,8 @@ final class ReliabilityOutputTests: XCTestCase {
     let path = folder + "/missing/d.h5"
     for attempt in [{ _ = try HDF5File.create(path) }, { try AtomicFile.write(text: "x", to: path) }] {
       XCTAssertThrowsError(try attempt()) {
-        XCTAssertEqual("\($0)", "cannot write '\(path)': the folder '\(self.folder)/missing' does not exist; create it first")
+        XCTAssertEqual(
+          "\($0)", "cannot write '\(path)': the folder '\(self.folder)/missing' does not exist; create it first")
       }
     }
     let svg = folder + "/in"

@@ -69,7 +69,8 @@ final class ReliabilityProcessTests: XCTestCase {
     let second = try SketchProcess.run(train(endless + ["--overwrite"]), in: out)
     XCTAssertEqual(second.status, 1, second.output)
     XCTAssertTrue(
-      second.output.contains("\(run.path) is in use by another `sketch train` (process \(first.process.processIdentifier))"),
+      second.output.contains(
+        "\(run.path) is in use by another `sketch train` (process \(first.process.processIdentifier))"),
       second.output)
     first.signal(SIGTERM)
     let stopped = first.wait()
@@ -106,12 +107,18 @@ final class ReliabilityProcessTests: XCTestCase {
     try FileManager.default.copyItem(at: data, to: elsewhere.appendingPathComponent("copy.h5"))
     let copy = elsewhere.appendingPathComponent("copy.h5").path
     let other = try SketchProcess.run(
-      ["train"] + TinyRun.flags + ["--data", "copy.h5", "--output", out.path, "--grid", "1", "--max-batches", "6",
-        "--model", "continue", "--seed", "9"], in: elsewhere)
+      ["train"] + TinyRun.flags + [
+        "--data", "copy.h5", "--output", out.path, "--grid", "1", "--max-batches", "6",
+        "--model", "continue", "--seed", "9",
+      ], in: elsewhere)
     XCTAssertEqual(other.status, 0, other.output)
-    XCTAssertTrue(other.output.contains("warning: --data \(copy) is not the dataset this run was trained on (\(data.path)"), other.output)
+    XCTAssertTrue(
+      other.output.contains("warning: --data \(copy) is not the dataset this run was trained on (\(data.path)"),
+      other.output)
     XCTAssertTrue(other.output.contains("on \(copy)"), other.output)
-    XCTAssertTrue(other.output.contains("keeps its --seed 0, --save-every 2 (the flags give --seed 9, --save-every 100)"), other.output)
+    XCTAssertTrue(
+      other.output.contains("keeps its --seed 0, --save-every 2 (the flags give --seed 9, --save-every 100)"),
+      other.output)
   }
 
   func testAFullDiskIsAClearErrorThatKeepsTheLastModel() throws {
@@ -127,7 +134,8 @@ final class ReliabilityProcessTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("model.h5").path))
     _ = TinyRun.metrics(run)
     // With a saved model, a failing save keeps it.
-    XCTAssertEqual(try SketchProcess.run(train(["--max-batches", "3", "--save-every", "2", "--overwrite"]), in: out).status, 0)
+    XCTAssertEqual(
+      try SketchProcess.run(train(["--max-batches", "3", "--save-every", "2", "--overwrite"]), in: out).status, 0)
     let kept = try SketchProcess.run(
       train(["--max-batches", "9", "--save-every", "2", "--model", "continue"]), in: out, shell: full)
     XCTAssertEqual(kept.status, 1, kept.output)
@@ -140,7 +148,9 @@ final class ReliabilityProcessTests: XCTestCase {
   func testKillNineAtRandomPointsNeverLosesTheRun() throws {
     // Tests every 2 steps and saves every 3, so that some records come after the last save (resume
     // must drop them), and kills land in steps, tests, saves and samples.
-    let flags = train(["--max-batches", "40", "--save-every", "3", "--test-every", "2", "--sample-every", "20", "--seed", "2"])
+    let flags = train([
+      "--max-batches", "40", "--save-every", "3", "--test-every", "2", "--sample-every", "20", "--seed", "2",
+    ])
     // The reference: the same run without interruptions, in another folder.
     let reference = out.appendingPathComponent("reference")
     let straight = try SketchProcess.run(flags.map { $0 == out.path ? reference.path : $0 }, in: out)
@@ -173,7 +183,8 @@ final class ReliabilityProcessTests: XCTestCase {
     func kinds(_ records: [[String: Any]]) -> [String] {
       records.map { "\($0["step"] ?? "?") " + $0.keys.filter { $0 != "seconds" }.sorted().joined(separator: ",") }
     }
-    XCTAssertEqual(kinds(TinyRun.metrics(run)), kinds(TinyRun.metrics(reference.appendingPathComponent(TinyRun.folderName))))
+    XCTAssertEqual(
+      kinds(TinyRun.metrics(run)), kinds(TinyRun.metrics(reference.appendingPathComponent(TinyRun.folderName))))
   }
 }
 

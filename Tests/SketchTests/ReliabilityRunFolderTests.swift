@@ -22,7 +22,9 @@ final class ReliabilityRunFolderTests: XCTestCase {
     try Data(text.utf8).write(to: url)
   }
 
-  func contents(_ name: String) -> String? { try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8) }
+  func contents(_ name: String) -> String? {
+    try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+  }
 
   func message(_ body: () throws -> Void) -> String {
     do { try body() } catch { return "\(error)" }
@@ -34,7 +36,9 @@ final class ReliabilityRunFolderTests: XCTestCase {
     try write("{\"step\":10}\n", "metrics.jsonl")
     try write("model", "model.h5")
     let m = message { _ = try RunFolder.claim(dir, mode: .fresh) }
-    for part in [dir.path, "already holds a training run", "--model continue", "another --name or --output", "--overwrite"] {
+    for part in [
+      dir.path, "already holds a training run", "--model continue", "another --name or --output", "--overwrite",
+    ] {
       XCTAssertTrue(m.contains(part), "'\(part)' not in: \(m)")
     }
     XCTAssertEqual(contents("metrics.jsonl"), "{\"step\":10}\n")
@@ -47,7 +51,9 @@ final class ReliabilityRunFolderTests: XCTestCase {
   }
 
   func testOverwriteRemovesEveryFileOfTheEarlierRun() throws {
-    for name in ["model.h5", "metrics.jsonl", "loss.png", "sketch.png", "pen.png", "sketch.svg", "samples/sketch-000100.png"] {
+    for name in [
+      "model.h5", "metrics.jsonl", "loss.png", "sketch.png", "pen.png", "sketch.svg", "samples/sketch-000100.png",
+    ] {
       try write("old", name)
     }
     try write("mine", "notes.txt")
@@ -96,7 +102,9 @@ final class ReliabilityRunFolderTests: XCTestCase {
     XCTAssertEqual(AtomicFile.temporaryOwner(ofName: name)?.target, "model.h5")
     XCTAssertEqual(AtomicFile.temporaryOwner(ofName: name)?.pid, getpid())
     XCTAssertEqual(AtomicFile.temporaryOwner(ofName: ".a-b.tmp-12-x9")?.target, "a-b")
-    for bad in ["model.h5", ".model.h5.tmp-", ".model.h5.tmp-12", ".model.h5.tmp-12-", ".tmp-12-ab", ".x.tmp-0-ab", ".x.tmp-1-A"] {
+    for bad in [
+      "model.h5", ".model.h5.tmp-", ".model.h5.tmp-12", ".model.h5.tmp-12-", ".tmp-12-ab", ".x.tmp-0-ab", ".x.tmp-1-A",
+    ] {
       XCTAssertNil(AtomicFile.temporaryOwner(ofName: bad), bad)
     }
   }

@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 import XCTest
 
 @testable import Sketch
@@ -40,8 +40,10 @@ final class ReliabilitySampleOutputTests: XCTestCase {
 
   func testSizesNoImageCanHoldAreRefusedUpFront() throws {
     XCTAssertThrowsError(try SampleRenderer.requireDrawable(steps: 600, grid: 200)) {
-      XCTAssertEqual("\($0)", "--grid 200 makes sketch.png 200 x 160 pixels a side, more than an image can hold "
-        + "(268435456 pixels); use a --grid of at most 102")
+      XCTAssertEqual(
+        "\($0)",
+        "--grid 200 makes sketch.png 200 x 160 pixels a side, more than an image can hold "
+          + "(268435456 pixels); use a --grid of at most 102")
     }
     XCTAssertThrowsError(try SampleRenderer.requireDrawable(steps: 100_000_000, grid: 8)) {
       XCTAssertTrue("\($0)".hasPrefix("--steps 100000000 with --grid 8 makes pen.png 4000x"), "\($0)")
@@ -52,9 +54,10 @@ final class ReliabilitySampleOutputTests: XCTestCase {
     try Checkpoint.write(
       Checkpoint.Contents(
         config: config,
-        parameters: Dictionary(uniqueKeysWithValues: HandwritingModel.parameterShapes(config).map {
-          ($0.0, Tensor.zeros(.float32, $0.1))
-        }),
+        parameters: Dictionary(
+          uniqueKeysWithValues: HandwritingModel.parameterShapes(config).map {
+            ($0.0, Tensor.zeros(.float32, $0.1))
+          }),
         optimizerState: [:], training: "{}", position: TrainingPosition(), experiment: "x"),
       to: model)
     let result = try SketchExecutable.run(

@@ -13,8 +13,9 @@ enum SketchProcess {
       }
       return URL(fileURLWithPath: given)
     }
-    let bundle = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-      ?? CommandLine.arguments[0])
+    let bundle = URL(
+      fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        ?? CommandLine.arguments[0])
     var dir = bundle.deletingLastPathComponent()
     while dir.pathExtension == "xctest" || dir.lastPathComponent == "Contents" || dir.lastPathComponent == "MacOS" {
       dir = dir.deletingLastPathComponent()
@@ -60,16 +61,20 @@ enum SketchProcess {
 
     /// Waits for the end (at most `limit` seconds, a guard against hangs, then kills it and fails).
     @discardableResult
-    func wait(limit: Double = 300, file: StaticString = #filePath, line: UInt = #line) -> (status: Int32, output: String) {
+    func wait(limit: Double = 300, file: StaticString = #filePath, line: UInt = #line) -> (
+      status: Int32, output: String
+    ) {
       let deadline = Date().addingTimeInterval(limit)
       while process.isRunning && Date() < deadline { usleep(20_000) }
       if process.isRunning {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        XCTFail("sketch \(process.arguments ?? []) did not end within \(limit) s (hang?):\n\(output)", file: file, line: line)
+        XCTFail(
+          "sketch \(process.arguments ?? []) did not end within \(limit) s (hang?):\n\(output)", file: file, line: line)
       }
       process.waitUntilExit()
-      let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+      let status =
+        process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
       return (status, output)
     }
 
@@ -109,7 +114,9 @@ struct SketchProcessError: Error, CustomStringConvertible {
 
 /// A tiny training configuration and dataset (issue 12's `TF` and `d.h5`) in a fresh folder.
 enum TinyRun {
-  static let flags = ["--dim", "16", "--depth", "1", "--bs", "8", "--max-length", "100", "--mix-dim", "3", "--threads", "1"]
+  static let flags = [
+    "--dim", "16", "--depth", "1", "--bs", "8", "--max-length", "100", "--mix-dim", "3", "--threads", "1",
+  ]
   static let folderName = "handwriting-1X16m3d0r14b8e15-L100G10"
 
   /// A new temporary folder holding `d.h5` (`sketch data hershey -o d.h5 --lines 120 --seed 5`).
@@ -124,7 +131,8 @@ enum TinyRun {
   /// The metrics.jsonl records, each line parsed (a line that does not parse fails the test).
   static func metrics(_ folder: URL, file: StaticString = #filePath, line: UInt = #line) -> [[String: Any]] {
     let text = (try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? ""
-    XCTAssertTrue(text.isEmpty || text.hasSuffix("\n"), "metrics.jsonl ends with a partial line", file: file, line: line)
+    XCTAssertTrue(
+      text.isEmpty || text.hasSuffix("\n"), "metrics.jsonl ends with a partial line", file: file, line: line)
     return text.split(separator: "\n").compactMap { l in
       guard let o = try? JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any] else {
         XCTFail("metrics.jsonl line is not a JSON object: \(l)", file: file, line: line)

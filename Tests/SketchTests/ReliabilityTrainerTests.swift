@@ -102,7 +102,8 @@ final class ReliabilityTrainerTests: XCTestCase {
 
   func testResumeKeepsWholeRecordsUpToTheSavedStep() throws {
     let path = dir.appendingPathComponent("metrics.jsonl").path
-    let earlier = "{\"step\":1,\"train_cost\":3}\n{\"step\":10,\"train_cost\":2}\n{\"step\":10,\"test_sequence_log_likelihood\":5}\n"
+    let earlier =
+      "{\"step\":1,\"train_cost\":3}\n{\"step\":10,\"train_cost\":2}\n{\"step\":10,\"test_sequence_log_likelihood\":5}\n"
     let later = "{\"step\":20,\"train_cost\":1}\n{\"step\":30,\"tra"
     try Data((earlier + later).utf8).write(to: URL(fileURLWithPath: path))
     let log = try MetricsLog(path: path, resumeAt: 10)

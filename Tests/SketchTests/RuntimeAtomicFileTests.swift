@@ -75,7 +75,8 @@ final class RuntimeAtomicFileTests: XCTestCase {
     XCTAssertThrowsError(try AtomicFile.write(data: [1], to: target)) { error in
       // Checked before writing: the folder is named, and no internal temporary name appears.
       XCTAssertEqual(
-        "\(error)", "cannot write '\(target)': the folder '\(self.directory)/no/such/dir' does not exist; create it first")
+        "\(error)",
+        "cannot write '\(target)': the folder '\(self.directory)/no/such/dir' does not exist; create it first")
     }
   }
 }

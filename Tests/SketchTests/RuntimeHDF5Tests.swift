@@ -1,5 +1,5 @@
-import SketchFiles
 import Foundation
+import SketchFiles
 import SketchRuntime
 import XCTest
 

@@ -1,6 +1,6 @@
-import SketchFiles
 import CPNG
 import Foundation
+import SketchFiles
 import SketchRuntime
 import XCTest
 

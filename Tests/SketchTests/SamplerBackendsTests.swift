@@ -13,7 +13,8 @@ final class SamplerBackendsTests: XCTestCase {
     let model = HandwritingModel(config: config, seed: 3)
     let key = input("key", .int32, [2])
     let bias = input("bias", .float32, [])
-    let f = try compile(inputs: [key, bias], outputs: [model.sampler(key: key, steps: 40, batch: 3, bias: bias)], mode: mode)
+    let f = try compile(
+      inputs: [key, bias], outputs: [model.sampler(key: key, steps: 40, batch: 3, bias: bias)], mode: mode)
     let out = try f(RandomKey(seed: 5).tensor, Tensor(scalar: Float(0.5)))[0]
     XCTAssertEqual(out.shape, [40, 3, 3])
     // Never the interpreter compared with itself: the native program must have been built.

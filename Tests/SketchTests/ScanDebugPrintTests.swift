@@ -33,27 +33,30 @@ final class ScanDebugPrintTests: XCTestCase {
       return ScanStepResult(carries: ["h": h], outputs: ["h": h])
     }
     let text = debugprint(r["h"], r.final["h"])
-    assertContains(text, [
-      "output 0:\ntupleElement{1} [id E] f64[T,2,3] 'h'\n └─ scan [id D] i32[tuple]\n",
-      "     ├─ input(xs) [id A] f64[T,2,3] 'xs'\n",
-      "     ├─ input(h0) [id B] f64[2,3] 'h0'\n",
-      "     └─ shared(W) [id C] f64[3,3] 'W'\n",
-      "output 1:\ntupleElement{0} [id F] f64[2,3] 'h'\n └─ ··· [id D] i32[tuple]\n",
-      "\nInner graphs:\n",
-      "scan [id D] (\(file):\(line))\n",
-      "  sequence x ← [id A]\n  carry h ← [id B]\n  constant W ← [id C]\n",
-      "  → new carry h:\n  tanh [id D.G] f64[2,3]\n",
-      "input(x) [id D.B] f64[2,3] 'x'",
-      "input(h) [id D.C] f64[2,3] 'h'",
-      "input(W) [id D.D] f64[3,3] 'W'",
-      "  → output h:\n  ··· [id D.G] f64[2,3]\n",
-    ])
+    assertContains(
+      text,
+      [
+        "output 0:\ntupleElement{1} [id E] f64[T,2,3] 'h'\n └─ scan [id D] i32[tuple]\n",
+        "     ├─ input(xs) [id A] f64[T,2,3] 'xs'\n",
+        "     ├─ input(h0) [id B] f64[2,3] 'h0'\n",
+        "     └─ shared(W) [id C] f64[3,3] 'W'\n",
+        "output 1:\ntupleElement{0} [id F] f64[2,3] 'h'\n └─ ··· [id D] i32[tuple]\n",
+        "\nInner graphs:\n",
+        "scan [id D] (\(file):\(line))\n",
+        "  sequence x ← [id A]\n  carry h ← [id B]\n  constant W ← [id C]\n",
+        "  → new carry h:\n  tanh [id D.G] f64[2,3]\n",
+        "input(x) [id D.B] f64[2,3] 'x'",
+        "input(h) [id D.C] f64[2,3] 'h'",
+        "input(W) [id D.D] f64[3,3] 'W'",
+        "  → output h:\n  ··· [id D.G] f64[2,3]\n",
+      ])
     // The inner graphs come after the whole outer graph.
     let inner = try XCTUnwrap(text.range(of: "Inner graphs:"))
     XCTAssertLessThan(try XCTUnwrap(text.range(of: "output 1:")).lowerBound, inner.lowerBound)
     XCTAssertEqual(text.components(separatedBy: "Inner graphs:").count, 2, "one section")
     // The links name the outer nodes' real ids (not just any letters).
-    let xsID = try XCTUnwrap(id(of: "input(xs)", in: text)), h0ID = try XCTUnwrap(id(of: "input(h0)", in: text))
+    let xsID = try XCTUnwrap(id(of: "input(xs)", in: text))
+    let h0ID = try XCTUnwrap(id(of: "input(h0)", in: text))
     let scanID = try XCTUnwrap(id(of: "scan [id", in: text))
     XCTAssertTrue(text.contains("sequence x ← [id \(xsID)]"))
     XCTAssertTrue(text.contains("carry h ← [id \(h0ID)]"))
@@ -69,15 +72,17 @@ final class ScanDebugPrintTests: XCTestCase {
       return ScanStepResult(carries: ["h": inner.final["g"]])
     }
     let text = debugprint(r.final["h"])
-    assertContains(text, [
-      "tupleElement{0} [id D] f64[2] 'h'\n └─ scan{reverse} [id C] i32[tuple]\n",
-      "\nInner graphs:\n",
-      "scan [id C] reverse (\(file):\(line))\n  sequence x ← [id A]\n  carry h ← [id B]\n",
-      // The nested scan is a node of C's body (C.E), listed after C with its own links into C's body.
-      "scan [id C.E] (\(file):\(line + 1))\n  steps ← [id C.D]\n  carry g ← [id C.C]\n  constant x ← [id C.B]\n",
-      "constant [id C.D] i32[] {2}",
-      "input(g) [id C.E.B] f64[2] 'g'",
-    ])
+    assertContains(
+      text,
+      [
+        "tupleElement{0} [id D] f64[2] 'h'\n └─ scan{reverse} [id C] i32[tuple]\n",
+        "\nInner graphs:\n",
+        "scan [id C] reverse (\(file):\(line))\n  sequence x ← [id A]\n  carry h ← [id B]\n",
+        // The nested scan is a node of C's body (C.E), listed after C with its own links into C's body.
+        "scan [id C.E] (\(file):\(line + 1))\n  steps ← [id C.D]\n  carry g ← [id C.C]\n  constant x ← [id C.B]\n",
+        "constant [id C.D] i32[] {2}",
+        "input(g) [id C.E.B] f64[2] 'g'",
+      ])
     let outer = try XCTUnwrap(text.range(of: "\nscan [id C] reverse"))
     let nested = try XCTUnwrap(text.range(of: "\nscan [id C.E]"))
     XCTAssertLessThan(outer.lowerBound, nested.lowerBound)
@@ -95,7 +100,8 @@ final class ScanDebugPrintTests: XCTestCase {
     }
     let g = try grad(sum(r["h"]), wrt: [W])
     let text = debugprint(g[0])
-    assertContains(text, ["scan{reverse}", "→ stored for the gradient:", "carry dk0 ←", "→ new carry dk0:", "matmul{AᵀB}"])
+    assertContains(
+      text, ["scan{reverse}", "→ stored for the gradient:", "carry dk0 ←", "→ new carry dk0:", "matmul{AᵀB}"])
     let fwd = try XCTUnwrap(id(of: "└─ scan [id", in: text) ?? id(of: "─ scan [id", in: text))
     XCTAssertTrue(text.contains("\nscan [id \(fwd)] ("), "the forward loop's body is listed:\n\(text)")
     XCTAssertTrue(text.contains("reverse ("), "the backward loop's body is listed")
@@ -103,7 +109,9 @@ final class ScanDebugPrintTests: XCTestCase {
 
   /// A failed scan prints its error instead of a tree.
   func testFailedScanPrintsError() {
-    let r = scan(steps: 0, carries: ["h": constant(Tensor.zeros(.float64, [2]))]) { s in ScanStepResult(carries: ["h": s["h"]]) }
+    let r = scan(steps: 0, carries: ["h": constant(Tensor.zeros(.float64, [2]))]) { s in
+      ScanStepResult(carries: ["h": s["h"]])
+    }
     let text = debugprint(r.final["h"])
     XCTAssertTrue(text.contains("error in scan"), text)
     XCTAssertTrue(text.contains("zero steps"), text)

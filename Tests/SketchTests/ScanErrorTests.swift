@@ -23,7 +23,8 @@ final class ScanErrorTests: XCTestCase {
     let xs = input("xs", .float64, ["T", .fixed(B), .fixed(D)])
     let h0 = input("h0", .float64, [.fixed(B), .fixed(D)])
     let r = rnn(xs, h0)
-    let x0 = ScanFixtures.rnd([1, B, D], 1), h00 = ScanFixtures.rnd([B, D], 2)
+    let x0 = ScanFixtures.rnd([1, B, D], 1)
+    let h00 = ScanFixtures.rnd([B, D], 2)
     let out = try evaluate([r["h"], r.final["h"]], [xs, h0], [x0, h00])
     let expected = zip(x0.doubles, h00.doubles).map { Foundation.tanh($0 + $1 * 0.5) }
     assertTensor(out[0], .float64, [1, B, D], expected, tol: 1e-15)
@@ -60,10 +61,15 @@ final class ScanErrorTests: XCTestCase {
     let line2 = #line + 1
     let r2 = scan(carries: ["h": h0], steps: n) { s in ScanStepResult(carries: ["h": s["h"] * 2.0]) }
     let g = try compile(inputs: [n, h0], outputs: [r2.final["h"]])
-    assertThrows(["0 steps", "\(file):\(line2)"]) { try g.call([Tensor(scalar: Int32(0)), Tensor.zeros(.float64, [B, D])]) }
-    assertThrows(["-2 steps", "at least one step"]) { try g.call([Tensor(scalar: Int32(-2)), Tensor.zeros(.float64, [B, D])]) }
+    assertThrows(["0 steps", "\(file):\(line2)"]) {
+      try g.call([Tensor(scalar: Int32(0)), Tensor.zeros(.float64, [B, D])])
+    }
+    assertThrows(["-2 steps", "at least one step"]) {
+      try g.call([Tensor(scalar: Int32(-2)), Tensor.zeros(.float64, [B, D])])
+    }
     // ... while a positive count runs.
-    assertTensor(try g.call([Tensor(scalar: Int32(3)), Tensor.filled(1, dtype: .float64, shape: [B, D])])[0], .float64, [B, D],
+    assertTensor(
+      try g.call([Tensor(scalar: Int32(3)), Tensor.filled(1, dtype: .float64, shape: [B, D])])[0], .float64, [B, D],
       [Double](repeating: 8, count: B * D))
   }
 
@@ -102,10 +108,12 @@ final class ScanErrorTests: XCTestCase {
     XCTAssertNotNil(text)
     // A dtype change is named the same way.
     let line2 = #line + 1
-    let r2 = scan(sequences: ["x": xs], carries: ["h": h0]) { s in ScanStepResult(carries: ["h": s["h"].cast(.float32)]) }
+    let r2 = scan(sequences: ["x": xs], carries: ["h": h0]) { s in ScanStepResult(carries: ["h": s["h"].cast(.float32)])
+    }
     assertThrows(["carry 'h'", "f64[2,3]", "f32[2,3]", "\(file):\(line2)"]) { try r2.final["h"].check() }
     // A rank change too.
-    let r3 = scan(sequences: ["x": xs], carries: ["h": h0]) { s in ScanStepResult(carries: ["h": s["h"].sum(axes: [1])]) }
+    let r3 = scan(sequences: ["x": xs], carries: ["h": h0]) { s in ScanStepResult(carries: ["h": s["h"].sum(axes: [1])])
+    }
     assertThrows(["carry 'h'", "f64[2,3]", "f64[2]"]) { try r3.final["h"].check() }
   }
 
@@ -155,17 +163,22 @@ final class ScanErrorTests: XCTestCase {
   func testMismatchedSequenceLengths() throws {
     // Static: both lengths known.
     let line = #line + 1
-    let r = scan(sequences: ["x": constant(Tensor.zeros(.float64, [5, B])), "y": constant(Tensor.zeros(.float64, [4, B]))]) { s in
+    let r = scan(sequences: [
+      "x": constant(Tensor.zeros(.float64, [5, B])), "y": constant(Tensor.zeros(.float64, [4, B])),
+    ]) { s in
       ScanStepResult(outputs: ["s": s["x"] + s["y"]])
     }
     assertThrows(["sequence 'y' has 4 steps", "5", "\(file):\(line)"]) { try r["s"].check() }
     // A static length against a steps count.
-    let r2 = scan(sequences: ["x": constant(Tensor.zeros(.float64, [5, B]))], steps: constant(Tensor(scalar: Int32(3)))) { s in
+    let r2 = scan(
+      sequences: ["x": constant(Tensor.zeros(.float64, [5, B]))], steps: constant(Tensor(scalar: Int32(3)))
+    ) { s in
       ScanStepResult(outputs: ["s": s["x"]])
     }
     assertThrows(["sequence 'x' has 5 steps", "3"]) { try r2["s"].check() }
     // At run time: two symbolic lengths that turn out different.
-    let x = input("x", .float64, ["T", .fixed(B)]), y = input("y", .float64, ["U", .fixed(B)])
+    let x = input("x", .float64, ["T", .fixed(B)])
+    let y = input("y", .float64, ["U", .fixed(B)])
     let line3 = #line + 1
     let r3 = scan(sequences: ["x": x, "y": y]) { s in ScanStepResult(outputs: ["s": s["x"] + s["y"]]) }
     let f = try compile(inputs: [x, y], outputs: [r3["s"]])
@@ -173,7 +186,9 @@ final class ScanErrorTests: XCTestCase {
       try f.call([Tensor.zeros(.float64, [5, B]), Tensor.zeros(.float64, [4, B])])
     }
     // Equal lengths run.
-    let ok = try f.call([Tensor.filled(1, dtype: .float64, shape: [3, B]), Tensor.filled(2, dtype: .float64, shape: [3, B])])
+    let ok = try f.call([
+      Tensor.filled(1, dtype: .float64, shape: [3, B]), Tensor.filled(2, dtype: .float64, shape: [3, B]),
+    ])
     assertTensor(ok[0], .float64, [3, B], [Double](repeating: 3, count: 3 * B))
   }
 

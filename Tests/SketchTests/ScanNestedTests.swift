@@ -11,7 +11,9 @@ final class ScanNestedTests: XCTestCase {
 
   /// Outer scan over xs [T, B, D]; its step runs an inner steps-only scan (S steps) that starts from the
   /// outer carry and reads the outer slice x_t and the outer weight U (captured twice, across levels).
-  private func nestedSteps(_ xs: Var, _ h0: Var, _ U: Var, inner: ScanPolicy = .store, outer: ScanPolicy = .store) -> ScanResult {
+  private func nestedSteps(_ xs: Var, _ h0: Var, _ U: Var, inner: ScanPolicy = .store, outer: ScanPolicy = .store)
+    -> ScanResult
+  {
     scan(sequences: ["x": xs], carries: ["h": h0], policy: outer) { s in
       let r = scan(steps: S, carries: ["g": s["h"]], policy: inner) { t in
         let g = tanh(matmul(t["g"], U) + s["x"])
@@ -23,20 +25,26 @@ final class ScanNestedTests: XCTestCase {
 
   /// Outer scan over xs [T, S, B, D]; the inner scan runs over the outer slice x_t [S, B, D] as its own
   /// sequence, with a carry that starts from the outer carry.
-  private func nestedSequences(_ xs: Var, _ h0: Var, _ W: Var, _ U: Var, inner: ScanPolicy = .store, outer: ScanPolicy = .store) -> ScanResult {
+  private func nestedSequences(
+    _ xs: Var, _ h0: Var, _ W: Var, _ U: Var, inner: ScanPolicy = .store, outer: ScanPolicy = .store
+  ) -> ScanResult {
     scan(sequences: ["x": xs], carries: ["h": h0], policy: outer) { s in
       let r = scan(sequences: ["y": s["x"]], carries: ["g": s["h"]], policy: inner) { t in
         let g = tanh(matmul(t["y"], W) + matmul(t["g"], U))
         return ScanStepResult(carries: ["g": g], outputs: ["g": g])
       }
-      return ScanStepResult(carries: ["h": r.final["g"]], outputs: ["last": r["g"][S - 1], "sum": r["g"].sum(axes: [0])])
+      return ScanStepResult(
+        carries: ["h": r.final["g"]], outputs: ["last": r["g"][S - 1], "sum": r["g"].sum(axes: [0])])
     }
   }
 
   func testNestedStepsScanEqualsUnrolled() throws {
-    let xs0 = F.rnd([T, B, D], 1, std: 1), h00 = F.rnd([B, D], 2), U0 = F.rnd([D, D], 3)
+    let xs0 = F.rnd([T, B, D], 1, std: 1)
+    let h00 = F.rnd([B, D], 2)
+    let U0 = F.rnd([D, D], 3)
     let xs = input("xs", .float64, [.fixed(T), .fixed(B), .fixed(D)])
-    let h0 = input("h0", .float64, [.fixed(B), .fixed(D)]), U = input("U", .float64, [.fixed(D), .fixed(D)])
+    let h0 = input("h0", .float64, [.fixed(B), .fixed(D)])
+    let U = input("U", .float64, [.fixed(D), .fixed(D)])
     let r = nestedSteps(xs, h0, U)
     var h = h0
     var gs: [Var] = []
@@ -70,11 +78,18 @@ final class ScanNestedTests: XCTestCase {
   }
 
   func testNestedSequenceScanEqualsUnrolled() throws {
-    let xs0 = F.rnd([T, S, B, D], 4, std: 1), h00 = F.rnd([B, D], 5), W0 = F.rnd([D, D], 6), U0 = F.rnd([D, D], 7)
-    let xs = constant(xs0), h0 = constant(h00), W = constant(W0), U = constant(U0)
+    let xs0 = F.rnd([T, S, B, D], 4, std: 1)
+    let h00 = F.rnd([B, D], 5)
+    let W0 = F.rnd([D, D], 6)
+    let U0 = F.rnd([D, D], 7)
+    let xs = constant(xs0)
+    let h0 = constant(h00)
+    let W = constant(W0)
+    let U = constant(U0)
     let r = nestedSequences(xs, h0, W, U)
     var h = h0
-    var lasts: [Var] = [], sums: [Var] = []
+    var lasts: [Var] = []
+    var sums: [Var] = []
     for t in 0..<T {
       var g = h
       var inner: [Var] = []
@@ -173,7 +188,8 @@ final class ScanNestedTests: XCTestCase {
   /// A decoder scan whose step reads all of an encoder scan's stacked outputs (captured), attention
   /// style; the gradient flows into the encoder through the capture and through the initial carry.
   func testScanReadingAnotherScansOutputs() throws {
-    let S = 3, U = 4
+    let S = 3
+    let U = 4
     let pts = [F.rnd([S, B, D], 51, std: 1), F.rnd([B, D], 52), F.rnd([U, B, D], 53, std: 1), F.rnd([D, D], 54)]
     func model(_ v: [Var], _ policy: ScanPolicy) -> (dec: ScanResult, enc: ScanResult) {
       let enc = scan(sequences: ["x": v[0]], carries: ["h": v[1]], policy: policy) { s in

@@ -15,7 +15,9 @@ final class ScanRandomTests: XCTestCase {
   /// A sampling scan: no sequences, a position carry; each step draws a normal offset (draw 0), a
   /// mixture component (draw 1) and a pen flag (draw 2) from foldIn(foldIn(key, t), draw).
   private func sampler(_ key: Var) -> ScanResult {
-    let probs = constant(probs), offsets = constant(offsets), penP = constant(penP)
+    let probs = constant(probs)
+    let offsets = constant(offsets)
+    let penP = constant(penP)
     return scan(steps: N, carries: ["pos": constant(Tensor.zeros(.float64, [B, 2]))]) { s in
       let k = foldIn(key, s.index)
       let z = randomNormal(foldIn(k, 0), shape: [.n(B), .n(2)], dtype: .float64)
@@ -34,7 +36,8 @@ final class ScanRandomTests: XCTestCase {
       let f = try compile(inputs: [], outputs: strokes(sampler(randomKey(seed: seed))))
       return try f.call([]).map(\.doubles)
     }
-    let a = try run(seed: 7), b = try run(seed: 7)
+    let a = try run(seed: 7)
+    let b = try run(seed: 7)
     XCTAssertEqual(a, b, "two graphs, two compiles, same seed")
     // One compiled function called twice.
     let f = try compile(inputs: [], outputs: strokes(sampler(randomKey(seed: 7))))
@@ -82,7 +85,8 @@ final class ScanRandomTests: XCTestCase {
     XCTAssertEqual(out[1].doubles, pens, "bernoulli draws")
     assertTensor(out[4], .float64, [B, 2], pos, tol: 1e-12, atol: 1e-14)
     // The fold order matters: fold(0).fold(t) is a different stream.
-    XCTAssertNotEqual(Random.normal(key: RandomKey(seed: seed).fold(0).fold(1), shape: [B, 2], dtype: .float64).doubles, zs[1])
+    XCTAssertNotEqual(
+      Random.normal(key: RandomKey(seed: seed).fold(0).fold(1), shape: [B, 2], dtype: .float64).doubles, zs[1])
     // Each step draws differently, and the draws vary across components.
     XCTAssertNotEqual(zs[0], zs[1])
     XCTAssertGreaterThan(Set(comps).count, 1)
@@ -92,9 +96,12 @@ final class ScanRandomTests: XCTestCase {
   /// Reparameterised noise inside a recurrence: the backward loop (also when it recomputes the step)
   /// sees the same draws as the forward loop, so the gradient matches finite differences.
   func testGradientThroughNoisyRecurrence() throws {
-    let H = 3, T = 4
-    let pts = [ScanFixtures.rnd([T, B, H], 1, std: 1), ScanFixtures.rnd([H, H], 2), ScanFixtures.rnd([B, H], 3),
-      Tensor(scalar: 0.3)]
+    let H = 3
+    let T = 4
+    let pts = [
+      ScanFixtures.rnd([T, B, H], 1, std: 1), ScanFixtures.rnd([H, H], 2), ScanFixtures.rnd([B, H], 3),
+      Tensor(scalar: 0.3),
+    ]
     for policy in [ScanPolicy.store, .recompute] {
       do {
         try checkGradient(at: pts, names: ["xs", "U", "h0", "sigma"]) { v in

@@ -22,8 +22,10 @@ enum ScanFixtures {
   /// One LSTM step: g = x@W + h@U + b split (i, f, g, o) along the last axis.
   static func lstmCell(x: Var, h: Var, c: Var, W: Var, U: Var, b: Var, H: Int) -> (h: Var, c: Var) {
     let g = matmul(x, W) + matmul(h, U) + b
-    let i = sigmoid(part(g, 0, H)), f = sigmoid(part(g, 1, H))
-    let gg = tanh(part(g, 2, H)), o = sigmoid(part(g, 3, H))
+    let i = sigmoid(part(g, 0, H))
+    let f = sigmoid(part(g, 1, H))
+    let gg = tanh(part(g, 2, H))
+    let o = sigmoid(part(g, 3, H))
     let c2 = f * c + i * gg
     return (o * tanh(c2), c2)
   }
@@ -59,7 +61,9 @@ enum ScanFixtures {
   }
 
   /// A GRU layer as a scan over xs [T, B, I]; output "h" (stacked), final "h".
-  static func gruScan(_ xs: Var, h0: Var, _ w: GRUWeights, reverse: Bool = false, policy: ScanPolicy = .store) -> ScanResult {
+  static func gruScan(_ xs: Var, h0: Var, _ w: GRUWeights, reverse: Bool = false, policy: ScanPolicy = .store)
+    -> ScanResult
+  {
     scan(sequences: ["x": xs], carries: ["h": h0], reverse: reverse, policy: policy) { s in
       let h = gruCell(x: s["x"], h: s["h"], w)
       return ScanStepResult(carries: ["h": h], outputs: ["h": h])
@@ -71,7 +75,9 @@ enum ScanFixtures {
   static func sig(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
 
   /// x [B, I] · W [I, N] + h [B, K] · U [K, N] + b [N], by loops.
-  static func affine(_ x: [Double], _ W: [Double], _ h: [Double], _ U: [Double], _ b: [Double], B: Int, I: Int, K: Int, N: Int) -> [Double] {
+  static func affine(
+    _ x: [Double], _ W: [Double], _ h: [Double], _ U: [Double], _ b: [Double], B: Int, I: Int, K: Int, N: Int
+  ) -> [Double] {
     var g = [Double](repeating: 0, count: B * N)
     for r in 0..<B {
       for j in 0..<N {
@@ -88,17 +94,21 @@ enum ScanFixtures {
   static func lstmReference(
     xs: [Double], h0: [Double], c0: [Double], W: [Double], U: [Double], b: [Double], T: Int, B: Int, I: Int, H: Int
   ) -> (hs: [[Double]], h: [Double], c: [Double]) {
-    var h = h0, c = c0
+    var h = h0
+    var c = c0
     var hs: [[Double]] = []
     for t in 0..<T {
       let x = Array(xs[(t * B * I)..<((t + 1) * B * I)])
       let g = affine(x, W, h, U, b, B: B, I: I, K: H, N: 4 * H)
-      var hn = h, cn = c
+      var hn = h
+      var cn = c
       for r in 0..<B {
         for j in 0..<H {
           let base = r * 4 * H
-          let i = sig(g[base + j]), f = sig(g[base + H + j])
-          let gg = Foundation.tanh(g[base + 2 * H + j]), o = sig(g[base + 3 * H + j])
+          let i = sig(g[base + j])
+          let f = sig(g[base + H + j])
+          let gg = Foundation.tanh(g[base + 2 * H + j])
+          let o = sig(g[base + 3 * H + j])
           cn[r * H + j] = f * c[r * H + j] + i * gg
           hn[r * H + j] = o * Foundation.tanh(cn[r * H + j])
         }
@@ -111,7 +121,9 @@ enum ScanFixtures {
   }
 
   /// A GRU by plain loops, with packed W [I, 3H], U [H, 3H], b [3H] (gates z, r, n).
-  static func gruReference(xs: [Double], h0: [Double], W: [Double], U: [Double], b: [Double], T: Int, B: Int, I: Int, H: Int) -> [[Double]] {
+  static func gruReference(
+    xs: [Double], h0: [Double], W: [Double], U: [Double], b: [Double], T: Int, B: Int, I: Int, H: Int
+  ) -> [[Double]] {
     var h = h0
     var hs: [[Double]] = []
     for t in 0..<T {
@@ -143,8 +155,10 @@ final class ScanRecurrentTests: XCTestCase {
       let tol = dtype == .float64 ? 1e-12 : 1e-5
       for T in [1, 2, 7] {
         let xs = input("xs", dtype, [.fixed(T), .fixed(B), .fixed(I)])
-        let h0 = input("h0", dtype, [.fixed(B), .fixed(H)]), c0 = input("c0", dtype, [.fixed(B), .fixed(H)])
-        let W = input("W", dtype, [.fixed(I), .fixed(4 * H)]), U = input("U", dtype, [.fixed(H), .fixed(4 * H)])
+        let h0 = input("h0", dtype, [.fixed(B), .fixed(H)])
+        let c0 = input("c0", dtype, [.fixed(B), .fixed(H)])
+        let W = input("W", dtype, [.fixed(I), .fixed(4 * H)])
+        let U = input("U", dtype, [.fixed(H), .fixed(4 * H)])
         let b = input("b", dtype, [.fixed(4 * H)])
         let r = F.lstmScan(xs, h0: h0, c0: c0, W: W, U: U, b: b, H: H)
         var (h, c) = (h0, c0)
@@ -153,9 +167,12 @@ final class ScanRecurrentTests: XCTestCase {
           (h, c) = F.lstmCell(x: xs[t], h: h, c: c, W: W, U: U, b: b, H: H)
           hs.append(h)
         }
-        let f = try compile(inputs: [xs, h0, c0, W, U, b], outputs: [r["h"], r.final["h"], r.final["c"], stack(hs), h, c])
-        let args = [F.rnd([T, B, I], 1, std: 1), F.rnd([B, H], 2), F.rnd([B, H], 3), F.rnd([I, 4 * H], 4),
-          F.rnd([H, 4 * H], 5), F.rnd([4 * H], 6)].map { $0.cast(to: dtype) }
+        let f = try compile(
+          inputs: [xs, h0, c0, W, U, b], outputs: [r["h"], r.final["h"], r.final["c"], stack(hs), h, c])
+        let args = [
+          F.rnd([T, B, I], 1, std: 1), F.rnd([B, H], 2), F.rnd([B, H], 3), F.rnd([I, 4 * H], 4),
+          F.rnd([H, 4 * H], 5), F.rnd([4 * H], 6),
+        ].map { $0.cast(to: dtype) }
         let out = try f.call(args)
         XCTAssertEqual(out[0].shape, [T, B, H])
         XCTAssertEqual(out[0].dtype, dtype)
@@ -177,7 +194,8 @@ final class ScanRecurrentTests: XCTestCase {
       for T in [1, 2, 7] {
         let xs = input("xs", dtype, [.fixed(T), .fixed(B), .fixed(I)])
         let h0 = input("h0", dtype, [.fixed(B), .fixed(H)])
-        let W = input("W", dtype, [.fixed(I), .fixed(3 * H)]), U = input("U", dtype, [.fixed(H), .fixed(3 * H)])
+        let W = input("W", dtype, [.fixed(I), .fixed(3 * H)])
+        let U = input("U", dtype, [.fixed(H), .fixed(3 * H)])
         let b = input("b", dtype, [.fixed(3 * H)])
         let w = F.GRUWeights(packedW: W, U: U, b: b, H: H)
         let r = F.gruScan(xs, h0: h0, w)
@@ -188,8 +206,10 @@ final class ScanRecurrentTests: XCTestCase {
           hs.append(h)
         }
         let f = try compile(inputs: [xs, h0, W, U, b], outputs: [r["h"], r.final["h"], stack(hs), h])
-        let args = [F.rnd([T, B, I], 11, std: 1), F.rnd([B, H], 12), F.rnd([I, 3 * H], 13), F.rnd([H, 3 * H], 14),
-          F.rnd([3 * H], 15)].map { $0.cast(to: dtype) }
+        let args = [
+          F.rnd([T, B, I], 11, std: 1), F.rnd([B, H], 12), F.rnd([I, 3 * H], 13), F.rnd([H, 3 * H], 14),
+          F.rnd([3 * H], 15),
+        ].map { $0.cast(to: dtype) }
         let out = try f.call(args)
         assertTensor(out[0], dtype, [T, B, H], out[2].doubles, tol: tol, "GRU per-step h, T=\(T) \(dtype)")
         assertTensor(out[1], dtype, [B, H], out[3].doubles, tol: tol, "GRU final h, T=\(T) \(dtype)")
@@ -200,13 +220,19 @@ final class ScanRecurrentTests: XCTestCase {
   /// The graph LSTM and GRU against plain Swift loops (independent of the graph and its kernels).
   func testLSTMAndGRUMatchPlainSwiftLoops() throws {
     let T = 3
-    let xs0 = F.rnd([T, B, I], 21, std: 1), h00 = F.rnd([B, H], 22), c00 = F.rnd([B, H], 23)
-    let W0 = F.rnd([I, 4 * H], 24), U0 = F.rnd([H, 4 * H], 25), b0 = F.rnd([4 * H], 26)
+    let xs0 = F.rnd([T, B, I], 21, std: 1)
+    let h00 = F.rnd([B, H], 22)
+    let c00 = F.rnd([B, H], 23)
+    let W0 = F.rnd([I, 4 * H], 24)
+    let U0 = F.rnd([H, 4 * H], 25)
+    let b0 = F.rnd([4 * H], 26)
     let xs = input("xs", .float64, ["T", .fixed(B), .fixed(I)])
-    let h0 = input("h0", .float64, [.fixed(B), .fixed(H)]), c0 = input("c0", .float64, [.fixed(B), .fixed(H)])
+    let h0 = input("h0", .float64, [.fixed(B), .fixed(H)])
+    let c0 = input("c0", .float64, [.fixed(B), .fixed(H)])
     let r = F.lstmScan(xs, h0: h0, c0: c0, W: constant(W0), U: constant(U0), b: constant(b0), H: H)
     let out = try evaluate([r["h"], r.final["h"], r.final["c"]], [xs, h0, c0], [xs0, h00, c00])
-    let ref = F.lstmReference(xs: xs0.doubles, h0: h00.doubles, c0: c00.doubles, W: W0.doubles, U: U0.doubles,
+    let ref = F.lstmReference(
+      xs: xs0.doubles, h0: h00.doubles, c0: c00.doubles, W: W0.doubles, U: U0.doubles,
       b: b0.doubles, T: T, B: B, I: I, H: H)
     assertTensor(out[0], .float64, [T, B, H], ref.hs.flatMap { $0 }, tol: 1e-12, atol: 1e-14, "LSTM h vs loops")
     assertTensor(out[1], .float64, [B, H], ref.h, tol: 1e-12, atol: 1e-14, "LSTM final h vs loops")
@@ -219,10 +245,13 @@ final class ScanRecurrentTests: XCTestCase {
     let c1 = F.sig(g[1]) * c00.doubles[0] + F.sig(g[0]) * Foundation.tanh(g[2])
     XCTAssertEqual(out[0].doubles[0], F.sig(g[3]) * Foundation.tanh(c1), accuracy: 1e-12)
 
-    let Wg0 = F.rnd([I, 3 * H], 27), Ug0 = F.rnd([H, 3 * H], 28), bg0 = F.rnd([3 * H], 29)
+    let Wg0 = F.rnd([I, 3 * H], 27)
+    let Ug0 = F.rnd([H, 3 * H], 28)
+    let bg0 = F.rnd([3 * H], 29)
     let rg = F.gruScan(xs, h0: h0, F.GRUWeights(packedW: constant(Wg0), U: constant(Ug0), b: constant(bg0), H: H))
     let outg = try evaluate([rg["h"], rg.final["h"]], [xs, h0], [xs0, h00])
-    let refg = F.gruReference(xs: xs0.doubles, h0: h00.doubles, W: Wg0.doubles, U: Ug0.doubles, b: bg0.doubles,
+    let refg = F.gruReference(
+      xs: xs0.doubles, h0: h00.doubles, W: Wg0.doubles, U: Ug0.doubles, b: bg0.doubles,
       T: T, B: B, I: I, H: H)
     assertTensor(outg[0], .float64, [T, B, H], refg.flatMap { $0 }, tol: 1e-12, atol: 1e-14, "GRU h vs loops")
     assertTensor(outg[1], .float64, [B, H], refg.last!, tol: 1e-12, atol: 1e-14, "GRU final h vs loops")
@@ -234,7 +263,8 @@ final class ScanRecurrentTests: XCTestCase {
     var results: [[Double]] = []
     for dtype in [DType.float64, .float32] {
       let xs = constant(F.rnd([T, B, I], 31, std: 1, dtype: dtype))
-      let r = F.lstmScan(xs, h0: constant(F.rnd([B, H], 32, dtype: dtype)), c0: constant(F.rnd([B, H], 33, dtype: dtype)),
+      let r = F.lstmScan(
+        xs, h0: constant(F.rnd([B, H], 32, dtype: dtype)), c0: constant(F.rnd([B, H], 33, dtype: dtype)),
         W: constant(F.rnd([I, 4 * H], 34, dtype: dtype)), U: constant(F.rnd([H, 4 * H], 35, dtype: dtype)),
         b: constant(F.rnd([4 * H], 36, dtype: dtype)), H: H)
       let out = try evaluate1(r["h"])

@@ -3,11 +3,17 @@ import XCTest
 
 final class ScanSmokeTests: XCTestCase {
   func testRNNMatchesUnrolledAndGradient() throws {
-    let T = 4, B = 2, I = 3, D = 5
+    let T = 4
+    let B = 2
+    let I = 3
+    let D = 5
     func rnd(_ shape: [Int], _ seed: UInt64) -> Tensor {
       Random.normal(key: RandomKey(seed: seed), shape: shape, dtype: .float64, std: 0.5)
     }
-    let xs0 = rnd([T, B, I], 1), W0 = rnd([I, D], 2), U0 = rnd([D, D], 3), h00 = rnd([B, D], 4)
+    let xs0 = rnd([T, B, I], 1)
+    let W0 = rnd([I, D], 2)
+    let U0 = rnd([D, D], 3)
+    let h00 = rnd([B, D], 4)
     try checkGradient(at: [xs0, W0, U0, h00]) { v in
       let r = scan(sequences: ["x": v[0]], carries: ["h": v[3]]) { s in
         let h = tanh(matmul(s["x"], v[1]) + matmul(s["h"], v[2]))
@@ -17,7 +23,8 @@ final class ScanSmokeTests: XCTestCase {
     }
     // value check against unrolled
     let xs = input("xs", .float64, ["T", .fixed(B), .fixed(I)])
-    let W = shared(W0, name: "W"), U = shared(U0, name: "U")
+    let W = shared(W0, name: "W")
+    let U = shared(U0, name: "U")
     let h0 = input("h0", .float64, [.fixed(B), .fixed(D)])
     let r = scan(sequences: ["x": xs], carries: ["h": h0]) { s in
       let h = tanh(matmul(s["x"], W) + matmul(s["h"], U))
@@ -37,7 +44,9 @@ final class ScanSmokeTests: XCTestCase {
     for policy in [ScanPolicy.store, .recompute] {
       for rev in [false, true] {
         try checkGradient(at: [xs0, W0, U0, h00]) { v in
-          let r = scan(sequences: ["x": v[0]], carries: ["h": v[3]], constants: ["U": v[2]], reverse: rev, policy: policy) { s in
+          let r = scan(
+            sequences: ["x": v[0]], carries: ["h": v[3]], constants: ["U": v[2]], reverse: rev, policy: policy
+          ) { s in
             let h = tanh(matmul(s["x"], v[1]) + matmul(s["h"], s["U"]))
             return ScanStepResult(carries: ["h": h], outputs: ["h": h])
           }

@@ -38,8 +38,11 @@ final class ShapeOpTests: XCTestCase {
   func testDimshuffle() throws {
     for dtype: DType in [.float32, .float64] {
       let x = input("x", dtype, [2, 3])
-      let outs = try evaluate([dimshuffle(x, [1, 0]), dimshuffle(x, ["x", 0, 1]), dimshuffle(x, [0, "x", 1]),
-        dimshuffle(x, [1, "x", 0, "x"])], [x], [iota([2, 3], dtype)])
+      let outs = try evaluate(
+        [
+          dimshuffle(x, [1, 0]), dimshuffle(x, ["x", 0, 1]), dimshuffle(x, [0, "x", 1]),
+          dimshuffle(x, [1, "x", 0, "x"]),
+        ], [x], [iota([2, 3], dtype)])
       assertTensor(outs[0], dtype, [3, 2], [0, 3, 1, 4, 2, 5])
       assertTensor(outs[1], dtype, [1, 2, 3], [0, 1, 2, 3, 4, 5])
       assertTensor(outs[2], dtype, [2, 1, 3], [0, 1, 2, 3, 4, 5])
@@ -63,8 +66,11 @@ final class ShapeOpTests: XCTestCase {
     for dtype: DType in [.float32, .float64] {
       let x = input("x", dtype, [2, 3, 2])
       let v = iota([2, 3, 2], dtype)
-      let outs = try evaluate([reshape(x, [3, 4]), reshape(x, [-1]), reshape(x, [4, -1]), x.reshape([2, -1, 3]),
-        reshape(x, [.dim(x, 2), -1]), reshape(x, [1, 12, 1])], [x], [v])
+      let outs = try evaluate(
+        [
+          reshape(x, [3, 4]), reshape(x, [-1]), reshape(x, [4, -1]), x.reshape([2, -1, 3]),
+          reshape(x, [.dim(x, 2), -1]), reshape(x, [1, 12, 1]),
+        ], [x], [v])
       let values = v.doubles
       assertTensor(outs[0], dtype, [3, 4], values)
       assertTensor(outs[1], dtype, [12], values)
@@ -93,23 +99,27 @@ final class ShapeOpTests: XCTestCase {
   func testBroadcastToAndLike() throws {
     for dtype: DType in [.float32, .float64] {
       let x = input("x", dtype, [3, 1])
-      let outs = try evaluate([broadcast(x, to: [3, 4]), broadcast(x, to: [2, 3, 4]), broadcast(x, to: [3, 1])], [x],
+      let outs = try evaluate(
+        [broadcast(x, to: [3, 4]), broadcast(x, to: [2, 3, 4]), broadcast(x, to: [3, 1])], [x],
         [tensor([3, 1], [1, 2, 3], dtype)])
       assertTensor(outs[0], dtype, [3, 4], [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
-      assertTensor(outs[1], dtype, [2, 3, 4], [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
+      assertTensor(
+        outs[1], dtype, [2, 3, 4], [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
       assertTensor(outs[2], dtype, [3, 1], [1, 2, 3])
 
       // Rank extension of a vector, and a scalar.
       let v = input("v", dtype, [3])
       let s = input("s", dtype, [])
-      let o2 = try evaluate([broadcast(v, to: [2, 3]), broadcast(s, to: [2, 2])], [v, s],
+      let o2 = try evaluate(
+        [broadcast(v, to: [2, 3]), broadcast(s, to: [2, 2])], [v, s],
         [tensor([3], [1, 2, 3], dtype), tensor([], [7], dtype)])
       assertTensor(o2[0], dtype, [2, 3], [1, 2, 3, 1, 2, 3])
       assertTensor(o2[1], dtype, [2, 2], [7, 7, 7, 7])
 
       // like: a symbolic reference resolved per call.
       let r = input("r", dtype, ["B", 3])
-      let f = try compile(inputs: [v, r], outputs: [broadcast(v, like: r), fill(like: r, 2.5), onesLike(r), zerosLike(v)])
+      let f = try compile(
+        inputs: [v, r], outputs: [broadcast(v, like: r), fill(like: r, 2.5), onesLike(r), zerosLike(v)])
       for b in [1, 4] {
         let outs = try f(tensor([3], [1, 2, 3], dtype), iota([b, 3], dtype))
         assertTensor(outs[0], dtype, [b, 3], Array([[Double]](repeating: [1, 2, 3], count: b).joined()))
@@ -127,8 +137,11 @@ final class ShapeOpTests: XCTestCase {
     for dtype: DType in [.float32, .float64] {
       let x = input("x", dtype, [2, 3])
       let v = iota([2, 3], dtype).doubles
-      let outs = try evaluate([expandDims(x, axis: 0), expandDims(x, axis: 1), expandDims(x, axis: 2), expandDims(x, axis: -1),
-        squeeze(expandDims(x, axis: 1), axis: 1), squeeze(expandDims(x, axis: 0), axis: -3)], [x], [iota([2, 3], dtype)])
+      let outs = try evaluate(
+        [
+          expandDims(x, axis: 0), expandDims(x, axis: 1), expandDims(x, axis: 2), expandDims(x, axis: -1),
+          squeeze(expandDims(x, axis: 1), axis: 1), squeeze(expandDims(x, axis: 0), axis: -3),
+        ], [x], [iota([2, 3], dtype)])
       assertTensor(outs[0], dtype, [1, 2, 3], v)
       assertTensor(outs[1], dtype, [2, 1, 3], v)
       assertTensor(outs[2], dtype, [2, 3, 1], v)
@@ -145,8 +158,12 @@ final class ShapeOpTests: XCTestCase {
       let a = input("a", dtype, [2, 2])
       let b = input("b", dtype, [2, 3])
       let c = input("c", dtype, [1, 2])
-      let args = [tensor([2, 2], [1, 2, 3, 4], dtype), tensor([2, 3], [5, 6, 7, 8, 9, 10], dtype), tensor([1, 2], [11, 12], dtype)]
-      let outs = try evaluate([concatenate([a, b], axis: 1), concatenate([a, c, a], axis: 0), concatenate([a, b], axis: -1)],
+      let args = [
+        tensor([2, 2], [1, 2, 3, 4], dtype), tensor([2, 3], [5, 6, 7, 8, 9, 10], dtype),
+        tensor([1, 2], [11, 12], dtype),
+      ]
+      let outs = try evaluate(
+        [concatenate([a, b], axis: 1), concatenate([a, c, a], axis: 0), concatenate([a, b], axis: -1)],
         [a, b, c], args)
       assertTensor(outs[0], dtype, [2, 5], [1, 2, 5, 6, 7, 3, 4, 8, 9, 10])
       assertTensor(outs[1], dtype, [5, 2], [1, 2, 3, 4, 11, 12, 1, 2, 3, 4])
@@ -169,7 +186,8 @@ final class ShapeOpTests: XCTestCase {
       let b = input("b", dtype, [2, 3])
       let av = iota([2, 3], dtype).doubles
       let bv = av.map { $0 + 10 }
-      let outs = try evaluate([stack([a, b]), stack([a, b], axis: 1), stack([a, b], axis: -1), stack([a])], [a, b],
+      let outs = try evaluate(
+        [stack([a, b]), stack([a, b], axis: 1), stack([a, b], axis: -1), stack([a])], [a, b],
         [tensor([2, 3], av, dtype), tensor([2, 3], bv, dtype)])
       assertTensor(outs[0], dtype, [2, 2, 3], av + bv)
       assertTensor(outs[1], dtype, [2, 2, 3], [0, 1, 2, 10, 11, 12, 3, 4, 5, 13, 14, 15])

@@ -35,8 +35,9 @@ enum SketchExecutable {
     candidates.append(argv0.deletingLastPathComponent().appendingPathComponent("sketch").path)
     if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
     struct Missing: Error, CustomStringConvertible { var description: String }
-    throw Missing(description: "the sketch executable was not found (looked at \(candidates)); build it with "
-      + "`swift build --build-tests` (or set SKETCH_EXECUTABLE)")
+    throw Missing(
+      description: "the sketch executable was not found (looked at \(candidates)); build it with "
+        + "`swift build --build-tests` (or set SKETCH_EXECUTABLE)")
   }
 
   /// Runs `sketch ARGUMENTS` in `directory` with a private compile cache under `cache` when given,

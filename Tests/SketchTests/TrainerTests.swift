@@ -56,7 +56,9 @@ struct CircleSource: BatchSource {
 
   func testBatches() throws -> [StrokeBatch] {
     let idx = Array((sequences.count * 3 / 4)..<sequences.count)
-    return stride(from: 0, to: idx.count, by: batchSize).map { batch(Array(idx[$0..<Swift.min($0 + batchSize, idx.count)])) }
+    return stride(from: 0, to: idx.count, by: batchSize).map {
+      batch(Array(idx[$0..<Swift.min($0 + batchSize, idx.count)]))
+    }
   }
 }
 
@@ -98,7 +100,8 @@ final class TrainerTests: XCTestCase {
   func testTrainingLowersTestNLLDeterministically() throws {
     let source = CircleSource(count: 48, batchSize: 6, seed: 1)
     func run(_ sub: String) throws -> (Double, Double, Tensor) {
-      let t = try Trainer(settings: tinySettings(), config: tinyConfig, experiment: "t",
+      let t = try Trainer(
+        settings: tinySettings(), config: tinyConfig, experiment: "t",
         folder: dir.appendingPathComponent(sub), output: { _ in })
       t.sampleGrid = 2
       t.sampleSteps = 10
@@ -118,11 +121,13 @@ final class TrainerTests: XCTestCase {
   /// The sampler is compiled once and reused: later grids draw from the trained parameters.
   func testTheSamplerIsCompiledOnce() throws {
     let source = CircleSource(count: 48, batchSize: 6, seed: 1)
-    let t = try Trainer(settings: tinySettings(), config: tinyConfig, experiment: "t",
+    let t = try Trainer(
+      settings: tinySettings(), config: tinyConfig, experiment: "t",
       folder: dir.appendingPathComponent("s"), output: { _ in })
     t.sampleGrid = 2
     t.sampleSteps = 10
-    let first = dir.appendingPathComponent("first"), second = dir.appendingPathComponent("second")
+    let first = dir.appendingPathComponent("first")
+    let second = dir.appendingPathComponent("second")
     for d in [first, second] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
     try t.writeSamples(to: first)
     XCTAssertEqual(try t.run(source: source), .finished)

@@ -41,8 +41,10 @@ final class TrainingTests: XCTestCase {
     // flipped with probability 0.05.
     let n = 400
     let key = randomKey(seed: 2024)
-    let data = try evaluate([randomNormal(key, shape: [.n(n), 2], dtype: .float64),
-      randomUniform(foldIn(key, 1), shape: [.n(n)], dtype: .float64)])
+    let data = try evaluate([
+      randomNormal(key, shape: [.n(n), 2], dtype: .float64),
+      randomUniform(foldIn(key, 1), shape: [.n(n)], dtype: .float64),
+    ])
     let xs = data[0].doubles
     let flip = data[1].doubles.map { $0 < 0.05 }
     let labels = (0..<n).map { i -> Double in
@@ -62,7 +64,8 @@ final class TrainingTests: XCTestCase {
     let cost = mean(softplus(logits) - y * logits)
     let g = try grad(cost, wrt: [W, b])
     let lr = 0.5
-    let train = try compile(inputs: [x, y], outputs: [cost, g[0], g[1]], updates: [(W, W - lr * g[0]), (b, b - lr * g[1])])
+    let train = try compile(
+      inputs: [x, y], outputs: [cost, g[0], g[1]], updates: [(W, W - lr * g[0]), (b, b - lr * g[1])])
     let xt = tensor([n, 2], xs)
     let yt = tensor([n], labels)
 

@@ -41,10 +41,13 @@ public final class CCompiler: @unchecked Sendable {
   public init(executable: String? = nil, flags: [String]? = nil, cacheDirectory: URL? = nil) {
     let env = ProcessInfo.processInfo.environment
     self.executable = executable ?? env["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
-    self.flags = flags ?? env["SKETCH_CFLAGS"].map { $0.split(separator: " ").map(String.init) }
+    self.flags =
+      flags ?? env["SKETCH_CFLAGS"].map { $0.split(separator: " ").map(String.init) }
       ?? ["-O3", "-march=native", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno"]
-    self.cacheDirectory = cacheDirectory ?? Self.defaultCacheDirectory(
-      environment: env, home: FileManager.default.homeDirectoryForCurrentUser.path)
+    self.cacheDirectory =
+      cacheDirectory
+      ?? Self.defaultCacheDirectory(
+        environment: env, home: FileManager.default.homeDirectoryForCurrentUser.path)
   }
 
   /// `$XDG_CACHE_HOME/sketch` when XDG_CACHE_HOME is an absolute path, else `HOME/.cache/sketch`.
@@ -71,18 +74,21 @@ public final class CCompiler: @unchecked Sendable {
   public func ensureCache() throws -> URL {
     let path = cacheDirectory.path
     if !FileManager.default.fileExists(atPath: path) {
-      try FileManager.default.createDirectory(at: cacheDirectory, withIntermediateDirectories: true,
+      try FileManager.default.createDirectory(
+        at: cacheDirectory, withIntermediateDirectories: true,
         attributes: [.posixPermissions: 0o700])
     }
     var st = stat()
     guard lstat(path, &st) == 0 else { throw CompileError(message: "cannot stat the compile cache \(path)") }
     if st.st_mode & S_IFMT != S_IFDIR {
-      throw CompileError(message: "refusing the compile cache \(path): it is not a folder (a symbolic link "
-        + "or a file; links are not followed in the cache); remove it or set XDG_CACHE_HOME")
+      throw CompileError(
+        message: "refusing the compile cache \(path): it is not a folder (a symbolic link "
+          + "or a file; links are not followed in the cache); remove it or set XDG_CACHE_HOME")
     }
     if st.st_mode & 0o022 != 0 || st.st_uid != getuid() {
-      throw CompileError(message: "refusing the compile cache \(path): it is writable by others or not owned by you "
-        + "(it holds code that gets loaded); fix with `chmod 700 \(path)` or set XDG_CACHE_HOME")
+      throw CompileError(
+        message: "refusing the compile cache \(path): it is writable by others or not owned by you "
+          + "(it holds code that gets loaded); fix with `chmod 700 \(path)` or set XDG_CACHE_HOME")
     }
     return cacheDirectory
   }

@@ -69,7 +69,10 @@ extension CEmitter {
       if outBuffers.contains(id) {
         access.append(.flat)  // read in place, at the index it is written
       } else if let v = views[id] {
-        if t.rank == 0 { access.append(.scalar); continue }
+        if t.rank == 0 {
+          access.append(.scalar)
+          continue
+        }
         let xr = layout.rank[v.source]
         let kept = (0..<xr).filter { i in !(i < v.ranges.count && v.ranges[i].isIndex) }
         let last = kept.last!
@@ -92,7 +95,10 @@ extension CEmitter {
     var loads: [String] = []
     for (k, id) in ins.enumerated() {
       let ct = ctype(id)
-      if outBuffers.contains(id) { loads.append("const \(ct) x\(k) = \(q(id))[j];"); continue }
+      if outBuffers.contains(id) {
+        loads.append("const \(ct) x\(k) = \(q(id))[j];")
+        continue
+      }
       switch access[k] {
       case .scalar, .strided(.zero): params.append("const \(ct) x\(k)")
       case .flat, .strided(.one):
@@ -107,9 +113,15 @@ extension CEmitter {
     // The loop runs through a task over a range of elements (flat) or of rows (strided): called
     // directly, or split across the worker threads when the work is big enough.
     let intoConcat = outBuffers.contains { concatParts[$0] != nil }
-    let flat = R == 0 || (!intoConcat && access.allSatisfy { a in
-      switch a { case .scalar, .flat: return true; case .strided: return false }
-    })
+    let flat =
+      R == 0
+      || (!intoConcat
+        && access.allSatisfy { a in
+          switch a {
+          case .scalar, .flat: return true
+          case .strided: return false
+          }
+        })
     let moving = ins.indices.filter { k in
       if outBuffers.contains(ins[k]) { return false }
       if case .scalar = access[k] { return false }
@@ -162,26 +174,31 @@ extension CEmitter {
         let outer = Swift.max(R - 1, 1)
         // A row length known statically is a constant: short rows (the 2 coordinates of a mixture
         // component) become straight-line code instead of a loop call per row.
-        h.line("const int64_t inner = \(outType.shape[R - 1].fixedValue.map { "(int64_t)\($0)" } ?? "a->od[\(R - 1)]");")
+        h.line(
+          "const int64_t inner = \(outType.shape[R - 1].fixedValue.map { "(int64_t)\($0)" } ?? "a->od[\(R - 1)]");")
         h.line("int64_t ix[\(outer)] = {0};")
         if !moving.isEmpty { h.line("int64_t " + moving.map { "o\($0) = 0" }.joined(separator: ", ") + ";") }
         if R > 1 {
           let add = moving.map { "o\($0) += ix[d] * a->s\($0)[d];" }.joined(separator: " ")
-          h.line("{ int64_t rem = lo; for (int d = \(R - 2); d >= 0; d--) { ix[d] = rem % a->od[d]; rem /= a->od[d]; \(add) } }")
+          h.line(
+            "{ int64_t rem = lo; for (int d = \(R - 2); d >= 0; d--) { ix[d] = rem % a->od[d]; rem /= a->od[d]; \(add) } }"
+          )
         }
         h.block("for (int64_t r = lo; r < hi; r++)") { h in
           h.line("\(loop)(\(arguments("inner", { "a->\($0) + r * a->\($0)s" }) { "o\($0)" }));")
           if R > 1 {
             let adv = moving.map { "o\($0) += a->s\($0)[d];" }.joined(separator: " ")
             let back = moving.map { "o\($0) -= a->s\($0)[d] * a->od[d];" }.joined(separator: " ")
-            h.line("for (int d = \(R - 2); d >= 0; d--) { ix[d]++; \(adv) if (ix[d] < a->od[d]) break; \(back) ix[d] = 0; }")
+            h.line(
+              "for (int d = \(R - 2); d >= 0; d--) { ix[d]++; \(adv) if (ix[d] < a->od[d]) break; \(back) ix[d] = 0; }")
           }
         }
       }
       return h.text
     }
     let name = Self.fnv1a(helperText("@"))
-    let task_ = "sk_task_" + name, args_ = "sk_args_" + name
+    let task_ = "sk_task_" + name
+    let args_ = "sk_args_" + name
     w.helper(name: name, helperText(name))
     w.block("") { w in
       for (k, id) in ins.enumerated() {
@@ -226,7 +243,9 @@ extension CEmitter {
       } else {
         w.line("a.od = \(od);")
         w.line("const int64_t rows = n / \(dim(shapeOf, R - 1));")
-        w.line("if (n * \(cost) >= SK_PARALLEL_WORK && rows > 1) sk_parallel(\(task_), &a, rows); else \(task_)(&a, 0, rows);")
+        w.line(
+          "if (n * \(cost) >= SK_PARALLEL_WORK && rows > 1) sk_parallel(\(task_), &a, rows); else \(task_)(&a, 0, rows);"
+        )
       }
     }
   }

@@ -83,7 +83,9 @@ extension CEmitter {
         w.block("for (int64_t o = 0; o < \(outer); o++)") { w in
           for x in ins {
             let blk = (axis..<R).map { dim(x, $0) }.joined(separator: " * ")
-            w.line("{ const int64_t blk = \(blk); memcpy(\(b(id)) + pos, \(b(x)) + o * blk, sizeof(\(ct)) * blk); pos += blk; }")
+            w.line(
+              "{ const int64_t blk = \(blk); memcpy(\(b(id)) + pos, \(b(x)) + o * blk, sizeof(\(ct)) * blk); pos += blk; }"
+            )
           }
         }
       }
@@ -105,16 +107,22 @@ extension CEmitter {
       let key = b(ins[0])
       switch r {
       case .uniform(let d, _):
-        w.line("for (int64_t i = 0; i < \(n(id)); i++) \(b(id))[i] = \(d == .float32 ? "sk_uniform32" : "sk_uniform64")(\(key), (uint64_t)i);")
+        w.line(
+          "for (int64_t i = 0; i < \(n(id)); i++) \(b(id))[i] = \(d == .float32 ? "sk_uniform32" : "sk_uniform64")(\(key), (uint64_t)i);"
+        )
       case .normal:
         w.line("for (int64_t i = 0; i < \(n(id)); i++) \(b(id))[i] = (\(ct))sk_normal(\(key), (uint64_t)i);")
       case .bernoulli:
-        w.line("for (int64_t i = 0; i < \(n(id)); i++) \(b(id))[i] = sk_uniform64(\(key), (uint64_t)i) < (double)\(b(ins[1]))[i];")
+        w.line(
+          "for (int64_t i = 0; i < \(n(id)); i++) \(b(id))[i] = sk_uniform64(\(key), (uint64_t)i) < (double)\(b(ins[1]))[i];"
+        )
       case .categorical:
         let p = ins[1]
         let K = dim(p, layout.rank[p] - 1)
         w.line("if (\(K) < 1) return \(fail(id, .emptyCategorical));")
-        w.line("for (int64_t i = 0; i < \(n(p)); i++) { double v = (double)\(b(p))[i]; if (v < 0 || v != v) return \(fail(id, .badProbability, "v"));}")
+        w.line(
+          "for (int64_t i = 0; i < \(n(p)); i++) { double v = (double)\(b(p))[i]; if (v < 0 || v != v) return \(fail(id, .badProbability, "v"));}"
+        )
         w.line("sk_categorical_\(Self.suffix(layout.dtype[p]))(\(b(id)), \(b(p)), \(n(id)), \(K), \(key));")
       }
     case .foldKey:
@@ -189,7 +197,8 @@ extension CEmitter {
       return
     }
     let scaled = gm.alpha == 1 ? "x0" : "(\(alpha) * x0)"
-    let combine = gm.beta == 1 ? "(\(scaled) + x1)" : (gm.beta == -1 ? "(\(scaled) - x1)" : "(\(scaled) + \(beta) * x1)")
+    let combine =
+      gm.beta == 1 ? "(\(scaled) + x1)" : (gm.beta == -1 ? "(\(scaled) - x1)" : "(\(scaled) + \(beta) * x1)")
     elementwise(id, [id, ins[2]], cost: Kernel.loopCost + 2, into: &w) { _ in combine }
   }
 
@@ -225,10 +234,13 @@ extension CEmitter {
   func sliceCount(_ r: SliceRange, dim: String, start: String) -> String {
     // Mirrors SliceRange.resolve: the stop is clamped like numpy.
     if r.step > 0 {
-      let stop = r.stop.map { s in s < 0 ? "(\(s) + \(dim) < 0 ? 0 : \(s) + \(dim))" : "(\(s) > \(dim) ? \(dim) : \(s))" } ?? dim
+      let stop =
+        r.stop.map { s in s < 0 ? "(\(s) + \(dim) < 0 ? 0 : \(s) + \(dim))" : "(\(s) > \(dim) ? \(dim) : \(s))" } ?? dim
       return "(\(stop) > \(start) ? (\(stop) - \(start) + \(r.step - 1)) / \(r.step) : 0)"
     }
-    let stop = r.stop.map { s in s < 0 ? "(\(s) + \(dim) < -1 ? -1 : \(s) + \(dim))" : "(\(s) > \(dim) - 1 ? \(dim) - 1 : \(s))" } ?? "-1"
+    let stop =
+      r.stop.map { s in s < 0 ? "(\(s) + \(dim) < -1 ? -1 : \(s) + \(dim))" : "(\(s) > \(dim) - 1 ? \(dim) - 1 : \(s))"
+      } ?? "-1"
     return "(\(start) > \(stop) ? (\(start) - \(stop) + \(-r.step - 1)) / \(-r.step) : 0)"
   }
 
@@ -248,7 +260,8 @@ extension CEmitter {
     var cRead: String? = nil
     if ins.count == 3 {
       let c = ins[2]
-      let ct = layout.types[c], ot = layout.types[id]
+      let ct = layout.types[c]
+      let ot = layout.types[id]
       if ct.rank == 2 && !zip(ct.shape, ot.shape).contains(where: { $0.isOne && !$1.isOne }) {
         cRead = "cc[i * n + j]"
       } else if (ct.rank == 1 && !ct.shape[0].isOne) || (ct.rank == 2 && ct.shape[0].isOne && !ct.shape[1].isOne) {
@@ -261,9 +274,10 @@ extension CEmitter {
     let alpha = Self.literal(gm.alpha, layout.dtype[id])
     let beta = Self.literal(gm.beta, layout.dtype[id])
     let scaled = gm.alpha == 1 ? "acc" : "(\(alpha) * acc)"
-    let value = cRead.map { x in
-      gm.beta == 1 ? "(\(scaled) + \(x))" : (gm.beta == -1 ? "(\(scaled) - \(x))" : "(\(scaled) + \(beta) * \(x))")
-    } ?? scaled
+    let value =
+      cRead.map { x in
+        gm.beta == 1 ? "(\(scaled) + \(x))" : (gm.beta == -1 ? "(\(scaled) - \(x))" : "(\(scaled) + \(beta) * \(x))")
+      } ?? scaled
     let name = "sk_smallk_\(id)"
     var h = CWriter()
     h.line("typedef struct { const \(t)* A; const \(t)* B; const \(t)* C; \(t)* O; int64_t n, ldb; } \(name)_args;")
@@ -303,12 +317,15 @@ extension CEmitter {
     w.block("") { w in
       w.line("const int64_t m = \(m), k = \(k), n = \(nn);")
       w.line("const int64_t batch = (m * n) > 0 ? \(self.n(c)) / (m * n) : 0;")
-      w.line("const int lda = \(ta ? "m" : "k") > 1 ? (int)\(ta ? "m" : "k") : 1, ldb = \(tb ? "k" : "n") > 1 ? (int)\(tb ? "k" : "n") : 1, ldc = n > 1 ? (int)n : 1;")
+      w.line(
+        "const int lda = \(ta ? "m" : "k") > 1 ? (int)\(ta ? "m" : "k") : 1, ldb = \(tb ? "k" : "n") > 1 ? (int)\(tb ? "k" : "n") : 1, ldc = n > 1 ? (int)n : 1;"
+      )
       w.block("for (int64_t i = 0; i < batch; i++)") { w in
         w.line("\(Self.ctype(t))* ci = \(b(c)) + i * m * n;")
         w.line("if (k == 0) { memset(ci, 0, sizeof(*ci) * m * n); continue; }")
-        w.line("\(gemm)(\(ta ? 1 : 0), \(tb ? 1 : 0), (int)m, (int)n, (int)k, 1, \(b(a)) + i * m * k, lda, "
-          + "\(b(bb)) + \(rb > 2 ? "i * k * n" : "0"), ldb, 0, ci, ldc);")
+        w.line(
+          "\(gemm)(\(ta ? 1 : 0), \(tb ? 1 : 0), (int)m, (int)n, (int)k, 1, \(b(a)) + i * m * k, lda, "
+            + "\(b(bb)) + \(rb > 2 ? "i * k * n" : "0"), ldb, 0, ci, ldc);")
       }
     }
   }
@@ -322,9 +339,13 @@ extension CEmitter {
       w.line("const int64_t outer = \(outer), na = \(dim(x, axis)), inner = \(inner), m = \(n(idx));")
       if grad != nil { w.line("memset(\(b(id)), 0, sizeof(\(ct)) * \(n(id)));") }
       w.block("for (int64_t o = 0; o < outer; o++) for (int64_t j = 0; j < m; j++)") { w in
-        w.line("int64_t v = \(b(idx))[j]; if (v < 0) v += na; if (v < 0 || v >= na) return \(fail(id, .indexOutOfRange, "(double)\(b(idx))[j]", "(double)na"));")
+        w.line(
+          "int64_t v = \(b(idx))[j]; if (v < 0) v += na; if (v < 0 || v >= na) return \(fail(id, .indexOutOfRange, "(double)\(b(idx))[j]", "(double)na"));"
+        )
         if let g = grad {
-          w.line("for (int64_t k = 0; k < inner; k++) \(b(id))[(o * na + v) * inner + k] += \(b(g))[(o * m + j) * inner + k];")
+          w.line(
+            "for (int64_t k = 0; k < inner; k++) \(b(id))[(o * na + v) * inner + k] += \(b(g))[(o * m + j) * inner + k];"
+          )
         } else {
           w.line("memcpy(\(b(id)) + (o * m + j) * inner, \(b(x)) + (o * na + v) * inner, sizeof(\(ct)) * inner);")
         }

@@ -14,8 +14,10 @@ extension CEmitter {
     let nS = spec.sequenceSlots.count
     let nC = spec.carrySlots.count
     guard ins.count == spec.operandCount, bg.inputs.count == 1 + nS + nC + spec.constantSlots.count else {
-      throw NativeUnsupported(message: "scan at \(spec.location) has \(ins.count) inputs and a body of \(bg.inputs.count) "
-        + "arguments for \(nS) sequences, \(nC) carries and \(spec.constantSlots.count) constants (steps: \(spec.hasSteps))")
+      throw NativeUnsupported(
+        message: "scan at \(spec.location) has \(ins.count) inputs and a body of \(bg.inputs.count) "
+          + "arguments for \(nS) sequences, \(nC) carries and \(spec.constantSlots.count) constants (steps: \(spec.hasSteps))"
+      )
     }
     let operands = spec.roles(of: ins)
     let slots = spec.bodyRoles(of: slot)
@@ -52,9 +54,10 @@ extension CEmitter {
       for k in nC..<outs.count { stackedUses[outs[k], default: 0] += 1 }
       for j in 0..<nC { carryUses[outs[j], default: 0] += 1 }
       let inPlace = Set((nC..<outs.count).filter { k in result[k] != nil && own(outs[k]) && stackedUses[outs[k]] == 1 })
-      let swapped = Set((0..<nC).filter { j in
-        outs[j] != carrySlots[j] && own(outs[j]) && carryUses[outs[j]] == 1 && stackedUses[outs[j]] == nil
-      })
+      let swapped = Set(
+        (0..<nC).filter { j in
+          outs[j] != carrySlots[j] && own(outs[j]) && carryUses[outs[j]] == 1 && stackedUses[outs[j]] == nil
+        })
       // A carry whose new value is another carry's slot is staged first (the updates are simultaneous).
       let staged = (0..<nC).filter { j in outs[j] != carrySlots[j] && carrySlots.contains(outs[j]) }
       try w.block("for (int64_t it = 0; it < T; it++)") { w in
@@ -70,7 +73,9 @@ extension CEmitter {
           w.line("memcpy(\(b(r)) + t * \(n(outs[k])), \(b(outs[k])), sizeof(*\(b(r))) * \(n(outs[k])));")
         }
         for j in staged {
-          w.line("void* stage\(j) = malloc(sizeof(*\(b(outs[j]))) * \(n(outs[j])) + 1); if (!stage\(j)) return \(fail(layout.id(g, index), .outOfMemory, "(double)(sizeof(*\(b(outs[j]))) * \(n(outs[j])))"));")
+          w.line(
+            "void* stage\(j) = malloc(sizeof(*\(b(outs[j]))) * \(n(outs[j])) + 1); if (!stage\(j)) return \(fail(layout.id(g, index), .outOfMemory, "(double)(sizeof(*\(b(outs[j]))) * \(n(outs[j])))"));"
+          )
           w.line("memcpy(stage\(j), \(b(outs[j])), sizeof(*\(b(outs[j]))) * \(n(outs[j])));")
         }
         for (j, s) in carrySlots.enumerated() where outs[j] != s {

@@ -87,7 +87,9 @@ struct CEmitter {
       out.line(parts > 1 ? "#define SK_NODE __attribute__((visibility(\"hidden\")))" : "#define SK_NODE static")
       if k == 0 {
         // sk_main calls the top-level node functions of the other units.
-        for u in units.indices where !mine.contains(u) { out.line("SK_NODE int sk_node_\(units[u].id)(void** B, const int64_t* P);") }
+        for u in units.indices where !mine.contains(u) {
+          out.line("SK_NODE int sk_node_\(units[u].id)(void** B, const int64_t* P);")
+        }
       }
       var helpers = CWriter()
       for u in units.indices where mine.contains(u) { for (n, t) in units[u].helpers { helpers.helper(name: n, t) } }
@@ -136,7 +138,10 @@ struct CEmitter {
     for (g, graph) in layout.graphs.enumerated() {
       for (i, node) in graph.nodes.enumerated() {
         let name = node.name.map { " '\($0)'" } ?? ""
-        w.line(Self.commentSafe("   B[\(layout.id(g, i))] graph \(g) [\(FunctionGraph.label(i))] \(node.op.name.prefix(60)) \(node.type)\(name)"))
+        w.line(
+          Self.commentSafe(
+            "   B[\(layout.id(g, i))] graph \(g) [\(FunctionGraph.label(i))] \(node.op.name.prefix(60)) \(node.type)\(name)"
+          ))
       }
     }
     w.line("*/")
@@ -162,7 +167,10 @@ struct CEmitter {
       if views[id] != nil { continue }
       let ins = node.inputs.map { layout.id(g, $0) }
       var body = CWriter()
-      body.line("/* " + Self.commentSafe("\(node.op.name) [\(FunctionGraph.label(i))] \(node.type)\(node.name.map { " '\($0)'" } ?? "")") + " */")
+      body.line(
+        "/* "
+          + Self.commentSafe(
+            "\(node.op.name) [\(FunctionGraph.label(i))] \(node.type)\(node.name.map { " '\($0)'" } ?? "")") + " */")
       try emitNode(node, id: id, ins: ins, graph: g, index: i, into: &body, functions: &functions)
       functions.adopt(body)
       functions.line("SK_NODE int sk_node_\(id)(void** B, const int64_t* P) {")

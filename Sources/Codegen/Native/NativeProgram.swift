@@ -6,10 +6,11 @@ import SketchRuntime
 /// A function graph compiled to C and loaded: `run` plans the sizes, fills the buffers, calls the
 /// generated `sk_main` and reads the outputs.
 final class NativeProgram: @unchecked Sendable {
-  typealias Entry = @convention(c) (
-    UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafePointer<Int64>,
-    (@convention(c) (sk_task_fn?, UnsafeMutableRawPointer?, Int64) -> Void)?, Int64
-  ) -> Int32
+  typealias Entry =
+    @convention(c) (
+      UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafePointer<Int64>,
+      (@convention(c) (sk_task_fn?, UnsafeMutableRawPointer?, Int64) -> Void)?, Int64
+    ) -> Int32
 
   let layout: NativeLayout
   let source: String
@@ -41,7 +42,9 @@ final class NativeProgram: @unchecked Sendable {
   /// The per-node timers when compiled with profiling (`SKETCH_PROFILE=1`).
   private var timers: (seconds: UnsafePointer<Double>, calls: UnsafePointer<Int64>)?
 
-  init(graph: FunctionGraph, compiler: CCompiler = .shared, profile: Bool = NativeProfile.enabled, parts: Int? = nil) throws {
+  init(graph: FunctionGraph, compiler: CCompiler = .shared, profile: Bool = NativeProfile.enabled, parts: Int? = nil)
+    throws
+  {
     layout = try NativeLayout(graph)
     let emitter = CEmitter(layout: layout, profile: profile)
     let sources = try emitter.emit(parts: parts ?? Self.parts(layout))
@@ -151,7 +154,9 @@ final class NativeProgram: @unchecked Sendable {
     for (_, r) in resident { r.refresh() }
     let threads = NativeThreads.enter()
     let rc = plan.params.withUnsafeBufferPointer { p in
-      buffers.withUnsafeMutableBufferPointer { b in entry(b.baseAddress!, p.baseAddress!, sk_pool_parallel, Int64(threads)) }
+      buffers.withUnsafeMutableBufferPointer { b in
+        entry(b.baseAddress!, p.baseAddress!, sk_pool_parallel, Int64(threads))
+      }
     }
     NativeThreads.exit()
     if rc != 0 { throw failure(rc) }
@@ -197,7 +202,8 @@ final class NativeProgram: @unchecked Sendable {
     }
     let g = layout.base.lastIndex { $0 <= id }!
     let node = layout.graphs[g].nodes[id - layout.base[g]]
-    return RuntimeError("\(node.location): \(node.op.name)\(node.name.map { " '\($0)'" } ?? ""): \(f.message(node.op, err[1], err[2]))")
+    return RuntimeError(
+      "\(node.location): \(node.op.name)\(node.name.map { " '\($0)'" } ?? ""): \(f.message(node.op, err[1], err[2]))")
   }
 
   private func errorInfo() -> [Double] {

@@ -53,7 +53,9 @@ struct ShapePlan {
       // Run-time parameters beside the sizes: slice starts, a concatenation part's offset.
       switch node.op {
       case .slice(let ranges), .updateSlice(let ranges, _):
-        for (i, start) in try Shapes.sliceStarts(ranges, ins[0]).starts.enumerated() { params[L.auxOffset[b] + i] = Int64(start) }
+        for (i, start) in try Shapes.sliceStarts(ranges, ins[0]).starts.enumerated() {
+          params[L.auxOffset[b] + i] = Int64(start)
+        }
       case .concatPart(let axis, let index):
         params[L.auxOffset[b]] = Int64(ins[1..<(1 + index)].map { $0[axis] }.reduce(0, +))
       case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
@@ -65,8 +67,10 @@ struct ShapePlan {
     }
   }
 
-  private mutating func inferScan(_ L: NativeLayout, _ spec: ScanSpec, _ body: Int, graph g: Int, node n: Int,
-    values: [Int: Tensor]) throws -> [[Int]] {
+  private mutating func inferScan(
+    _ L: NativeLayout, _ spec: ScanSpec, _ body: Int, graph g: Int, node n: Int,
+    values: [Int: Tensor]
+  ) throws -> [[Int]] {
     let graph = L.graphs[g]
     let node = graph.nodes[n]
     let operands = spec.roles(of: node.inputs)

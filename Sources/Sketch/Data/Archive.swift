@@ -6,7 +6,7 @@ final class TemporaryFolder {
 
   init(prefix: String) throws {
     let base = NSTemporaryDirectory()
-    var template = Array((base.hasSuffix("/") ? base : base + "/") .utf8CString.dropLast())
+    var template = Array((base.hasSuffix("/") ? base : base + "/").utf8CString.dropLast())
     template += Array("\(prefix)-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else {
       throw DataError(base, "cannot create a temporary folder", hint: "check that TMPDIR is writable")
@@ -32,7 +32,8 @@ enum Archive {
     guard kind.exists, !kind.isDirectory else { throw DataError(path, "no such archive") }
     guard let tar = ["/usr/bin/tar", "/bin/tar"].first(where: { FileManager.default.isExecutableFile(atPath: $0) })
     else {
-      throw DataError(path, "cannot unpack the archive: the 'tar' program is missing",
+      throw DataError(
+        path, "cannot unpack the archive: the 'tar' program is missing",
         hint: "install tar, or unpack the archive yourself and pass the folder")
     }
     let folder = try TemporaryFolder(prefix: "sketch-archive")
@@ -52,7 +53,8 @@ enum Archive {
     guard process.terminationStatus == 0 else {
       let text = String(decoding: message, as: UTF8.self)
         .split(separator: "\n").prefix(3).joined(separator: "; ")
-      throw DataError(path, "the archive is truncated or corrupt (tar: \(text))",
+      throw DataError(
+        path, "the archive is truncated or corrupt (tar: \(text))",
         hint: "download it again, or unpack it yourself and pass the folder")
     }
     return folder

@@ -65,7 +65,8 @@ public final class BatchLoader {
     self.seed = seed
     let lines = dataset.range(split).filter { dataset.lengths[$0] > 0 }
     guard !lines.isEmpty else {
-      throw DataError(dataset.path, "the \(split.rawValue) split has no lines",
+      throw DataError(
+        dataset.path, "the \(split.rawValue) split has no lines",
         hint: split == .test ? "the file may have no test split; train without evaluation" : "")
     }
     let limit = maxLength ?? Int.max

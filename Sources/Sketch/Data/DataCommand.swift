@@ -1,7 +1,7 @@
-import SketchFiles
 import ArgumentParser
 import Codegen
 import Foundation
+import SketchFiles
 
 /// `sketch data`: import, generate and inspect stroke datasets.
 struct DataCommand: ParsableCommand {
@@ -97,8 +97,10 @@ struct HersheyCommand: ParsableCommand {
     let start = Date()
     let summary = try generator.run(output: output, xmlFolder: xml)
     print(summary.report(output: output, kind: "generated lines"))
-    print(String(format: "%.1f s, %.1f ms per line", Date().timeIntervalSince(start),
-      1000 * Date().timeIntervalSince(start) / Double(max(1, lines))))
+    print(
+      String(
+        format: "%.1f s, %.1f ms per line", Date().timeIntervalSince(start),
+        1000 * Date().timeIntervalSince(start) / Double(max(1, lines))))
     if let xml { print("wrote IAM-OnDB style files under \(xml) (lineStrokes/, ascii/, NOTICE.txt)") }
   }
 }

@@ -26,7 +26,8 @@ public enum BuiltinDataset {
     do {
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     } catch {
-      throw DataError(folder, "cannot create the data folder (\(error.localizedDescription))",
+      throw DataError(
+        folder, "cannot create the data folder (\(error.localizedDescription))",
         hint: "set XDG_DATA_HOME to a writable folder, or give a dataset file")
     }
     if !quiet { printError("creating the built-in handwriting dataset in \(file) (once; a few seconds to a minute)") }
@@ -42,7 +43,8 @@ public enum BuiltinDataset {
   public static func resolve(_ userPath: String?, quiet: Bool = false) throws -> String {
     if let userPath {
       guard fileKind(userPath).exists else {
-        throw DataError(userPath, "no such dataset file",
+        throw DataError(
+          userPath, "no such dataset file",
           hint: "make one with `sketch data iam|hershey|svg`, or leave it out to use the built-in dataset")
       }
       return userPath

@@ -1,7 +1,7 @@
 @preconcurrency import CHDF5
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 
 /// One row of the `split` attribute of Fuel's H5PYDataset layout: which rows of a source belong to a split.
 struct FuelSplitEntry: Equatable {
@@ -169,7 +169,8 @@ enum FuelSplit {
   }
 
   private static func bad(_ path: String, _ message: String) -> DataError {
-    DataError(path, "the 'split' attribute \(message)",
+    DataError(
+      path, "the 'split' attribute \(message)",
       hint: "Sketch reads the split written by Fuel's H5PYDataset.create_split_array")
   }
 }

@@ -85,11 +85,16 @@ struct HandStyle {
     ("position_noise", "amplitude U(0.15, 0.55), correlation length U(2, 6)"),
     ("join_probability", "U(0.75, 1.0)"),
     ("connector_over_top_probability", "U(0, 0.8) into a, c, d, g, o, q"),
-    ("delayed_dots_and_crosses_probability",
-      "U(0.2, 1.0), only when the jump back is at most \(Int(HersheyWriter.delayReach)) units"),
+    (
+      "delayed_dots_and_crosses_probability",
+      "U(0.2, 1.0), only when the jump back is at most \(Int(HersheyWriter.delayReach)) units"
+    ),
     ("join_gap_capitals_digits", "U(5, 9)"),
-    ("digitiser_step", "U(1.9, 2.6) units at full speed, speed (1 + 10 curvature)^(-1/3), slower at "
-      + "stroke ends, slow changes +-U(5, 20)% over U(20, 60) units; x10 and rounded"),
+    (
+      "digitiser_step",
+      "U(1.9, 2.6) units at full speed, speed (1 + 10 curvature)^(-1/3), slower at "
+        + "stroke ends, slow changes +-U(5, 20)% over U(20, 60) units; x10 and rounded"
+    ),
     ("units", "font units (x-height 9) x 10, rounded to integers; y grows downward"),
   ]
 }

@@ -27,7 +27,8 @@ struct HersheyGenerator {
   /// Loads the `scripts` font, with a clear error when the package is missing.
   func loadFont() throws -> ScriptFont {
     guard fileKind(fontPath).exists else {
-      throw DataError(fontPath, "missing Hershey font",
+      throw DataError(
+        fontPath, "missing Hershey font",
         hint: "install Debian's hershey-fonts-data (scripts/install-deps.sh), or pass --font FILE")
     }
     let text = String(decoding: try readFileBytes(fontPath), as: UTF8.self)
@@ -58,7 +59,8 @@ struct HersheyGenerator {
       let made = parallelMap(Array(texts.enumerated())) { offset, line -> GeneratedLine in
         var random = RandomStream(seed: UInt64(bitPattern: Int64(seed)), stream: 0x1000_0000 + UInt64(first + offset))
         let style = HandStyle(random: &random)
-        return GeneratedLine(index: first + offset, text: line, strokes: writer.write(line, style: style, random: &random))
+        return GeneratedLine(
+          index: first + offset, text: line, strokes: writer.write(line, style: style, random: &random))
       }
       index += chunk
       for line in made where accepted.count < count {
@@ -84,8 +86,10 @@ struct HersheyGenerator {
     let (generated, tooLong) = generate(count: lines, font: font, sentences: sentences, progress: progress)
     progress.finish()
     guard generated.count == lines else {
-      throw DataError("--max-points", "only \(generated.count) of \(generated.count + tooLong) generated lines "
-        + "have at most \(maxPoints) rows, \(lines) were asked for; nothing written",
+      throw DataError(
+        "--max-points",
+        "only \(generated.count) of \(generated.count + tooLong) generated lines "
+          + "have at most \(maxPoints) rows, \(lines) were asked for; nothing written",
         hint: "raise --max-points (a line of 36 characters has about 900 rows), or use 0 for no limit")
     }
     if let xmlFolder { try HersheyXML.write(generated, to: xmlFolder) }
@@ -100,8 +104,12 @@ struct HersheyGenerator {
         maxPoints: maxPoints, seed: seed,
         attributes: [
           ("created_by", .string(commandLine)),
-          ("generator", .string("sketch data hershey (docs/data.md recipe), scripts Hershey font, "
-            + "WordNet 3.0 usage examples")),
+          (
+            "generator",
+            .string(
+              "sketch data hershey (docs/data.md recipe), scripts Hershey font, "
+                + "WordNet 3.0 usage examples")
+          ),
           ("generator_version", .int(HersheyGenerator.version)),
           ("generator_parameters", .string(parameters)),
           ("font", .string(fontPath)),
@@ -171,7 +179,8 @@ enum HersheyXML {
     for id in formOrder {
       let directory = "\(folder)/ascii/\(id.prefix(3))/\(id)"
       try makeDirectory(directory)
-      let text = "OCR:\n\n" + forms[id]!.joined(separator: "\n") + "\n\nCSR:\n\n" + forms[id]!.joined(separator: "\n") + "\n"
+      let text =
+        "OCR:\n\n" + forms[id]!.joined(separator: "\n") + "\n\nCSR:\n\n" + forms[id]!.joined(separator: "\n") + "\n"
       try AtomicFile.write(text: text, to: "\(directory)/\(id).txt")
     }
     try AtomicFile.write(
@@ -205,10 +214,12 @@ enum HersheyXML {
     var time = 0.0
     for stroke in line.strokes {
       let count = stroke.count / 2
-      out += String(format: "    <Stroke colour=\"black\" start_time=\"%.2f\" end_time=\"%.2f\">\n", time,
+      out += String(
+        format: "    <Stroke colour=\"black\" start_time=\"%.2f\" end_time=\"%.2f\">\n", time,
         time + Double(count - 1) * 0.01)
       for k in 0..<count {
-        out += String(format: "      <Point x=\"%d\" y=\"%d\" time=\"%.2f\"/>\n", Int(stroke[2 * k] + dx),
+        out += String(
+          format: "      <Point x=\"%d\" y=\"%d\" time=\"%.2f\"/>\n", Int(stroke[2 * k] + dx),
           Int(stroke[2 * k + 1] + dy), time)
         time += 0.01
       }

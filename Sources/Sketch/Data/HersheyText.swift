@@ -14,7 +14,8 @@ enum HersheyText {
     for name in files {
       let path = folder + "/" + name
       guard fileKind(path).exists else {
-        throw DataError(path, "missing WordNet data file",
+        throw DataError(
+          path, "missing WordNet data file",
           hint: "install Debian's wordnet-base (scripts/install-deps.sh), or pass --wordnet DIR")
       }
       for example in examples(inDataFile: try readFileBytes(path)) {
@@ -24,7 +25,8 @@ enum HersheyText {
       }
     }
     guard sentences.count > 100 else {
-      throw DataError(folder, "found only \(sentences.count) usage examples in WordNet's data files",
+      throw DataError(
+        folder, "found only \(sentences.count) usage examples in WordNet's data files",
         hint: "reinstall Debian's wordnet-base")
     }
     return sentences

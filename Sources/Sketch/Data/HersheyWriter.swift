@@ -259,7 +259,8 @@ enum Digitiser {
       let kappa = sum / count
       let toEnd = min(arc[i], total - arc[i])
       let ends = 1 - 0.45 * exp(-toEnd / 1.5)
-      let slow = 1 + style.speedVariation
+      let slow =
+        1 + style.speedVariation
         * sin(2 * .pi * (travelled + arc[i]) / style.speedWavelength + style.speedPhase)
       speed[i] = pow(1 + 10 * kappa, -1.0 / 3) * ends * slow
     }

@@ -16,9 +16,11 @@ enum IAMFormat {
     }
     let sets = root.descendants(named: "StrokeSet")
     guard sets.count == 1 else {
-      throw DataError("", sets.isEmpty
-        ? "no <StrokeSet> element (is this an IAM-OnDB lineStrokes file?)"
-        : "\(sets.count) <StrokeSet> elements, expected one")
+      throw DataError(
+        "",
+        sets.isEmpty
+          ? "no <StrokeSet> element (is this an IAM-OnDB lineStrokes file?)"
+          : "\(sets.count) <StrokeSet> elements, expected one")
     }
     var strokes: [[Double]] = []
     var points = 0
@@ -46,8 +48,10 @@ enum IAMFormat {
       throw DataError("", "<Point> on line \(point.line) has \(name)=\"\(text)\", not a number")
     }
     guard abs(value) <= StrokeLimits.coordinate else {
-      throw DataError("", "<Point> on line \(point.line) has an absurd coordinate \(name)=\(text) "
-        + "(beyond ±\(Int(StrokeLimits.coordinate)))")
+      throw DataError(
+        "",
+        "<Point> on line \(point.line) has an absurd coordinate \(name)=\(text) "
+          + "(beyond ±\(Int(StrokeLimits.coordinate)))")
     }
     return value
   }

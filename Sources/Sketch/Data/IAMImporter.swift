@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 
 /// `sketch data iam`: IAM-OnDB lineStrokes (archive or folder) to a stroke dataset file.
 struct IAMImporter {
@@ -16,7 +16,8 @@ struct IAMImporter {
     let strokes = try ImportInput(input, what: "lineStrokes-all.tar.gz or the folder it unpacks to")
     let files = filesUnder(strokes.root, suffixes: [".xml"])
     guard !files.isEmpty else {
-      throw DataError(input, "no .xml files found",
+      throw DataError(
+        input, "no .xml files found",
         hint: "give lineStrokes-all.tar.gz from IAM-OnDB or the folder it unpacks to")
     }
     var transcriptions: [String: [String]]? = nil
@@ -26,7 +27,8 @@ struct IAMImporter {
       inputs += [ascii] + filesUnder(folder.root, suffixes: [".txt"])
       transcriptions = try IAMFormat.transcriptions(under: folder.root)
       if transcriptions!.isEmpty {
-        throw DataError(ascii, "no transcription files (.txt with a 'CSR:' section) found",
+        throw DataError(
+          ascii, "no transcription files (.txt with a 'CSR:' section) found",
           hint: "give ascii-all.tar.gz from IAM-OnDB or the folder it unpacks to")
       }
     }
@@ -77,9 +79,11 @@ struct IAMImporter {
       }
     }
     guard !records.isEmpty else {
-      throw DataError(input, "no usable lines among \(files.count) .xml files "
-        + "(\(summary.skipped.count) unusable, \(summary.tooLong) longer than \(maxPoints) points, "
-        + "\(summary.tooShort) too short); nothing written",
+      throw DataError(
+        input,
+        "no usable lines among \(files.count) .xml files "
+          + "(\(summary.skipped.count) unusable, \(summary.tooLong) longer than \(maxPoints) points, "
+          + "\(summary.tooShort) too short); nothing written",
         hint: summary.tooLong > 0 ? "raise --max-points" : "check that these are IAM-OnDB lineStrokes files")
     }
     var attributes: [(String, HDF5Attribute)] = [("created_by", .string(commandLine))]

@@ -44,13 +44,16 @@ struct ImportSummary {
 
   /// The closing lines printed by the commands.
   func report(output: String, kind: String) -> String {
-    var lines = ["wrote \(output): \(written) \(kind) (\(train) train, \(test) test), "
-      + "padded to \(paddedLength) rows, std dx \(format(std.0)) dy \(format(std.1))"]
+    var lines = [
+      "wrote \(output): \(written) \(kind) (\(train) train, \(test) test), "
+        + "padded to \(paddedLength) rows, std dx \(format(std.0)) dy \(format(std.1))"
+    ]
     if kind == "generated lines" {
       lines.append("generated \(files) lines; replaced \(tooLong) with more rows than --max-points")
     } else {
-      lines.append("read \(files) files; skipped \(skipped.count) unusable, \(tooLong) too long, \(tooShort) too short"
-        + (untranscribed > 0 ? "; \(untranscribed) without transcription" : ""))
+      lines.append(
+        "read \(files) files; skipped \(skipped.count) unusable, \(tooLong) too long, \(tooShort) too short"
+          + (untranscribed > 0 ? "; \(untranscribed) without transcription" : ""))
     }
     return lines.joined(separator: "\n")
   }

@@ -88,7 +88,8 @@ struct MarkupParser {
       let start = position
       try skipPast("?>", what: "XML declaration")
       let declaration = String(decoding: bytes[start..<position], as: UTF8.self).lowercased()
-      latin1 = declaration.contains("iso-8859-1") || declaration.contains("latin1")
+      latin1 =
+        declaration.contains("iso-8859-1") || declaration.contains("latin1")
         || declaration.contains("latin-1")
     }
     while true {
@@ -134,7 +135,8 @@ struct MarkupParser {
     depth += 1
     defer { depth -= 1 }
     guard depth <= StrokeLimits.xmlDepth else {
-      throw fail("<\(name)> is nested \(depth) elements deep, more than the \(StrokeLimits.xmlDepth) this reader accepts")
+      throw fail(
+        "<\(name)> is nested \(depth) elements deep, more than the \(StrokeLimits.xmlDepth) this reader accepts")
     }
     var attributes: [(name: String, value: String)] = []
     while true {

@@ -24,14 +24,17 @@ enum SVGDrawing {
     return strokes
   }
 
-  private static let hidden: Set<Substring> = ["defs", "clipPath", "mask", "symbol", "pattern", "marker", "metadata",
-    "title", "desc", "style", "script"]
+  private static let hidden: Set<Substring> = [
+    "defs", "clipPath", "mask", "symbol", "pattern", "marker", "metadata",
+    "title", "desc", "style", "script",
+  ]
 
   /// Appends the strokes of `element` and its children; `count` counts the file's points so far.
   /// (Recursion is bounded: the XML reader refuses nesting deeper than ``StrokeLimits/xmlDepth``.)
-  private static func visit(_ element: MarkupElement, transform parent: Affine, tolerance: Double,
-    into strokes: inout [[Double]], count: inout Int) throws
-  {
+  private static func visit(
+    _ element: MarkupElement, transform parent: Affine, tolerance: Double,
+    into strokes: inout [[Double]], count: inout Int
+  ) throws {
     guard !hidden.contains(element.localName) else { return }
     var transform = parent
     if let text = element.attribute("transform") {
@@ -133,8 +136,10 @@ struct SVGImporter {
       defer { progress.advance() }
       do {
         let strokes = try SVGDrawing.strokes(fromSVG: try readFileBytes(path), tolerance: tolerance)
-        return .success(StrokeRecord(rows: StrokeRows.rows(strokes: strokes), transcription: "",
-          source: relativePath(path, to: folder.root)))
+        return .success(
+          StrokeRecord(
+            rows: StrokeRows.rows(strokes: strokes), transcription: "",
+            source: relativePath(path, to: folder.root)))
       } catch let error as SVGError {
         progress.note("skipping \(path): \(error.message)")
         return .failure(error)
@@ -167,8 +172,10 @@ struct SVGImporter {
       description: StrokeDatasetDescription(
         kind: "svg", units: "SVG user units of each file's root (y grows downward)", maxPoints: maxPoints,
         seed: seed,
-        attributes: [("created_by", .string(commandLine)), ("tolerance", .double(tolerance)),
-          ("skipped_files", .int(summary.skipped.count))]))
+        attributes: [
+          ("created_by", .string(commandLine)), ("tolerance", .double(tolerance)),
+          ("skipped_files", .int(summary.skipped.count)),
+        ]))
     summary.written = written.count
     summary.train = written.train
     summary.test = written.test

@@ -32,7 +32,9 @@ struct Affine {
       rest = rest[rest.index(after: close)...]
       func need(_ counts: Set<Int>) throws {
         guard counts.contains(values.count) else {
-          throw SVGError("\(name)(...) in transform \"\(text)\" takes \(counts.sorted().map(String.init).joined(separator: " or ")) numbers")
+          throw SVGError(
+            "\(name)(...) in transform \"\(text)\" takes \(counts.sorted().map(String.init).joined(separator: " or ")) numbers"
+          )
         }
       }
       let step: Affine
@@ -261,8 +263,9 @@ struct SVGPathFlattener {
         command = nil
         lastControl = nil
       case "A":
-        throw SVGError("elliptical arcs ('\(name)') are not supported; convert them to curves (e.g. with "
-          + "Inkscape's Path > Object to Path, or svgo --convert-arcs) first")
+        throw SVGError(
+          "elliptical arcs ('\(name)') are not supported; convert them to curves (e.g. with "
+            + "Inkscape's Path > Object to Path, or svgo --convert-arcs) first")
       default:
         throw SVGError("unknown path command '\(name)' (supported: M L H V C S Q T Z)")
       }
@@ -270,7 +273,7 @@ struct SVGPathFlattener {
       if finished + current.count / 2 > budget { throw SVGError(StrokeLimits.tooManyPoints) }
       if name.uppercased() == "Z" {
         // After Z, numbers without a command are an error; a new command must follow.
-        if let _ = try? scanner.number() { throw SVGError("numbers after 'Z' without a command") }
+        if (try? scanner.number()) != nil { throw SVGError("numbers after 'Z' without a command") }
       }
     }
     finish()
@@ -300,8 +303,11 @@ struct SVGPathFlattener {
       return
     }
     func mid(_ a: (Double, Double), _ b: (Double, Double)) -> (Double, Double) { ((a.0 + b.0) / 2, (a.1 + b.1) / 2) }
-    let a = mid(p0, p1), b = mid(p1, p2), c = mid(p2, p3)
-    let d = mid(a, b), e = mid(b, c)
+    let a = mid(p0, p1)
+    let b = mid(p1, p2)
+    let c = mid(p2, p3)
+    let d = mid(a, b)
+    let e = mid(b, c)
     let m = mid(d, e)
     subdivide(p0, a, d, m, depth: depth + 1, &out)
     subdivide(m, e, c, p3, depth: depth + 1, &out)

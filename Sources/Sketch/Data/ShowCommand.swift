@@ -50,23 +50,28 @@ struct ShowCommand: ParsableCommand {
     let stats = StrokeStatistics(rows: all, texts: try dataset.transcriptions())
     func f(_ x: Double) -> String { String(format: "%.3g", x) }
     var out: [String] = []
-    out.append("\(dataset.path): \(dataset.layout == .fuel ? "original notebook (Fuel) layout" : "Sketch layout"), "
-      + "kind \(dataset.kind), \(dataset.count) lines (\(dataset.range(.train).count) train, "
-      + "\(dataset.range(.test).count) test), padded to \(dataset.paddedLength) rows")
+    out.append(
+      "\(dataset.path): \(dataset.layout == .fuel ? "original notebook (Fuel) layout" : "Sketch layout"), "
+        + "kind \(dataset.kind), \(dataset.count) lines (\(dataset.range(.train).count) train, "
+        + "\(dataset.range(.test).count) test), padded to \(dataset.paddedLength) rows")
     let r = stats.rows
     out.append("rows per line: min \(r.min), median \(r.median), max \(r.max), mean \(f(r.mean))")
     if let c = stats.characters, let perCharacter = stats.rowsPerCharacter {
-      out.append("characters per line: min \(c.min), median \(c.median), max \(c.max); rows per character \(f(perCharacter))")
+      out.append(
+        "characters per line: min \(c.min), median \(c.median), max \(c.max); rows per character \(f(perCharacter))")
     }
     out.append("strokes per line \(f(stats.strokesPerLine)); pen-up fraction \(f(stats.penUpFraction))")
-    out.append("offsets as stored (normalised): mean dx \(f(stats.mean.0)) dy \(f(stats.mean.1)), "
-      + "std dx \(f(stats.std.0)) dy \(f(stats.std.1)); largest |dx| \(f(stats.largest.0)) std, |dy| \(f(stats.largest.1)) std")
+    out.append(
+      "offsets as stored (normalised): mean dx \(f(stats.mean.0)) dy \(f(stats.mean.1)), "
+        + "std dx \(f(stats.std.0)) dy \(f(stats.std.1)); largest |dx| \(f(stats.largest.0)) std, |dy| \(f(stats.largest.1)) std"
+    )
     if let std = dataset.std {
       out.append("normalisation (std in source units): dx \(f(std.x)), dy \(f(std.y))")
     } else {
       out.append("normalisation: not stored (the notebook's layout); lines are drawn in normalised units")
     }
-    for (name, value) in dataset.attributes() where ["units", "created_by", "generator", "seed", "max_points"].contains(name) {
+    for (name, value) in dataset.attributes()
+    where ["units", "created_by", "generator", "seed", "max_points"].contains(name) {
       out.append("\(name): \(value.stringValue ?? value.intValue.map(String.init) ?? "\(value)")")
     }
     return out.joined(separator: "\n")

@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 
 /// Which part of a dataset.
 public enum DataSplit: String, Sendable, CaseIterable {
@@ -67,8 +67,10 @@ public final class StrokeDataset {
       }
       let info = try file.info(of: "features")
       guard info.shape.count == 3, info.shape[2] == 3, info.dtype == .float32 || info.dtype == .float64 else {
-        throw DataError(path, "'features' is \(info.dtype.map { "\($0)" } ?? "strings") \(info.shape), "
-          + "expected float [lines, steps, 3]", hint: hint)
+        throw DataError(
+          path,
+          "'features' is \(info.dtype.map { "\($0)" } ?? "strings") \(info.shape), "
+            + "expected float [lines, steps, 3]", hint: hint)
       }
       let width = info.shape[1]
       count = info.shape[0]
@@ -76,14 +78,16 @@ public final class StrokeDataset {
       let split = try FuelSplit.read(path: path)
       if file.exists("lengths") {
         layout = .sketch
-        let stored = try StrokeDataset.validLengths(try file.read("lengths").doubles, count: count, width: width,
+        let stored = try StrokeDataset.validLengths(
+          try file.read("lengths").doubles, count: count, width: width,
           path: path, hint: hint)
         lengths = stored
         storedLengths = stored
         let deviations = (try? file.doublesAttribute("std")) ?? []
         if !deviations.isEmpty {
           guard deviations.count == 2, deviations.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw DataError(path, "the 'std' attribute is \(deviations), expected two positive finite numbers",
+            throw DataError(
+              path, "the 'std' attribute is \(deviations), expected two positive finite numbers",
               hint: hint)
           }
         }
@@ -108,13 +112,16 @@ public final class StrokeDataset {
   /// h5py) is named as such; anything else may be damage.
   private static func readFailure(_ error: HDF5Error, file: HDF5File, path: String, what: String?) -> DataError {
     if let missing = try? file.unavailableFilters(of: "features"), !missing.isEmpty {
-      return DataError(path, "'features' is compressed with \(missing.joined(separator: " and ")), which this "
-        + "HDF5 library cannot decode (the file is not damaged)",
+      return DataError(
+        path,
+        "'features' is compressed with \(missing.joined(separator: " and ")), which this "
+          + "HDF5 library cannot decode (the file is not damaged)",
         hint: "rewrite it with gzip compression where that filter is installed, e.g. in Python: h5py with "
           + "hdf5plugin, create_dataset(..., compression='gzip')")
     }
     let message = error.message + (error.detail.map { " (\($0))" } ?? "")
-    return DataError(path, what.map { "\($0): \(message)" } ?? error.description,
+    return DataError(
+      path, what.map { "\($0): \(message)" } ?? error.description,
       hint: "the file may be truncated or damaged")
   }
 
@@ -137,8 +144,10 @@ public final class StrokeDataset {
     }
     return try values.enumerated().map { index, value in
       guard value.isFinite, value.rounded() == value, value >= 0, value <= Double(width) else {
-        throw DataError(path, "'lengths'[\(index)] is \(value), expected a whole number of rows in 0...\(width) "
-          + "(the padded length of 'features')", hint: hint)
+        throw DataError(
+          path,
+          "'lengths'[\(index)] is \(value), expected a whole number of rows in 0...\(width) "
+            + "(the padded length of 'features')", hint: hint)
       }
       return Int(value)
     }
@@ -148,7 +157,8 @@ public final class StrokeDataset {
   /// and drawing alike).
   private func requireFinite(_ rows: [Float], line index: Int) throws {
     guard let bad = rows.firstIndex(where: { !$0.isFinite }) else { return }
-    throw DataError(path, "'features' line \(index), row \(bad / 3) holds \(rows[bad]), not a finite number",
+    throw DataError(
+      path, "'features' line \(index), row \(bad / 3) holds \(rows[bad]), not a finite number",
       hint: "the file is damaged or was written with non-finite values; re-create it")
   }
 
@@ -199,7 +209,8 @@ public final class StrokeDataset {
       throw DataError(path, "reading '\(name)': \(error.message)", hint: "the file may be truncated or damaged")
     }
     guard strings.count == count else {
-      throw DataError(path, "'\(name)' has \(strings.count) entries for the \(count) lines of 'features'",
+      throw DataError(
+        path, "'\(name)' has \(strings.count) entries for the \(count) lines of 'features'",
         hint: "the file is damaged or was not written by `sketch data`; re-create it")
     }
     return strings
@@ -223,12 +234,15 @@ public final class StrokeDataset {
     for entry in entries where entry.source == "features" && entry.available {
       guard let split = DataSplit(rawValue: entry.split) else { continue }
       if entry.usesIndexList {
-        throw DataError(path, "the '\(entry.split)' split is an index list, which Sketch does not read",
+        throw DataError(
+          path, "the '\(entry.split)' split is an index list, which Sketch does not read",
           hint: "rewrite the file with the split as a start/stop range")
       }
       guard entry.start >= 0, entry.start <= entry.stop, entry.stop <= count else {
-        throw DataError(path, "the '\(entry.split)' split \(entry.start)..<\(entry.stop) is outside the "
-          + "\(count) lines of 'features'")
+        throw DataError(
+          path,
+          "the '\(entry.split)' split \(entry.start)..<\(entry.stop) is outside the "
+            + "\(count) lines of 'features'")
       }
       ranges[split] = entry.start..<entry.stop
     }

@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 
 /// One line (or drawing) to store: rows `(dx, dy, pen)` in source units (see ``StrokeRows``), its
 /// transcription ("" when unknown) and where it came from.
@@ -116,19 +116,20 @@ enum StrokeDatasetWriter {
         try file.write(Tensor(shape: [n], lengths), to: "lengths")
         try file.write(strings: transcriptions, to: "transcriptions")
         try file.write(strings: sources, to: "sources")
-        let attributes: [(String, HDF5Attribute)] = [
-          ("sketch_format", .string(formatName)),
-          ("pen_convention", .string(penConvention)),
-          ("padding", .string("rows past a line's length are (0, 0, 1), as in the original notebook")),
-          ("std", .doubles([std.0, std.1])),
-          ("kind", .string(description.kind)),
-          ("units", .string(description.units)),
-          ("seed", .int(description.seed)),
-          ("max_points", .int(description.maxPoints)),
-          ("train_fraction", .double(trainFraction)),
-          ("n_train", .int(train)),
-          ("n_test", .int(n - train)),
-        ] + description.attributes
+        let attributes: [(String, HDF5Attribute)] =
+          [
+            ("sketch_format", .string(formatName)),
+            ("pen_convention", .string(penConvention)),
+            ("padding", .string("rows past a line's length are (0, 0, 1), as in the original notebook")),
+            ("std", .doubles([std.0, std.1])),
+            ("kind", .string(description.kind)),
+            ("units", .string(description.units)),
+            ("seed", .int(description.seed)),
+            ("max_points", .int(description.maxPoints)),
+            ("train_fraction", .double(trainFraction)),
+            ("n_train", .int(train)),
+            ("n_test", .int(n - train)),
+          ] + description.attributes
         for (name, value) in attributes { try file.setAttribute(name, value) }
         try file.commit()
       } catch {

@@ -1,5 +1,5 @@
-import SketchFiles
 import Codegen
+import SketchFiles
 
 /// Draws lines of strokes into a PNG image, one line under the other, at one common scale.
 enum StrokeRenderer {

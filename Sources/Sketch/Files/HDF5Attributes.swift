@@ -1,5 +1,5 @@
-import SketchRuntime
 import CHDF5
+import SketchRuntime
 
 /// The value of an HDF5 attribute.
 ///

@@ -1,5 +1,5 @@
-import SketchRuntime
 import CHDF5
+import SketchRuntime
 
 /// Chunked gzip (deflate) storage for a dataset.
 public struct HDF5Compression: Sendable, Hashable {
@@ -242,7 +242,8 @@ extension HDF5File {
     let limit = fileSize.multipliedReportingOverflow(by: ratio).partialValue &+ (1 << 20)
     guard !overflow, !tooMany, bytes >= 0, bytes <= max(limit, 1 << 20) else {
       throw error(
-        datasetPath, "claims shape \(shape), more data than the \(fileSize)-byte file can hold; "
+        datasetPath,
+        "claims shape \(shape), more data than the \(fileSize)-byte file can hold; "
           + "the file is damaged")
     }
     return count

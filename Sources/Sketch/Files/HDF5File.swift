@@ -1,5 +1,5 @@
-import SketchRuntime
 import CHDF5
+import SketchRuntime
 
 /// A failed HDF5 operation: the file, the object inside it and what went wrong.
 public struct HDF5Error: Error, CustomStringConvertible, Sendable {

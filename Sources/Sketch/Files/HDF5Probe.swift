@@ -1,4 +1,5 @@
 import SketchRuntime
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -38,7 +39,8 @@ public enum HDF5Probe {
       if done == pid {
         let signal = status & 0x7f
         guard signal == 0 || signal == 0x7f else {
-          throw HDF5Error(file: path, object: nil,
+          throw HDF5Error(
+            file: path, object: nil,
             message: "the file is damaged: reading it crashes the HDF5 library (signal \(signal)); nothing was read")
         }
         return
@@ -48,7 +50,8 @@ public enum HDF5Probe {
     }
     kill(pid, SIGKILL)
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    throw HDF5Error(file: path, object: nil,
+    throw HDF5Error(
+      file: path, object: nil,
       message: "the file is damaged: reading it does not finish (the HDF5 library loops); nothing was read")
   }
 }

@@ -1,5 +1,5 @@
-import SketchRuntime
 import CHDF5
+import SketchRuntime
 
 /// How the HDF5 library ends with the process.
 public enum HDF5ProcessExit {

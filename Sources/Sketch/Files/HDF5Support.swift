@@ -1,5 +1,5 @@
-import SketchRuntime
 import CHDF5
+import SketchRuntime
 
 #if canImport(Glibc)
   import Glibc

@@ -1,5 +1,5 @@
-import SketchRuntime
 import CPNG
+import SketchRuntime
 
 /// A failure to write or read a PNG file: the path and libpng's message.
 public struct PNGError: Error, CustomStringConvertible, Sendable {
@@ -228,8 +228,10 @@ public struct PNGImage: Sendable, Hashable {
   /// An image wider or taller than ``maxDimension`` is refused before anything is written.
   public func write(to path: String) throws {
     guard width <= Self.maxDimension, height <= Self.maxDimension else {
-      throw PNGError(path: path, message: "the image is \(width)x\(height) pixels; PNG files are limited to "
-        + "\(Self.maxDimension) pixels a side")
+      throw PNGError(
+        path: path,
+        message: "the image is \(width)x\(height) pixels; PNG files are limited to "
+          + "\(Self.maxDimension) pixels a side")
     }
     try AtomicFile.write(to: path) { temporary in
       var image = png_image()

@@ -60,7 +60,8 @@ struct HandwritingModel {
     for (name, shape) in parameterShapes(config) {
       guard let t = values[name] else { throw ConfigError(message: "the model file has no parameter '\(name)'") }
       guard t.shape == shape, t.dtype == .float32 else {
-        throw ConfigError(message: "parameter '\(name)' is \(t.dtype)\(t.shape) in the file; the config needs float32\(shape)")
+        throw ConfigError(
+          message: "parameter '\(name)' is \(t.dtype)\(t.shape) in the file; the config needs float32\(shape)")
       }
     }
   }

@@ -47,7 +47,9 @@ struct ModelConfig: Codable, Equatable {
     func bad(_ flag: String, _ key: String, _ s: String) -> ConfigError {
       ConfigError(message: (field ? key : flag) + " " + s)
     }
-    if !(1...Self.maxDepth).contains(depth) { throw bad("--depth", "depth", "must be in 1...\(Self.maxDepth), got \(depth)") }
+    if !(1...Self.maxDepth).contains(depth) {
+      throw bad("--depth", "depth", "must be in 1...\(Self.maxDepth), got \(depth)")
+    }
     if !(1...Self.maxDim).contains(dim) { throw bad("--dim", "dim", "must be in 1...\(Self.maxDim), got \(dim)") }
     if !(1...Self.maxMixDim).contains(mixDim) {
       throw bad("--mix-dim", "mixDim", "must be in 1...\(Self.maxMixDim), got \(mixDim)")

@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 
 /// Drawing stroke sequences (rows of dx, dy, pen offsets) as PNG and SVG.
 ///
@@ -38,12 +38,19 @@ enum SampleRenderer {
   static func sequences(_ strokes: Tensor) -> [[(dx: Double, dy: Double, pen: Double)]] {
     let (S, B) = (strokes.shape[0], strokes.shape[1])
     let v = strokes.doubles
-    return (0..<B).map { b in (0..<S).map { t in let i = (t * B + b) * 3; return (v[i], v[i + 1], v[i + 2]) } }
+    return (0..<B).map { b in
+      (0..<S).map { t in
+        let i = (t * B + b) * 3
+        return (v[i], v[i + 1], v[i + 2])
+      }
+    }
   }
 
   /// A grid of `columns` x ceil(n/columns) cells of `cell` pixels, every sequence drawn at one common
   /// scale (so sizes compare across cells), anti-aliased black strokes on white.
-  static func grid(_ seqs: [[(dx: Double, dy: Double, pen: Double)]], columns: Int, cell: Int, lineWidth: Double = 1.6) -> PNGImage {
+  static func grid(_ seqs: [[(dx: Double, dy: Double, pen: Double)]], columns: Int, cell: Int, lineWidth: Double = 1.6)
+    -> PNGImage
+  {
     let rows = (seqs.count + columns - 1) / Swift.max(columns, 1)
     var img = PNGImage(width: columns * cell, height: Swift.max(rows, 1) * cell)
     let lines = seqs.map(polylines)
@@ -73,8 +80,10 @@ enum SampleRenderer {
     let stepsPerBand = penWidth / penPixel
     let bands = Swift.max(1, (steps + stepsPerBand - 1) / stepsPerBand)
     let bandHeight = count * penPixel + (bands > 1 ? penPixel : 0)
-    return (Swift.max(Swift.min(steps, stepsPerBand) * penPixel, 1), Swift.max(bands * bandHeight, 1), stepsPerBand,
-      bandHeight)
+    return (
+      Swift.max(Swift.min(steps, stepsPerBand) * penPixel, 1), Swift.max(bands * bandHeight, 1), stepsPerBand,
+      bandHeight
+    )
   }
 
   /// Throws unless every image of `grid` x `grid` samples of `steps` steps can be written (sketch.png,
@@ -85,13 +94,16 @@ enum SampleRenderer {
     guard !side.overflow, !overflow, side.partialValue <= PNGImage.maxDimension,
       side.partialValue.multipliedReportingOverflow(by: side.partialValue).partialValue <= maxPixels
     else {
-      throw ConfigError(message: "--grid \(grid) makes sketch.png \(grid) x \(cell) pixels a side, more than an "
-        + "image can hold (\(maxPixels) pixels); use a --grid of at most \(Int(Double(maxPixels).squareRoot()) / cell)")
+      throw ConfigError(
+        message: "--grid \(grid) makes sketch.png \(grid) x \(cell) pixels a side, more than an "
+          + "image can hold (\(maxPixels) pixels); use a --grid of at most \(Int(Double(maxPixels).squareRoot()) / cell)"
+      )
     }
     let pen = penImageSize(count: count, steps: steps)
     guard pen.height <= PNGImage.maxDimension, pen.width * pen.height <= maxPixels else {
-      throw ConfigError(message: "--steps \(steps) with --grid \(grid) makes pen.png \(pen.width)x\(pen.height) "
-        + "pixels, more than an image can hold (\(maxPixels) pixels); use fewer steps or a smaller grid")
+      throw ConfigError(
+        message: "--steps \(steps) with --grid \(grid) makes pen.png \(pen.width)x\(pen.height) "
+          + "pixels, more than an image can hold (\(maxPixels) pixels); use fewer steps or a smaller grid")
     }
   }
 
@@ -118,7 +130,8 @@ enum SampleRenderer {
     var ext = 1e-9
     for ls in lines { for s in ls { for p in s { ext = Swift.max(ext, Swift.abs(p.x), Swift.abs(p.y)) } } }
     let scale = (Double(cell) / 2 - 3) / ext
-    var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(columns * cell)\" height=\"\(Swift.max(rows, 1) * cell)\">\n"
+    var out =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(columns * cell)\" height=\"\(Swift.max(rows, 1) * cell)\">\n"
     out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     for (i, ls) in lines.enumerated() {
       let cx = Double((i % columns) * cell) + Double(cell) / 2
@@ -127,7 +140,8 @@ enum SampleRenderer {
         let d = s.enumerated().map { k, p in
           (k == 0 ? "M" : "L") + String(format: "%.2f %.2f", cx + p.x * scale, cy + p.y * scale)
         }.joined(separator: " ")
-        out += "<path d=\"\(d)\" fill=\"none\" stroke=\"black\" stroke-width=\"1.2\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/>\n"
+        out +=
+          "<path d=\"\(d)\" fill=\"none\" stroke=\"black\" stroke-width=\"1.2\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/>\n"
       }
     }
     return out + "</svg>\n"

@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 
 /// Where training stands: saved with the parameters so `--model continue` resumes exactly.
 struct TrainingPosition: Codable, Equatable {
@@ -94,8 +94,9 @@ enum Checkpoint {
       guard f.exists("params/\(name)") else { throw ConfigError(message: "\(path) has no parameter '\(name)'") }
       let stored = try f.info(of: "params/\(name)")
       guard stored.shape == shape else {
-        throw ConfigError(message: "\(path): parameter '\(name)' is \(stored.shape) in the file; its 'config' "
-          + "needs \(shape)")
+        throw ConfigError(
+          message: "\(path): parameter '\(name)' is \(stored.shape) in the file; its 'config' "
+            + "needs \(shape)")
       }
       params[name] = try f.read("params/\(name)")
     }
@@ -111,8 +112,9 @@ enum Checkpoint {
     let position: TrainingPosition = try decode(try f.stringAttribute("position"), field: "position", path: path)
     for (field, value) in [("epoch", position.epoch), ("batchInEpoch", position.batchInEpoch), ("step", position.step)]
     where value < 0 {
-      throw ConfigError(message: "\(path): the 'position' attribute has \(field) \(value); it cannot be negative "
-        + "(the file is damaged)")
+      throw ConfigError(
+        message: "\(path): the 'position' attribute has \(field) \(value); it cannot be negative "
+          + "(the file is damaged)")
     }
     return Contents(
       config: config, parameters: params, optimizerState: opt, training: try f.stringAttribute("training"),

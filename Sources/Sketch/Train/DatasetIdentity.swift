@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 
 /// What identifies a dataset file in a run's settings, so that `--model continue` notices a file
 /// that was replaced: its size and a hash (FNV-1a, 64 bits) of its first and last MiB, where HDF5

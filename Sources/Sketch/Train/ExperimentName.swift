@@ -13,7 +13,8 @@ enum ExperimentName {
   /// Checks that `--name` makes one plain folder inside `--output`: letters, digits and a few
   /// symbols, not starting with "." (no "..", "/", newlines or hidden folders), at most 100 bytes.
   static func validate(name: String) throws {
-    let ok = !name.isEmpty && name.utf8.count <= maxNameBytes && !name.hasPrefix(".")
+    let ok =
+      !name.isEmpty && name.utf8.count <= maxNameBytes && !name.hasPrefix(".")
       && name.allSatisfy { $0.isLetter || $0.isNumber || nameSymbols.contains($0) }
     guard ok else {
       throw ValidationError(
@@ -34,7 +35,8 @@ enum ExperimentName {
     name: String, model c: ModelConfig, learningRate: Double, batchSize: Int, maxLength: Int, maxGrad: Double,
     stepMethod: StepMethod
   ) -> String {
-    var s = "\(name)-\(c.depth)X\(c.dim)m\(c.mixDim)d\(Int(c.dropout * 10))r\(shnum(learningRate))b\(batchSize)e\(shnum(c.epsilon))"
+    var s =
+      "\(name)-\(c.depth)X\(c.dim)m\(c.mixDim)d\(Int(c.dropout * 10))r\(shnum(learningRate))b\(batchSize)e\(shnum(c.epsilon))"
     if maxLength != 600 { s += "-L\(maxLength)" }
     if c.gru { s += "g" }
     if maxGrad != 5 { s += "G" + String(format: "%g", maxGrad) }

@@ -17,7 +17,8 @@ enum FlagCheck {
   ) throws {
     guard value.isFinite, range.contains(value), !(aboveLower && value == range.lowerBound) else {
       let lower = "\(aboveLower ? ">" : ">=") \(number(range.lowerBound))"
-      let bounds = range.upperBound == .greatestFiniteMagnitude
+      let bounds =
+        range.upperBound == .greatestFiniteMagnitude
         ? lower : (aboveLower ? "in (" : "in [") + "\(number(range.lowerBound)), \(number(range.upperBound))]"
       throw ValidationError(
         "\(flag) must be a finite number \(bounds)\(why.isEmpty ? "" : " (\(why))"), got \(number(value))")

@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 
 /// The metrics of a run as JSON lines (`metrics.jsonl`), appended as training goes.
 ///
@@ -61,7 +61,8 @@ final class MetricsLog {
 
   /// The whole JSON records with `step` <= `step`, rewritten atomically when anything is dropped.
   private static func keepRecords(
-    upTo step: Int, in path: String, into train: inout [(Int, Double)], _ test: inout [(Int, Double)], dropped: inout Int
+    upTo step: Int, in path: String, into train: inout [(Int, Double)], _ test: inout [(Int, Double)],
+    dropped: inout Int
   ) throws {
     let bytes: Data
     do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
@@ -69,7 +70,12 @@ final class MetricsLog {
     }
     var kept = Data()
     var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-    if lines.last?.isEmpty == true { lines.removeLast() } else if !lines.isEmpty { dropped += 1; lines.removeLast() }
+    if lines.last?.isEmpty == true {
+      lines.removeLast()
+    } else if !lines.isEmpty {
+      dropped += 1
+      lines.removeLast()
+    }
     for line in lines {
       guard let obj = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
         let s = obj["step"] as? Int, s <= step

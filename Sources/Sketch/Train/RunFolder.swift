@@ -65,7 +65,8 @@ final class RunFolder {
         if fm.fileExists(atPath: model) || (metricsSize ?? 0) > 0 {
           throw RunFolderError(
             "\(path) already holds a training run (model.h5 or metrics.jsonl), which a new run would replace. "
-              + "Continue it with --model continue, choose another --name or --output, or pass --overwrite to replace it")
+              + "Continue it with --model continue, choose another --name or --output, or pass --overwrite to replace it"
+          )
         }
         try removeRunFiles(in: url)
       case .overwrite:
@@ -92,7 +93,8 @@ final class RunFolder {
       let n = read(fd, &buffer, buffer.count)
       close(fd)
       guard busy else { throw RunFolderError("cannot lock \(path): \(message)") }
-      let pid = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+      let pid = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).trimmingCharacters(
+        in: .whitespacesAndNewlines)
       throw RunFolderError(
         "\(folder) is in use by another `sketch train`\(pid.isEmpty ? "" : " (process \(pid))"); "
           + "wait for it to finish, or choose another --name or --output")

@@ -1,7 +1,7 @@
-import SketchFiles
 import ArgumentParser
 import Codegen
 import Foundation
+import SketchFiles
 
 /// `sketch sample`: draw handwriting from a trained model.
 struct Sample: ParsableCommand {

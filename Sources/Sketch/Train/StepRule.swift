@@ -35,7 +35,8 @@ struct StepRule {
   ) -> (updates: [(Var, Var)], gradientNorm: Var, stepNorm: Var) {
     let gradNorm = sqrt(gradients.map { sum(square($0)) }.reduce(constant(0, .float32), +))
     // Blocks' StepClipping: scale all gradients by threshold / norm when the norm exceeds it.
-    let clip = maxGrad > 0 ? select(gradNorm > maxGrad, maxGrad / gradNorm, constant(1, .float32)) : constant(1, .float32)
+    let clip =
+      maxGrad > 0 ? select(gradNorm > maxGrad, maxGrad / gradNorm, constant(1, .float32)) : constant(1, .float32)
     var updates: [(Var, Var)] = []
     var steps: [Var] = []
     let lr = learningRate

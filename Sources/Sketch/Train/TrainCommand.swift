@@ -1,7 +1,7 @@
-import SketchFiles
 import ArgumentParser
 import Codegen
 import Foundation
+import SketchFiles
 
 /// `sketch train`: the original sketch.py command line.
 struct Train: ParsableCommand {
@@ -21,7 +21,8 @@ struct Train: ParsableCommand {
   @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: "Learning rate.") var learningRate = 1e-4
   @Option(help: "RNN state dimension.") var dim = 700
   @Option(name: .customLong("mix-dim"), help: "Number of gaussian mixtures.") var mixDim = 20
-  @Option(name: .customLong("model"), help: "Start from an old model (an experiment folder or model file), or 'continue'.")
+  @Option(
+    name: .customLong("model"), help: "Start from an old model (an experiment folder or model file), or 'continue'.")
   var oldModel: String?
   @Flag(help: "Replace the run already in the experiment folder (its model, metrics and samples).")
   var overwrite = false
@@ -38,7 +39,8 @@ struct Train: ParsableCommand {
   @Flag(help: "Just generate a sample from --model without training.") var sample = false
   @Flag(help: "Send the input to all layers, and use all layers' states for the readout.") var skip = false
   @Flag(help: "Send the input to all layers; use only the top layer's states for the readout.") var top = false
-  @Option(name: [.customShort("u"), .customLong("uniform")], help: "Uniform initialisation width; 0 for orthogonal/Glorot.")
+  @Option(
+    name: [.customShort("u"), .customLong("uniform")], help: "Uniform initialisation width; 0 for orthogonal/Glorot.")
   var uniform = 0.0
 
   @Option(help: "The dataset (HDF5). Default: the built-in dataset, made on first use.") var data: String?
@@ -49,9 +51,13 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("test-every"), help: "Evaluate the test split every N batches.") var testEvery = 100
   @Option(name: .customLong("sample-every"), help: "Draw samples every N batches.") var sampleEvery = 100
   @Option(name: .customLong("save-every"), help: "Save the model every N batches.") var saveEvery = 100
-  @Option(name: .customLong("test-batches"), help: "Test batches per evaluation (default: all; 0 for none).") var testBatches: Int?
+  @Option(name: .customLong("test-batches"), help: "Test batches per evaluation (default: all; 0 for none).")
+  var testBatches: Int?
   @Option(help: "Samples per side of the sample grid.") var grid = 8
-  @Option(help: "Threads for products and big loops of the native code, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores).")
+  @Option(
+    help:
+      "Threads for products and big loops of the native code, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores)."
+  )
   var threads: Int?
 
   var modelConfig: ModelConfig {

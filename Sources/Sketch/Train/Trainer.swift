@@ -1,6 +1,6 @@
-import SketchFiles
 import Codegen
 import Foundation
+import SketchFiles
 
 /// How a training run ended.
 enum TrainingOutcome: Equatable {
@@ -37,7 +37,10 @@ final class Trainer {
   init(
     settings: TrainingSettings, config: ModelConfig, experiment: String, folder: URL,
     resume: Checkpoint.Contents? = nil, start: Checkpoint.Contents? = nil,
-    output: @escaping (String) -> Void = { print($0); fflush(nil) }
+    output: @escaping (String) -> Void = {
+      print($0)
+      fflush(nil)
+    }
   ) throws {
     try config.validate()
     self.settings = settings
@@ -58,7 +61,8 @@ final class Trainer {
     if let resume {
       for (name, v) in optimizer.state {
         guard let t = resume.optimizerState[name] else {
-          throw ConfigError(message: "the model file has no optimizer state '\(name)'; resume with the same --step-method")
+          throw ConfigError(
+            message: "the model file has no optimizer state '\(name)'; resume with the same --step-method")
         }
         try v.sharedVariable!.set(t)
       }
@@ -67,15 +71,17 @@ final class Trainer {
     savedPosition = resume?.position
     lastTestStep = log.testCurve.last?.0
     if log.droppedOnResume > 0 {
-      output("metrics.jsonl: dropped \(log.droppedOnResume) lines after step \(position.step) (a partial line, "
-        + "or records of steps after the last save, which are recomputed)")
+      output(
+        "metrics.jsonl: dropped \(log.droppedOnResume) lines after step \(position.step) (a partial line, "
+          + "or records of steps after the last save, which are recomputed)")
     }
   }
 
   /// A model file can start or continue a run only with the architecture the flags give.
   static func checkArchitecture(of file: Checkpoint.Contents, matches config: ModelConfig) throws {
     guard file.config == config else {
-      throw ConfigError(message: "the model file's architecture \(file.config.json()) differs from the flags \(config.json())")
+      throw ConfigError(
+        message: "the model file's architecture \(file.config.json()) differs from the flags \(config.json())")
     }
   }
 
@@ -88,7 +94,8 @@ final class Trainer {
     var opt: [String: Tensor] = [:]
     for (n, v) in optimizer.state { opt[n] = v.sharedVariable!.value }
     try Checkpoint.write(
-      .init(config: model.config, parameters: params, optimizerState: opt, training: settings.json(),
+      .init(
+        config: model.config, parameters: params, optimizerState: opt, training: settings.json(),
         position: position, experiment: experiment), to: modelPath)
     savedPosition = position
     try log.lossCurve().write(to: folder.appendingPathComponent("loss.png").path)
@@ -139,8 +146,9 @@ final class Trainer {
         let r = try graphs.train(b.strokes, b.mask, key)
         let cost = r[0].scalarValue
         if !cost.isFinite || !r[1].scalarValue.isFinite {
-          output("\nstep \(position.step): the cost is \(cost) (gradient norm \(r[1].scalarValue)); stopping. "
-            + lastGoodModel + " " + Trainer.nanAdvice)
+          output(
+            "\nstep \(position.step): the cost is \(cost) (gradient norm \(r[1].scalarValue)); stopping. "
+              + lastGoodModel + " " + Trainer.nanAdvice)
           try record([
             "step": position.step, "event": "nan", "train_cost": cost, "total_gradient_norm": r[1].scalarValue,
             "train_cost_text": cost.isNaN ? "nan" : "\(cost)",
@@ -174,7 +182,8 @@ final class Trainer {
         var remaining = batches.count - position.batchInEpoch + (settings.epochs - position.epoch - 1) * batches.count
         if let m = settings.maxBatches { remaining = Swift.min(remaining, m - position.step) }
         let left = Double(remaining)
-        let line = String(format: "epoch %d  batch %d/%d  step %d  cost %.3f  %.2f batches/s  ETA %@",
+        let line = String(
+          format: "epoch %d  batch %d/%d  step %d  cost %.3f  %.2f batches/s  ETA %@",
           position.epoch + 1, position.batchInEpoch, batches.count, position.step, cost, rate,
           Trainer.duration(left / Swift.max(rate, 1e-9)) as NSString)
         if tty {
@@ -194,27 +203,36 @@ final class Trainer {
   private func test(_ testSet: [StrokeBatch], _ tty: Bool) throws {
     guard !testSet.isEmpty else { return }
     let (seq, point) = try evaluate(testSet)
-    try record(["step": position.step, "epoch": position.epoch, "test_sequence_log_likelihood": seq, "test_nll_per_point": point])
+    try record([
+      "step": position.step, "epoch": position.epoch, "test_sequence_log_likelihood": seq, "test_nll_per_point": point,
+    ])
     lastTestStep = position.step
-    output(String(format: "%@step %d: test_sequence_log_likelihood %.3f  (%.4f nats per point)", tty ? "\n" : "", position.step, seq, point))
+    output(
+      String(
+        format: "%@step %d: test_sequence_log_likelihood %.3f  (%.4f nats per point)", tty ? "\n" : "", position.step,
+        seq, point))
   }
 
   private func finish(_ outcome: TrainingOutcome, _ tty: Bool) throws -> TrainingOutcome {
     if savedPosition != position { try checkedSave() }
     try writeSamples(to: folder)
-    output("\(tty ? "\n" : "")\(outcome == .interrupted ? "interrupted (\(Interrupts.signalName)): " : "")saved \(modelPath) and \(folder.appendingPathComponent("sketch.png").path)")
+    output(
+      "\(tty ? "\n" : "")\(outcome == .interrupted ? "interrupted (\(Interrupts.signalName)): " : "")saved \(modelPath) and \(folder.appendingPathComponent("sketch.png").path)"
+    )
     return outcome
   }
 
   /// Where the last good model is, for messages when training stops.
   var lastGoodModel: String {
     guard let saved = savedPosition else {
-      return "No model was saved yet (the first save was due at step \(settings.saveEvery), or at the end of the epoch)."
+      return
+        "No model was saved yet (the first save was due at step \(settings.saveEvery), or at the end of the epoch)."
     }
     return "The last good model is \(modelPath) (saved at step \(saved.step))."
   }
 
-  static let nanAdvice = "A NaN in the first steps usually means the data holds NaN or huge values "
+  static let nanAdvice =
+    "A NaN in the first steps usually means the data holds NaN or huge values "
     + "(look at it with `sketch data show`); later, try a lower --lr or -G/--max-grad."
 
   /// ``save()``, with an error that says what was kept when it fails (a full disk, say).
@@ -242,7 +260,8 @@ final class Trainer {
 func writeSampleFiles(_ strokes: Tensor, grid: Int, to dir: URL, suffix: String = "") throws {
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   let seqs = SampleRenderer.sequences(strokes)
-  try SampleRenderer.grid(seqs, columns: grid, cell: 160).write(to: dir.appendingPathComponent("sketch\(suffix).png").path)
+  try SampleRenderer.grid(seqs, columns: grid, cell: 160).write(
+    to: dir.appendingPathComponent("sketch\(suffix).png").path)
   try SampleRenderer.penImage(seqs).write(to: dir.appendingPathComponent("pen\(suffix).png").path)
   let svg = SampleRenderer.svg(seqs, columns: grid, cell: 160)
   try AtomicFile.write(data: Array(svg.utf8), to: dir.appendingPathComponent("sketch\(suffix).svg").path)

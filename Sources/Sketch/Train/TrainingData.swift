@@ -17,7 +17,8 @@ struct DatasetBatches: BatchSource {
   init(path: String, batchSize: Int, maxLength: Int, seed: UInt64) throws {
     let dataset = try StrokeDataset(path: path)
     train = try BatchLoader(dataset: dataset, split: .train, batchSize: batchSize, maxLength: maxLength, seed: seed)
-    test = dataset.range(.test).isEmpty
+    test =
+      dataset.range(.test).isEmpty
       ? nil : try BatchLoader(dataset: dataset, split: .test, batchSize: batchSize, maxLength: maxLength, seed: seed)
     scale = dataset.std ?? (1, 1)
   }
@@ -40,5 +41,6 @@ struct DatasetBatches: BatchSource {
 
 /// The batches of the dataset named in `settings`.
 func openBatches(_ settings: TrainingSettings) throws -> BatchSource {
-  try DatasetBatches(path: settings.data, batchSize: settings.batchSize, maxLength: settings.maxLength, seed: settings.seed)
+  try DatasetBatches(
+    path: settings.data, batchSize: settings.batchSize, maxLength: settings.maxLength, seed: settings.seed)
 }

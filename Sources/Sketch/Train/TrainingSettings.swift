@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 
 /// Everything `sketch train` was asked to do, saved in the model file (JSON) for `--model continue`.
@@ -69,5 +70,3 @@ protocol BatchSource {
   /// The standard deviations that the offsets were divided by (to draw samples in data units).
   var scale: (x: Double, y: Double) { get }
 }
-
-import Codegen
