@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Sketch
@@ -157,7 +158,7 @@ final class ReliabilityProcessTests: XCTestCase {
     XCTAssertEqual(straight.status, 0, straight.output)
     // Four kills, each once metrics.jsonl has reached a seeded random step, after a seeded random
     // delay of up to 30 ms (so the kill lands anywhere in the next steps and writes).
-    var rng = SplitMix(seed: 12)
+    var rng = SeededGenerator(seed: 12)  // the kill points, fixed by the seed
     let model = run.appendingPathComponent("model.h5").path
     var target = 0
     var kills: [Int] = []  // the saved step after each kill
@@ -185,18 +186,5 @@ final class ReliabilityProcessTests: XCTestCase {
     }
     XCTAssertEqual(
       kinds(TinyRun.metrics(run)), kinds(TinyRun.metrics(reference.appendingPathComponent(TinyRun.folderName))))
-  }
-}
-
-/// SplitMix64: the kill points of the crash-safety test, fixed by the seed.
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
