@@ -17,7 +17,8 @@ import SketchRuntime
 ///
 /// A fork copies only the calling thread: in a process whose other threads may hold a lock the child
 /// needs (a test runner's), the child can hang and a good file be refused after the time limit. The
-/// `sketch` command reads its inputs before it starts threads of its own; code that reads files it
+/// `sketch` command opens its dataset and model before it compiles (and so before the native worker
+/// threads start); code that reads files it
 /// wrote itself in a busy process can skip the probe with ``trusting(_:)``.
 public enum HDF5Probe {
   private static let lock = NSLock()
