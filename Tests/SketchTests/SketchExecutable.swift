@@ -5,7 +5,7 @@ import XCTest
 /// or must be seen as a user sees them: exit status and messages).
 ///
 /// It is looked for next to the test bundle (`.build/debug/sketch`, where `swift build --build-tests`
-/// puts both), else at `$SKETCH_EXECUTABLE`. A missing executable fails the test with how to build it;
+/// puts both), or at `$SKETCH_TEST_EXECUTABLE` (``SketchProcess/executable()``). A missing executable fails the test with how to build it;
 /// it is never skipped.
 enum SketchExecutable {
   struct Result {
@@ -25,20 +25,8 @@ enum SketchExecutable {
     }
   }
 
-  static func path() throws -> String {
-    var candidates: [String] = []
-    if let explicit = ProcessInfo.processInfo.environment["SKETCH_EXECUTABLE"] { candidates.append(explicit) }
-    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-      candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("sketch").path)
-    }
-    let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-    candidates.append(argv0.deletingLastPathComponent().appendingPathComponent("sketch").path)
-    if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
-    struct Missing: Error, CustomStringConvertible { var description: String }
-    throw Missing(
-      description: "the sketch executable was not found (looked at \(candidates)); build it with "
-        + "`swift build --build-tests` (or set SKETCH_EXECUTABLE)")
-  }
+  /// The executable: ``SketchProcess/executable()`` (beside the test bundle, or `$SKETCH_TEST_EXECUTABLE`).
+  static func path() throws -> String { try SketchProcess.executable().path }
 
   /// Runs `sketch ARGUMENTS` in `directory` with a private compile cache under `cache` when given,
   /// killing it after `timeout` seconds.

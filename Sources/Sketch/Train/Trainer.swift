@@ -260,10 +260,10 @@ final class Trainer {
 func writeSampleFiles(_ strokes: Tensor, grid: Int, to dir: URL, suffix: String = "") throws {
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   let seqs = SampleRenderer.sequences(strokes)
-  try SampleRenderer.grid(seqs, columns: grid, cell: 160).write(
+  try SampleRenderer.grid(seqs, columns: grid, cell: SampleRenderer.cell).write(
     to: dir.appendingPathComponent("sketch\(suffix).png").path)
   try SampleRenderer.penImage(seqs).write(to: dir.appendingPathComponent("pen\(suffix).png").path)
-  let svg = SampleRenderer.svg(seqs, columns: grid, cell: 160)
+  let svg = SampleRenderer.svg(seqs, columns: grid, cell: SampleRenderer.cell)
   try AtomicFile.write(data: Array(svg.utf8), to: dir.appendingPathComponent("sketch\(suffix).svg").path)
 }
 
