@@ -63,13 +63,15 @@ func scanFailure(_ message: String, _ inputs: [Var], _ at: SourceLocation) -> Sc
   return ScanResult(node: f, outputs: [:], final: [:])
 }
 
-let maskName = "__mask"
+/// The mask's name in dumps (it is told apart by its role, ``ScanSpec/maskIndex``, never by this name).
+let maskName = "mask"
 
+/// The user-facing loop builder: named sequences, carries and constants, a step that reads and returns
+/// them by name. It checks the names and hands the loop to ``buildLoop`` by position.
 func scanCore(
   sequences: [(String, Var)], carries: [(String, Var)], constants: [(String, Var)], steps: Var?,
   reverse: Bool, mask: Var?, policy: ScanPolicy, location: SourceLocation, _ step: (ScanStep) -> ScanStepResult
 ) -> ScanResult {
-  var sequences = sequences
   let all =
     sequences.map(\.1) + carries.map(\.1) + constants.map(\.1) + (steps.map { [$0] } ?? []) + (mask.map { [$0] } ?? [])
   if let bad = all.first(where: { $0.failure != nil }) { return scanFailure("", [bad], location) }
@@ -77,34 +79,106 @@ func scanCore(
   if let dup = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
     return scanFailure("the name '\(dup)' is used twice among sequences, carries and constants", all, location)
   }
-  if let mask {
-    guard mask.rank == 2 else {
-      return scanFailure("the mask must be [T, B] (bool or float), got \(mask.type)", [mask], location)
+  var outputNames: [String] = []
+  var stepFailure: ScanResult?
+  let built = buildLoop(
+    sequences: sequences, carries: carries, constants: constants, steps: steps, reverse: reverse, mask: mask,
+    policy: policy, location: location
+  ) { a -> LoopStep? in
+    var named: [String: Var] = [:]
+    for (n, v) in zip(names, a.sequences + a.carries + a.constants) { named[n] = v }
+    let result = step(ScanStep(index: a.index, named: named, location: location))
+    for n in result.carries.keys where !carries.contains(where: { $0.0 == n }) {
+      stepFailure = scanFailure(
+        "the step returned a carry '\(n)' that the scan does not have (carries: \(carries.map(\.0).joined(separator: ", ")))",
+        all, location)
+      return nil
     }
+    var newCarries: [Var] = []
+    for (n, _) in carries {
+      guard let c = result.carries[n] else {
+        stepFailure = scanFailure("the step did not return carry '\(n)'", all, location)
+        return nil
+      }
+      newCarries.append(c)
+    }
+    outputNames = result.outputs.keys.sorted()
+    return LoopStep(carries: newCarries, outputs: outputNames.map { (name: $0, value: result.outputs[$0]!) })
+  }
+  if let stepFailure { return stepFailure }
+  if built.node.failure != nil { return ScanResult(node: built.node, outputs: [:], final: [:]) }
+  var final: [String: Var] = [:]
+  for ((n, _), v) in zip(carries, built.final) { final[n] = v }
+  var outs: [String: Var] = [:]
+  for (n, v) in zip(outputNames, built.outputs) { outs[n] = v }
+  return ScanResult(node: built.node, outputs: outs, final: final)
+}
+
+/// The placeholders of one step, by position: what a loop body is built from.
+struct LoopArguments {
+  /// The time index t (int32 scalar).
+  let index: Var
+  /// The slices of the sequences at step t, the mask excluded.
+  let sequences: [Var]
+  let carries: [Var]
+  let constants: [Var]
+}
+
+/// What a loop body returns, by position: one new value per carry, and per-step outputs (named for
+/// dumps only).
+struct LoopStep {
+  var carries: [Var]
+  var outputs: [(name: String, value: Var)]
+}
+
+/// A built loop by position: the node, its final carries and its stacked per-step outputs; or, when
+/// building failed, a failed node (``Var/failure`` says why) and nothing else.
+struct BuiltLoop {
+  let node: Var
+  let final: [Var]
+  let outputs: [Var]
+
+  static func failed(_ f: Var) -> BuiltLoop { BuiltLoop(node: f, final: [], outputs: []) }
+}
+
+/// Builds a loop by position: `step` runs once on placeholders and returns the new carries (in the
+/// order of `carries`) and the per-step outputs; nil means it failed and said why itself. The names
+/// name the placeholders in dumps; nothing is looked up by name. Checks carry types, applies the
+/// mask to every carry, and captures the enclosing graph's variables that the body reads as extra
+/// constants. The reverse loop of a gradient is built this way too.
+func buildLoop(
+  sequences: [(String, Var)], carries: [(String, Var)], constants: [(String, Var)], steps: Var?,
+  reverse: Bool, mask: Var?, policy: ScanPolicy, location: SourceLocation, _ step: (LoopArguments) -> LoopStep?
+) -> BuiltLoop {
+  func failure(_ message: String, _ inputs: [Var]) -> BuiltLoop { .failed(failed("scan", message, inputs, at: location)) }
+  var sequences = sequences
+  let all =
+    sequences.map(\.1) + carries.map(\.1) + constants.map(\.1) + (steps.map { [$0] } ?? []) + (mask.map { [$0] } ?? [])
+  if let bad = all.first(where: { $0.failure != nil }) { return failure("", [bad]) }
+  var maskIndex: Int?
+  if let mask {
+    guard mask.rank == 2 else { return failure("the mask must be [T, B] (bool or float), got \(mask.type)", [mask]) }
+    maskIndex = sequences.count
     sequences.append((maskName, mask))
   }
-  if sequences.isEmpty && steps == nil {
-    return scanFailure("a scan needs sequences or a step count (steps:)", all, location)
-  }
+  if sequences.isEmpty && steps == nil { return failure("a scan needs sequences or a step count (steps:)", all) }
   if let steps, !(steps.dtype == .int32 && steps.rank == 0) {
-    return scanFailure("steps must be an int32 scalar, got \(steps.type)", [steps], location)
+    return failure("steps must be an int32 scalar, got \(steps.type)", [steps])
   }
   // The static length of the time axis.
   var timeDim: Dim = .unknown
   if let steps, case .constant(let t) = steps.op { timeDim = .fixed(Int(t.scalarValue)) }
-  for (name, s) in sequences {
+  for (i, (name, s)) in sequences.enumerated() {
     guard s.rank >= 1 else {
-      return scanFailure("sequence '\(name)' is \(s.type); a sequence needs a leading time axis", [s], location)
+      return failure("sequence '\(name)' is \(s.type); a sequence needs a leading time axis", [s])
     }
     guard compatible(timeDim, s.shape[0]) else {
-      let what = name == maskName ? "the mask" : "sequence '\(name)'"
-      return scanFailure(
-        "\(what) has \(s.shape[0]) steps, another length is \(timeDim)",
-        sequences.map(\.1), location)
+      let what = i == maskIndex ? "the mask" : "sequence '\(name)'"
+      return failure("\(what) has \(s.shape[0]) steps, another length is \(timeDim)", sequences.map(\.1))
     }
     timeDim = preferNamed(timeDim, s.shape[0])
   }
-  if case .fixed(0) = timeDim { return scanFailure("a scan of zero steps", all, location) }
+  if case .fixed(0) = timeDim { return failure("a scan of zero steps", all) }
 
   // Placeholders. Everything made from here on belongs to the body.
   let index = Var(
@@ -115,45 +189,36 @@ func scanCore(
   let seqSlots = sequences.map { slot($0.0, TensorType($0.1.dtype, Array($0.1.shape.dropFirst()))) }
   let carrySlots = carries.map { slot($0.0, $0.1.type) }
   var constSlots = constants.map { slot($0.0, $0.1.type) }
-  var named: [String: Var] = [:]
-  for (n, v) in zip(sequences.map(\.0) + carries.map(\.0) + constants.map(\.0), seqSlots + carrySlots + constSlots) {
-    named[n] = v
+  var dataSlots = seqSlots
+  if let maskIndex { dataSlots.remove(at: maskIndex) }
+  let arguments = LoopArguments(index: index, sequences: dataSlots, carries: carrySlots, constants: constSlots)
+  guard let result = SourceLocation.with(location, { step(arguments) }) else {
+    return .failed(failed("scan", "the step failed", all, at: location))
   }
-  named[maskName] = nil
-  let result = SourceLocation.with(location) { step(ScanStep(index: index, named: named, location: location)) }
+  precondition(result.carries.count == carries.count, "buildLoop: one new value per carry")
 
   // Check what the step returned.
-  for n in result.carries.keys where !carries.contains(where: { $0.0 == n }) {
-    return scanFailure(
-      "the step returned a carry '\(n)' that the scan does not have (carries: \(carries.map(\.0).joined(separator: ", ")))",
-      all, location)
-  }
   var newCarries: [Var] = []
-  for (j, (n, initial)) in carries.enumerated() {
-    guard var c = result.carries[n] else {
-      return scanFailure("the step did not return carry '\(n)'", all, location)
-    }
-    if let f = c.failure {
-      return ScanResult(node: failed("scan", f.message, [c], at: f.location), outputs: [:], final: [:])
-    }
+  for (j, ((n, initial), returned)) in zip(carries, result.carries).enumerated() {
+    var c = returned
+    if let f = c.failure { return .failed(failed("scan", f.message, [c], at: f.location)) }
     guard c.dtype == initial.dtype, c.rank == initial.rank,
       zip(c.shape, initial.shape).allSatisfy({ compatible($0, $1) })
     else {
-      return scanFailure(
+      return failure(
         "carry '\(n)' starts as \(initial.type) but the step returns \(c.type); a carry must keep its type",
-        [initial, c], location)
+        [initial, c])
     }
-    if mask != nil {
-      let m = seqSlots.last!
+    if let mask, let maskIndex {
+      let m = seqSlots[maskIndex]
       guard c.rank >= 1 else {
-        return scanFailure(
-          "with a mask [T, B], carry '\(n)' must have the batch axis first, but it is \(c.type)",
-          [initial, mask!], location)
+        return failure(
+          "with a mask [T, B], carry '\(n)' must have the batch axis first, but it is \(c.type)", [initial, mask])
       }
       guard compatible(c.shape[0], m.shape[0]) else {
-        return scanFailure(
-          "the mask is \(mask!.type) (batch size \(m.shape[0])) but carry '\(n)' is \(c.type) "
-            + "(batch size \(c.shape[0])); a masked carry needs the batch axis first", [initial, mask!], location)
+        return failure(
+          "the mask is \(mask.type) (batch size \(m.shape[0])) but carry '\(n)' is \(c.type) "
+            + "(batch size \(c.shape[0])); a masked carry needs the batch axis first", [initial, mask])
       }
       c = SourceLocation.with(location) {
         // Built at the scan's location (not this file's), so run-time errors point at the user's call.
@@ -164,10 +229,10 @@ func scanCore(
     }
     newCarries.append(c)
   }
-  let outputNames = result.outputs.keys.sorted()
-  let stepOutputs = outputNames.map { result.outputs[$0]! }
+  let outputNames = result.outputs.map(\.name)
+  let stepOutputs = result.outputs.map(\.value)
   if let f = stepOutputs.lazy.compactMap(\.failure).first {
-    return ScanResult(node: failed("scan", f.message, [], at: f.location), outputs: [:], final: [:])
+    return .failed(failed("scan", f.message, [], at: f.location))
   }
 
   // Capture the enclosing graph's variables that the body reads, as extra constants.
@@ -183,7 +248,7 @@ func scanCore(
     return v.id < start
   }
   var stack = newCarries + stepOutputs
-  var usedNames = Set(names)
+  var usedNames = Set((sequences + carries + constants).map(\.0))
   while let v = stack.popLast() {
     guard visited.insert(ObjectIdentifier(v)).inserted else { continue }
     if isOuter(v) {
@@ -208,17 +273,15 @@ func scanCore(
 
   let spec = ScanSpec(
     sequenceNames: sequences.map(\.0), carryNames: carries.map(\.0), constantNames: constantNames,
-    outputNames: outputNames, reverse: reverse, hasSteps: steps != nil, policy: policy, location: location,
-    index: index, sequenceSlots: seqSlots, carrySlots: carrySlots, constantSlots: constSlots,
+    outputNames: outputNames, reverse: reverse, hasSteps: steps != nil, maskIndex: maskIndex, policy: policy,
+    location: location, index: index, sequenceSlots: seqSlots, carrySlots: carrySlots, constantSlots: constSlots,
     bodyOutputs: bodyOutputs, timeDim: timeDim)
   let inputs = (steps.map { [$0] } ?? []) + sequences.map(\.1) + carries.map(\.1) + constants.map(\.1) + captured
   let node = Var(op: .scan(spec), inputs: inputs, type: ScanSpec.tupleType, location: location, failure: nil, name: nil)
   let nC = carries.count
-  var final: [String: Var] = [:]
-  for (j, (n, _)) in carries.enumerated() { final[n] = tupleElement(node, j).named(n) }
-  var outs: [String: Var] = [:]
-  for (k, n) in outputNames.enumerated() { outs[n] = tupleElement(node, nC + k).named(n) }
-  return ScanResult(node: node, outputs: outs, final: final)
+  let final = carries.enumerated().map { j, c in tupleElement(node, j).named(c.0) }
+  let outs = outputNames.enumerated().map { k, n in tupleElement(node, nC + k).named(n) }
+  return BuiltLoop(node: node, final: final, outputs: outs)
 }
 
 /// `v` rebuilt with the variables in `memo` replaced (memo maps originals to replacements and grows

@@ -6,11 +6,12 @@ extension ScanSpec {
   /// batch axis first, at least one step. `steps` is the step count when the loop has one.
   public func stepCount(steps: Int?, sequences: [[Int]], carries: [[Int]]) throws -> Int {
     let T = steps ?? sequences.first?.first ?? 0
-    for (n, s) in zip(sequenceNames, sequences) where s.first != T {
-      let what = n == maskName ? "the mask" : "sequence '\(n)'"
+    for (i, (n, s)) in zip(sequenceNames, sequences).enumerated() where s.first != T {
+      let what = i == maskIndex ? "the mask" : "sequence '\(n)'"
       throw RuntimeError("\(what) has \(s.first ?? 0) steps but the scan runs \(T) (scan at \(location))")
     }
-    if sequenceNames.last == maskName, let m = sequences.last {
+    if let maskIndex, maskIndex < sequences.count {
+      let m = sequences[maskIndex]
       for (n, c) in zip(carryNames, carries) where c.isEmpty || c[0] != m[1] {
         throw RuntimeError(
           "the mask is \(m) (batch size \(m[1])) but carry '\(n)' is \(c); "

@@ -14,7 +14,11 @@ public enum ScanPolicy: String, Sendable, Hashable {
 /// A scan node's inputs are `[steps?] + sequences + initial carries + constants`; it has several
 /// outputs, read with `tupleElement(k)`: the final carries, then the per-step outputs stacked along a
 /// new leading time axis (entry t is the output of time step t, also for reverse scans), then the
-/// values stored for the gradient (added when the gradient is taken).
+/// values stored for the gradient.
+///
+/// A spec never changes once made. Differentiation does not add outputs to a loop: it makes a new
+/// loop (``storing(_:)``) over the same body and operands that also outputs the values the backward
+/// loop reads; the optimizer's `scan-merge` pass then runs the two as one.
 public final class ScanSpec: Hashable, @unchecked Sendable {
   public let sequenceNames: [String]
   public let carryNames: [String]
@@ -23,6 +27,8 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
   public let reverse: Bool
   public let hasSteps: Bool
   public let policy: ScanPolicy
+  /// Which sequence is the mask (see `scan(mask:)`), if the loop has one: a role, not a name.
+  public let maskIndex: Int?
   public let location: SourceLocation
   /// The int32 scalar placeholder holding the time index t of the current step.
   public let index: Var
@@ -30,18 +36,20 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
   public let carrySlots: [Var]
   public let constantSlots: [Var]
   private let lock = NSLock()
-  private var _bodyOutputs: [Var]
-  private var _outputTypes: [TensorType]
+  /// New carries, then per-step outputs (user outputs, then stored values).
+  public let bodyOutputs: [Var]
+  /// The types of the node's outputs: final carries, then stacked per-step outputs.
+  public let outputTypes: [TensorType]
   private var _bodyGraph: FunctionGraph?
   /// The static length of the loop.
   public let timeDim: Dim
   /// True for loops the optimizer rebuilt around an optimized body graph (no gradient; see
-  /// ``init(optimizedBody:sequenceNames:carryNames:constantNames:outputNames:reverse:hasSteps:policy:location:timeDim:)``).
+  /// ``init(optimizedBody:sequenceNames:carryNames:constantNames:outputNames:reverse:hasSteps:maskIndex:policy:location:timeDim:)``).
   public let isOptimized: Bool
 
   init(
     sequenceNames: [String], carryNames: [String], constantNames: [String], outputNames: [String],
-    reverse: Bool, hasSteps: Bool, policy: ScanPolicy, location: SourceLocation, index: Var,
+    reverse: Bool, hasSteps: Bool, maskIndex: Int?, policy: ScanPolicy, location: SourceLocation, index: Var,
     sequenceSlots: [Var], carrySlots: [Var], constantSlots: [Var], bodyOutputs: [Var], timeDim: Dim
   ) {
     self.sequenceNames = sequenceNames
@@ -50,17 +58,18 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
     self.outputNames = outputNames
     self.reverse = reverse
     self.hasSteps = hasSteps
+    self.maskIndex = maskIndex
     self.policy = policy
     self.location = location
     self.index = index
     self.sequenceSlots = sequenceSlots
     self.carrySlots = carrySlots
     self.constantSlots = constantSlots
-    self._bodyOutputs = bodyOutputs
+    self.bodyOutputs = bodyOutputs
     self.timeDim = timeDim
     self.isOptimized = false
     let nC = carrySlots.count
-    self._outputTypes = bodyOutputs.enumerated().map { j, v in
+    self.outputTypes = bodyOutputs.enumerated().map { j, v in
       j < nC ? v.type : TensorType(v.dtype, [timeDim] + v.shape)
     }
   }
@@ -71,7 +80,8 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
   /// it has no gradient: differentiate before compiling.
   public init(
     optimizedBody body: FunctionGraph, sequenceNames: [String], carryNames: [String], constantNames: [String],
-    outputNames: [String], reverse: Bool, hasSteps: Bool, policy: ScanPolicy, location: SourceLocation, timeDim: Dim
+    outputNames: [String], reverse: Bool, hasSteps: Bool, maskIndex: Int?, policy: ScanPolicy,
+    location: SourceLocation, timeDim: Dim
   ) {
     precondition(
       body.inputs.count == 1 + sequenceNames.count + carryNames.count + constantNames.count,
@@ -92,26 +102,22 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
     self.outputNames = outputNames
     self.reverse = reverse
     self.hasSteps = hasSteps
+    self.maskIndex = maskIndex
     self.policy = policy
     self.location = location
     self.index = slot(0, "t")
     self.sequenceSlots = sequenceNames.enumerated().map { slot(1 + $0, $1) }
     self.carrySlots = carryNames.enumerated().map { slot(1 + nS + $0, $1) }
     self.constantSlots = constantNames.enumerated().map { slot(1 + nS + nC + $0, $1) }
-    self._bodyOutputs = []
+    self.bodyOutputs = []
     self._bodyGraph = body
     self.timeDim = timeDim
     self.isOptimized = true
-    self._outputTypes = body.outputs.enumerated().map { j, o in
+    self.outputTypes = body.outputs.enumerated().map { j, o in
       let t = body.nodes[o].type
       return j < nC ? t : TensorType(t.dtype, [timeDim] + t.shape)
     }
   }
-
-  /// New carries, then per-step outputs (user outputs, then stored values).
-  public var bodyOutputs: [Var] { lock.withLock { _bodyOutputs } }
-  /// The types of the node's outputs: final carries, then stacked per-step outputs.
-  public var outputTypes: [TensorType] { lock.withLock { _outputTypes } }
 
   public var bodyInputs: [Var] { [index] + sequenceSlots + carrySlots + constantSlots }
 
@@ -120,22 +126,38 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
     lock.withLock {
       if let g = _bodyGraph { return g }
       // The body was type-checked and its free variables captured when the scan was built.
-      let g = try! FunctionGraph(inputs: [index] + sequenceSlots + carrySlots + constantSlots, outputs: _bodyOutputs)
+      let g = try! FunctionGraph(inputs: [index] + sequenceSlots + carrySlots + constantSlots, outputs: bodyOutputs)
       _bodyGraph = g
       return g
     }
   }
 
-  /// Makes the loop also output `v` (a body variable) at every step; returns its node output index.
-  func store(_ v: Var) -> Int {
+  /// The same loop (same body variables and operands) that also outputs every value of `values` (body
+  /// variables) at every step, and the node output index of each. Values the loop already outputs per
+  /// step are not added twice. The gradient uses this to keep what the backward loop reads.
+  public func storing(_ values: [Var]) -> (spec: ScanSpec, indices: [Int]) {
     precondition(!isOptimized, "an optimized loop has no gradient: differentiate before compiling")
-    return lock.withLock {
-      if let j = _bodyOutputs.indices.first(where: { $0 >= carrySlots.count && _bodyOutputs[$0] === v }) { return j }
-      _bodyOutputs.append(v)
-      _outputTypes.append(TensorType(v.dtype, [timeDim] + v.shape))
-      _bodyGraph = nil
-      return _bodyOutputs.count - 1
+    var outs = bodyOutputs
+    let indices = values.map { v -> Int in
+      if let j = outs.indices.first(where: { $0 >= carrySlots.count && outs[$0] === v }) { return j }
+      outs.append(v)
+      return outs.count - 1
     }
+    if outs.count == bodyOutputs.count { return (self, indices) }
+    let spec = ScanSpec(
+      sequenceNames: sequenceNames, carryNames: carryNames, constantNames: constantNames, outputNames: outputNames,
+      reverse: reverse, hasSteps: hasSteps, maskIndex: maskIndex, policy: policy, location: location, index: index,
+      sequenceSlots: sequenceSlots, carrySlots: carrySlots, constantSlots: constantSlots, bodyOutputs: outs,
+      timeDim: timeDim)
+    return (spec, indices)
+  }
+
+  /// Whether `other` is this loop with other stored outputs (both made from one `scan` call, through
+  /// ``storing(_:)``): the same body variables, so the same carries. Two such nodes over the same
+  /// operands compute the same values step by step (the optimizer's `scan-merge` runs them as one loop).
+  public func isSameLoop(as other: ScanSpec) -> Bool {
+    !isOptimized && !other.isOptimized && index === other.index && reverse == other.reverse
+      && policy == other.policy && hasSteps == other.hasSteps
   }
 
   public static func == (a: ScanSpec, b: ScanSpec) -> Bool { a === b }
@@ -225,7 +247,8 @@ public func tupleElement(_ node: Var, _ k: Int) -> Var {
 
 /// A scan node's operands (or its body's arguments) by role, split once from the flat list the node
 /// holds: `[steps?] + sequences + initial carries + constants` for the node, `[t] + sequence slices +
-/// carries + constants` for the body. The mask, when the loop has one, is the last sequence.
+/// carries + constants` for the body. The mask, when the loop has one, is one of the sequences
+/// (``ScanSpec/maskIndex``).
 public struct ScanRoles<T> {
   /// The step count (node operands of a loop made with `steps:`), or the index t (body arguments).
   public var steps: T?
@@ -237,15 +260,22 @@ public struct ScanRoles<T> {
   public var mask: T?
 
   /// The sequences without the mask.
-  public var dataSequences: [T] { mask == nil ? sequences : Array(sequences.dropLast()) }
+  public var dataSequences: [T] {
+    guard let maskIndex else { return sequences }
+    var s = sequences
+    s.remove(at: maskIndex)
+    return s
+  }
+  /// The mask's position among `sequences`.
+  public var maskIndex: Int?
 
   /// The flat list again, in the node's (or the body's) order.
   public var all: [T] { (steps.map { [$0] } ?? []) + sequences + carries + constants }
 }
 
 extension ScanSpec {
-  /// Whether the loop has a mask (its last sequence).
-  public var hasMask: Bool { sequenceNames.last == maskName }
+  /// Whether the loop has a mask.
+  public var hasMask: Bool { maskIndex != nil }
 
   /// The node's operands by role; `operands` must be as many as the signature says.
   public func roles<T>(of operands: [T]) -> ScanRoles<T> {
@@ -273,6 +303,6 @@ extension ScanSpec {
     let seqs = Array(xs[off..<(off + nS)])
     return ScanRoles(
       steps: leading ? xs[0] : nil, sequences: seqs, carries: Array(xs[(off + nS)..<(off + nS + nC)]),
-      constants: Array(xs[(off + nS + nC)...]), mask: hasMask ? seqs.last : nil)
+      constants: Array(xs[(off + nS + nC)...]), mask: maskIndex.map { seqs[$0] }, maskIndex: maskIndex)
   }
 }

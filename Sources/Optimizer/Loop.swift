@@ -19,6 +19,8 @@ struct Loop {
   var carryNames: [String]
   var constantNames: [String]
   var outputNames: [String]
+  /// Which of `sequences` is the mask, if the loop has one (kept as the passes add or drop sequences).
+  var maskIndex: Int?
 
   init?(_ e: GraphEditor, _ n: Int) {
     guard e.isAlive(n), case .scan(let spec) = e.op(n) else { return nil }
@@ -31,6 +33,7 @@ struct Loop {
     carryNames = spec.carryNames
     constantNames = spec.constantNames
     outputNames = Loop.allOutputNames(spec)
+    maskIndex = spec.maskIndex
   }
 
   /// Names for every per-step output: the user's, then `stored<k>` for values kept for the gradient.
@@ -62,7 +65,7 @@ struct Loop {
   func add(to e: GraphEditor, body newBody: FunctionGraph) throws -> Int {
     let spec2 = ScanSpec(
       optimizedBody: newBody, sequenceNames: sequenceNames, carryNames: carryNames, constantNames: constantNames,
-      outputNames: outputNames, reverse: spec.reverse, hasSteps: spec.hasSteps, policy: spec.policy,
+      outputNames: outputNames, reverse: spec.reverse, hasSteps: spec.hasSteps, maskIndex: maskIndex, policy: spec.policy,
       location: spec.location, timeDim: spec.timeDim)
     let ins = (steps.map { [$0] } ?? []) + sequences + carries + constants
     return try e.add(.scan(spec2), ins, type: ScanSpec.tupleType, location: spec.location)

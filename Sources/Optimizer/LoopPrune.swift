@@ -102,6 +102,7 @@ enum LoopPrune {
     var l = loop
     l.sequences = seqs.map { loop.sequences[$0] }
     l.sequenceNames = seqs.map { loop.sequenceNames[$0] }
+    l.maskIndex = loop.maskIndex.flatMap { seqs.firstIndex(of: $0) }
     l.carries = carries.map { loop.carries[$0] }
     l.carryNames = carries.map { loop.carryNames[$0] }
     l.constants = consts.map { loop.constants[$0] }

@@ -8,6 +8,8 @@ public enum Pipeline {
   /// off switches off every run of it.
   public static func passes() -> [Pass] {
     [
+      // A forward loop and its copies that store values for gradients run as one loop.
+      ScanMerge.pass,
       // Canonical forms: no stopGradient left (gradients are built), commutative duplicates merged.
       .rules("canonicalize", "identities of the graph as built; merge commutative duplicates", Canonical.rules),
       .rules("constant-folding", "evaluate nodes whose inputs are all constants", ConstantFolding.rules),

@@ -36,7 +36,7 @@ final class OptimizerStructureTests: XCTestCase {
     for l in backward { XCTAssertEqual(l.carryNames.count, 2, "\(l.carryNames)") }
     // dU of each layer is one product of all steps (Hᵀ·Δ) in the outer graph; as built it was a carry.
     let asBuilt = loops(f.graph).filter(\.reverse)
-    XCTAssertTrue(asBuilt.allSatisfy { $0.carryNames.contains { $0.hasPrefix("dk") } })
+    XCTAssertTrue(asBuilt.allSatisfy { $0.carryNames.count > 2 }, "\(asBuilt.map(\.carryNames))")
     let outerProducts = g.nodes.filter { if case .matmul(true, false) = $0.op { return true } else { return false } }
     XCTAssertGreaterThanOrEqual(outerProducts.count, 2 + 2, "Hᵀ·Δ per layer, xᵀ·δ for W per layer")
     XCTAssertTrue(f.optimization.passes.allSatisfy { !$0.limitReached })

@@ -101,7 +101,10 @@ final class ScanDebugPrintTests: XCTestCase {
     let g = try grad(sum(r["h"]), wrt: [W])
     let text = debugprint(g[0])
     assertContains(
-      text, ["scan{reverse}", "→ stored for the gradient:", "carry dk0 ←", "→ new carry dk0:", "matmul{AᵀB}"])
+      text, [
+        "scan{reverse}", "→ stored for the gradient:", "carry dW ←", "→ new carry dW:", "sequence dh.out ←",
+        "matmul{AᵀB}",
+      ])
     let fwd = try XCTUnwrap(id(of: "└─ scan [id", in: text) ?? id(of: "─ scan [id", in: text))
     XCTAssertTrue(text.contains("\nscan [id \(fwd)] ("), "the forward loop's body is listed:\n\(text)")
     XCTAssertTrue(text.contains("reverse ("), "the backward loop's body is listed")
