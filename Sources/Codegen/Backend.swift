@@ -13,10 +13,30 @@ public enum Mode: String, Sendable, CaseIterable {
   /// Runs both and reports the first output that differs (Theano's DebugMode).
   case debug
 
-  /// The mode used when none is given: `SKETCH_MODE` if set, else native.
-  public static var `default`: Mode {
-    if let s = ProcessInfo.processInfo.environment["SKETCH_MODE"], let m = Mode(rawValue: s) { return m }
-    return .native
+  /// The mode used when none is given: `SKETCH_MODE` if set (and valid), else native.
+  public static var `default`: Mode { (try? environment()) ?? nil ?? .native }
+
+  /// `SKETCH_MODE`, nil when unset; an error names the variable and the modes when it is not one.
+  public static func environment() throws -> Mode? {
+    guard let s = ProcessInfo.processInfo.environment["SKETCH_MODE"], !s.isEmpty else { return nil }
+    guard let m = Mode(rawValue: s) else {
+      throw RuntimeError(
+        "SKETCH_MODE=\(s) is not a mode; use one of \(Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return m
+  }
+
+  /// The mode of a `compile` call: the explicit one (warning once per call site when `SKETCH_MODE`
+  /// says otherwise), else the environment's, else native.
+  static func resolve(_ explicit: Mode?, at location: SourceLocation) throws -> Mode {
+    let env = try environment()
+    guard let explicit else { return env ?? .native }
+    if let env, env != explicit {
+      NativeSlot.warnOnce(
+        "compile(mode: .\(explicit.rawValue)) at \(location) overrides SKETCH_MODE=\(env.rawValue)",
+        prefix: "sketch: warning: ")
+    }
+    return explicit
   }
 }
 
@@ -58,11 +78,11 @@ final class NativeSlot: @unchecked Sendable {
     }
   }
 
-  static func warnOnce(_ message: String) {
+  static func warnOnce(_ message: String, prefix: String = "sketch: warning: using the interpreter: ") {
     warnLock.lock()
     defer { warnLock.unlock() }
     guard warned.insert(message).inserted else { return }
-    FileHandle.standardError.write(Data("sketch: warning: using the interpreter: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("\(prefix)\(message)\n".utf8))
   }
 }
 

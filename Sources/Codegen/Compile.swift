@@ -9,14 +9,17 @@ import SketchRuntime
 ///   - outputs: the variables it returns, in order.
 ///   - updates: pairs (shared variable, new value). The new values are computed with the outputs,
 ///     from the values before the call, and assigned after all of them are computed.
-///   - mode: the backend.
+///   - mode: the backend. Without one, `SKETCH_MODE` chooses (`interpreter`, `native`, `debug`), else
+///     native. An explicit mode wins over `SKETCH_MODE`, with a one-time warning on standard error
+///     when they differ (so a run under `SKETCH_MODE=debug` says which functions it does not check).
 ///   - optimizer: which optimizer passes run (``OptimizerOptions``; by default all of them, or what
 ///     `SKETCH_OPT` says). The function runs the optimized graph; `graph` stays the graph as built.
 public func compile(
-  inputs: [Var], outputs: [Var], updates: [(Var, Var)] = [], mode: Mode = .default,
+  inputs: [Var], outputs: [Var], updates: [(Var, Var)] = [], mode: Mode? = nil,
   optimizer: OptimizerOptions = .default, file: StaticString = #fileID, line: UInt = #line
 ) throws -> Function {
   let here = SourceLocation(file: file, line: line)
+  let mode = try Mode.resolve(mode, at: here)
   var targets: [SharedVariable] = []
   for (target, value) in updates {
     try value.check()
@@ -39,7 +42,8 @@ public func compile(
     targets.append(s)
   }
   let graph = try FunctionGraph(inputs: inputs, outputs: outputs + updates.map(\.1))
-  let function = Function(graph: graph, outputCount: outputs.count, updateTargets: targets, mode: mode)
+  let function = Function(
+    graph: graph, outputCount: outputs.count, updateTargets: targets, mode: mode, location: here)
   if optimizer.enabled {
     (function.optimizedGraph, function.optimization) = try optimize(graph, options: optimizer)
   }
@@ -55,23 +59,34 @@ public final class Function: @unchecked Sendable {
   public internal(set) var optimizedGraph: FunctionGraph
   /// What each optimizer pass did.
   public internal(set) var optimization = OptimizationReport()
+  /// The mode the function was compiled for (the explicit one, else `SKETCH_MODE`'s, else native);
+  /// ``backend`` says what its calls actually run on.
   public let mode: Mode
+  /// Where `compile` was called.
+  public let location: SourceLocation
   let outputCount: Int
   let updateTargets: [SharedVariable]
   let native = NativeSlot()
 
-  init(graph: FunctionGraph, outputCount: Int, updateTargets: [SharedVariable], mode: Mode) {
+  init(graph: FunctionGraph, outputCount: Int, updateTargets: [SharedVariable], mode: Mode, location: SourceLocation) {
     self.graph = graph
     self.optimizedGraph = graph
     self.outputCount = outputCount
     self.updateTargets = updateTargets
     self.mode = mode
+    self.location = location
   }
 
   /// Runs the function on `arguments` (by position).
   public func callAsFunction(_ arguments: Tensor...) throws -> [Tensor] { try call(arguments) }
 
   public func call(_ arguments: [Tensor]) throws -> [Tensor] {
+    guard arguments.count == graph.inputs.count else {
+      let names = graph.inputs.map { graph.nodes[$0].name ?? "?" }
+      throw RuntimeError(
+        "the function compiled at \(location) takes \(graph.inputs.count) arguments "
+          + "(\(names.joined(separator: ", "))), got \(arguments.count)")
+    }
     if mode == .native, let p = try native.program(for: optimizedGraph) {
       // Updates stay in the program's buffers of the variables (resident) until Swift reads them.
       let updates = updateTargets.enumerated().map { (output: outputCount + $0.offset, variable: $0.element) }

@@ -32,10 +32,14 @@ public struct GradientCheckFailure: Error, CustomStringConvertible {
 /// each of `directions` random unit directions `d`, the directional derivative `⟨∇, d⟩` from `grad` is
 /// compared with `(f(x + εd) − f(x − εd)) / 2ε`. It passes when
 /// `|a − n| <= absoluteTolerance + relativeTolerance · max(|a|, |n|)`.
+///
+/// `mode` is the backend the cost and its gradient run on: the interpreter (the default) runs the
+/// graphs as built; any other mode compiles them with `compile` (optimizer on), so the check covers
+/// the optimized graph and, for `.native`, the generated C.
 public func checkGradient(
   at points: [Tensor], directions: Int = 3, epsilon: Double = 1e-6,
   absoluteTolerance: Double = 1e-6, relativeTolerance: Double = 1e-4, seed: UInt64 = 42,
-  names: [String]? = nil, _ build: ([Var]) -> Var
+  names: [String]? = nil, mode: Mode = .interpreter, _ build: ([Var]) -> Var
 ) throws {
   let xs = points.map { $0.cast(to: .float64) }
   let vars = xs.enumerated().map { i, x in
@@ -54,9 +58,20 @@ public func checkGradient(
   let projection = Random.normal(key: key.fold(0xC0), shape: outShape, dtype: .float64)
   let cost = sum(out * constant(projection))
   let grads = try grad(cost, wrt: vars, disconnected: .zero)
-  let f = try FunctionGraph(inputs: vars, outputs: [cost] + grads)
-  let base = try Interpreter.run(f, arguments: xs)
-  let costOnly = try FunctionGraph(inputs: vars, outputs: [cost])
+  let run: ([Var]) throws -> ([Tensor]) throws -> [Tensor]
+  if mode == .interpreter {
+    run = { outputs in
+      let g = try FunctionGraph(inputs: vars, outputs: outputs)
+      return { try Interpreter.run(g, arguments: $0) }
+    }
+  } else {
+    run = { outputs in
+      let f = try compile(inputs: vars, outputs: outputs, mode: mode)
+      return { try f.call($0) }
+    }
+  }
+  let base = try run([cost] + grads)(xs)
+  let costOnly = try run([cost])
 
   var mismatches: [GradientCheckFailure.Mismatch] = []
   for (i, x) in xs.enumerated() where x.count > 0 {
@@ -69,7 +84,7 @@ public func checkGradient(
       func at(_ s: Double) throws -> Double {
         var args = xs
         args[i] = Tensor(shape: x.shape, zip(x.doubles, d).map { $0 + s * $1 })
-        return try Interpreter.run(costOnly, arguments: args)[0].scalarValue
+        return try costOnly(args)[0].scalarValue
       }
       let numeric = (try at(epsilon) - at(-epsilon)) / (2 * epsilon)
       let absErr = Swift.abs(analytic - numeric)

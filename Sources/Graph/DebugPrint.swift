@@ -14,9 +14,31 @@ extension FunctionGraph {
     return s
   }
 
+  /// The op of node `i` as dumps print it: like `Op.name`, with the dims a target shape takes from
+  /// its reference inputs (`$1.0`: axis 0 of input 1) printed by name where they have one (`B`, or
+  /// `x.shape[0]` when the dim is anonymous but the input is named).
+  public func opDescription(_ i: Int) -> String {
+    let node = nodes[i]
+    func items(_ s: [ShapeItem]) -> String {
+      s.map { item -> String in
+        guard case .dimOf(let k, let a) = item, k < node.inputs.count else { return item.description }
+        let ref = nodes[node.inputs[k]]
+        guard a < ref.type.rank else { return item.description }
+        if case .symbol(let n) = ref.type.shape[a], !ref.type.shape[a].isAnonymous { return n }
+        if let n = ref.name { return "\(n).shape[\(a)]" }
+        return item.description
+      }.joined(separator: ",")
+    }
+    if case .reshape(let s) = node.op { return "reshape[\(items(s))]" }
+    if case .broadcast(let s) = node.op { return "broadcast[\(items(s))]" }
+    if case .random(.uniform(let t, let s)) = node.op { return "uniform{\(t.shortName)}[\(items(s))]" }
+    if case .random(.normal(let t, let s)) = node.op { return "normal{\(t.shortName)}[\(items(s))]" }
+    return node.op.name
+  }
+
   func headline(_ i: Int, prefix: String = "") -> String {
     let node = nodes[i]
-    var s = "\(node.op.name) [id \(prefix)\(FunctionGraph.label(i))] \(node.type)"
+    var s = "\(opDescription(i)) [id \(prefix)\(FunctionGraph.label(i))] \(node.type)"
     if let n = node.name { s += " '\(n)'" }
     if case .constant(let t) = node.op, t.count <= 4 {
       s += " {\(t.doubles.map { t.dtype.isFloatingPoint ? "\($0)" : "\(Int($0))" }.joined(separator: ", "))}"
@@ -93,23 +115,76 @@ extension FunctionGraph {
   }
 
   /// Graphviz DOT: one box per node (op, id, type, name), edges labelled with the input position.
+  /// Each loop's body is a cluster (`subgraph cluster_…`) drawn beside the loop node, nested loops
+  /// inside their body's cluster: dashed edges go from each operand to the placeholder it feeds
+  /// (labelled with its role and name) and from each body output to the loop node.
   public func dot(name: String = "sketch") -> String {
-    func esc(_ s: String) -> String {
-      s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-    }
-    var s = "digraph \"\(esc(name))\" {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n"
-    for i in nodes.indices {
-      var attrs = "label=\"\(esc(headline(i)))\""
-      if inputs.contains(i) { attrs += ", style=filled, fillcolor=\"#d8e8ff\"" }
-      if outputs.contains(i) { attrs += ", peripheries=2" }
-      if case .shared = nodes[i].op { attrs += ", style=filled, fillcolor=\"#ffe8c8\"" }
-      s += "  n\(i) [\(attrs)];\n"
-    }
-    for (i, n) in nodes.enumerated() {
-      for (k, j) in n.inputs.enumerated() { s += "  n\(j) -> n\(i)\(n.inputs.count > 1 ? " [label=\"\(k)\"]" : "");\n" }
-    }
+    var s = "digraph \"\(FunctionGraph.dotEscape(name))\" {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n"
+    s += dotBody(idPrefix: "n", labelPrefix: "", indent: "  ", isTop: true)
     return s + "}\n"
   }
+
+  static func dotEscape(_ s: String) -> String {
+    s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+  }
+
+  /// The nodes, edges and loop clusters of this graph; node i is `<idPrefix><i>`.
+  private func dotBody(idPrefix p: String, labelPrefix lp: String, indent ind: String, isTop: Bool) -> String {
+    let esc = FunctionGraph.dotEscape
+    var s = ""
+    for i in nodes.indices {
+      var attrs = "label=\"\(esc(headline(i, prefix: lp)))\""
+      if inputs.contains(i) { attrs += isTop ? ", style=filled, fillcolor=\"#d8e8ff\"" : ", style=dashed" }
+      if outputs.contains(i) { attrs += ", peripheries=2" }
+      if case .shared = nodes[i].op { attrs += ", style=filled, fillcolor=\"#ffe8c8\"" }
+      if case .scan = nodes[i].op { attrs += ", style=filled, fillcolor=\"#e8f4e0\"" }
+      s += "\(ind)\(p)\(i) [\(attrs)];\n"
+    }
+    // A loop's operands are drawn into its cluster, below.
+    for (i, n) in nodes.enumerated() where !isTuple(n.op) {
+      for (k, j) in n.inputs.enumerated() {
+        s += "\(ind)\(p)\(j) -> \(p)\(i)\(n.inputs.count > 1 ? " [label=\"\(k)\"]" : "");\n"
+      }
+    }
+    for (i, n) in nodes.enumerated() {
+      guard case .scan(let spec) = n.op else { continue }
+      let body = spec.bodyGraph
+      let bp = "\(p)\(i)_"
+      let me = lp + FunctionGraph.label(i)
+      let where_ = spec.location.isKnown ? " (\(spec.location))" : ""
+      s += "\(ind)subgraph cluster_\(bp.dropFirst()) {\n"
+      s += "\(ind)  label=\"\(esc("scan [id \(me)]\(spec.reverse ? " reverse" : "")\(where_)"))\";\n"
+      s += "\(ind)  style=rounded; color=\"#6a9a50\";\n"
+      s += body.dotBody(idPrefix: bp, labelPrefix: me + ".", indent: ind + "  ", isTop: false)
+      s += "\(ind)}\n"
+      // Operands into the placeholders, by role.
+      let operands = spec.roles(of: n.inputs)
+      let slots = spec.bodyRoles(of: body.inputs)
+      var links: [(Int, Int, String)] = []
+      if let st = operands.steps { links.append((st, body.inputs[0], "steps")) }
+      for (kind, names, outer, inner) in [
+        ("sequence", spec.sequenceNames, operands.sequences, slots.sequences),
+        ("carry", spec.carryNames, operands.carries, slots.carries),
+        ("constant", spec.constantNames, operands.constants, slots.constants),
+      ] {
+        for (name, (o, b)) in zip(names, zip(outer, inner)) { links.append((o, b, "\(kind) \(name)")) }
+      }
+      for (o, b, label) in links {
+        s += "\(ind)\(p)\(o) -> \(bp)\(b) [style=dashed, label=\"\(esc(label))\"];\n"
+      }
+      let outNames = spec.carryNames.map { "new carry \($0)" } + spec.outputNames.map { "output \($0)" }
+      for (j, o) in body.outputs.enumerated() {
+        let label = j < outNames.count ? outNames[j] : "stored"
+        s += "\(ind)\(bp)\(o) -> \(p)\(i) [style=dashed, label=\"\(esc(label))\"];\n"
+      }
+    }
+    return s
+  }
+}
+
+private func isTuple(_ op: Op) -> Bool {
+  if case .scan = op { return true }
+  return false
 }
 
 /// The pytensor-style tree of the graphs of `outputs`, or the error that stops them from being built.

@@ -253,8 +253,13 @@ func buildLoop(
     guard visited.insert(ObjectIdentifier(v)).inserted else { continue }
     if isOuter(v) {
       captured.append(v)
-      var n = v.name ?? "\(v.op.name)#\(v.id)"
-      if usedNames.contains(n) { n += "#\(v.id)" }
+      let base = v.name ?? captureName(v)
+      var n = base
+      var k = 2
+      while usedNames.contains(n) {
+        n = "\(base)#\(k)"
+        k += 1
+      }
       usedNames.insert(n)
       let s = slot(n, v.type)
       capturedSlot[ObjectIdentifier(v)] = s
@@ -282,6 +287,19 @@ func buildLoop(
   let final = carries.enumerated().map { j, c in tupleElement(node, j).named(c.0) }
   let outs = outputNames.enumerated().map { k, n in tupleElement(node, nC + k).named(n) }
   return BuiltLoop(node: node, final: final, outputs: outs)
+}
+
+/// The name of a captured enclosing variable that has none, for dumps: a scalar constant by its value
+/// (`0.5`), another constant by its type (`constant f32[3,4]`), any other variable by its op.
+private func captureName(_ v: Var) -> String {
+  if case .constant(let t) = v.op {
+    if t.count == 1 {
+      let d = t.doubles[0]
+      return t.dtype.isFloatingPoint ? "\(d)" : "\(Int(d))"
+    }
+    return "constant \(v.type)"
+  }
+  return v.op.name
 }
 
 /// `v` rebuilt with the variables in `memo` replaced (memo maps originals to replacements and grows
