@@ -1,5 +1,5 @@
 # The two commands of the README. Each installs the Debian packages it needs, then builds.
-.PHONY: demo test deps build format
+.PHONY: demo test deps build format docs
 
 deps:
 	@bash scripts/install-deps.sh
@@ -26,3 +26,17 @@ test: deps
 # Formats every Swift file with the toolchain's swift-format and the checked-in .swift-format.
 format:
 	swift format -i -r -p Sources Tests Package.swift
+
+# The library's reference (DocC, with the articles of Sources/Codegen/Codegen.docc): one combined
+# archive for static hosting in .build/docs/sketch, then a check that every public symbol has a
+# one-line summary (scripts/doc-coverage.py lists the ones that do not, and fails).
+DOC_TARGETS = SketchRuntime Graph Optimizer Codegen
+DOCC = swift package --allow-writing-to-directory .build/docs generate-documentation
+docs:
+	$(DOCC) $(DOC_TARGETS:%=--target %) --enable-experimental-combined-documentation \
+		--transform-for-static-hosting --output-path .build/docs/sketch
+	for t in $(DOC_TARGETS); do \
+		$(DOCC) --target $$t --experimental-documentation-coverage --output-path .build/docs/coverage-$$t \
+			> .build/docs/coverage-$$t.log 2>&1 || { cat .build/docs/coverage-$$t.log; exit 1; }; done
+	python3 scripts/doc-coverage.py $(DOC_TARGETS:%=.build/docs/coverage-%)
+	@echo "open .build/docs/sketch/documentation/codegen/index.html (or serve .build/docs/sketch)"
