@@ -13,7 +13,7 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
   public var isComparison: Bool {
     switch self {
     case .lt, .le, .gt, .ge, .eq, .ne: return true
-    default: return false
+    case .add, .sub, .mul, .div, .pow, .maximum, .minimum, .and, .or: return false
     }
   }
 
@@ -22,7 +22,7 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
   public var isCommutative: Bool {
     switch self {
     case .add, .mul, .maximum, .minimum, .eq, .ne, .and, .or: return true
-    default: return false
+    case .sub, .div, .pow, .lt, .le, .gt, .ge: return false
     }
   }
 
@@ -49,7 +49,7 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     // NaN-propagating like numpy's maximum/minimum.
     case .maximum: return a.isNaN || b.isNaN ? .nan : (a >= b ? a : b)
     case .minimum: return a.isNaN || b.isNaN ? .nan : (a <= b ? a : b)
-    default: preconditionFailure("\(name) is not arithmetic")
+    case .lt, .le, .gt, .ge, .eq, .ne, .and, .or: preconditionFailure("\(name) is not arithmetic")
     }
   }
 
@@ -62,7 +62,7 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     case .div: return sk_idiv(a, b)
     case .maximum: return Swift.max(a, b)
     case .minimum: return Swift.min(a, b)
-    default: preconditionFailure("\(name) is not int32 arithmetic")
+    case .pow, .lt, .le, .gt, .ge, .eq, .ne, .and, .or: preconditionFailure("\(name) is not int32 arithmetic")
     }
   }
 
@@ -75,7 +75,8 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     case .ge: return a >= b
     case .eq: return a == b
     case .ne: return a != b
-    default: preconditionFailure("\(name) is not a comparison")
+    case .add, .sub, .mul, .div, .pow, .maximum, .minimum, .and, .or:
+      preconditionFailure("\(name) is not a comparison")
     }
   }
 
@@ -85,7 +86,8 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     case .or: return a || b
     case .eq: return a == b
     case .ne: return a != b
-    default: preconditionFailure("\(name) is not logical")
+    case .add, .sub, .mul, .div, .pow, .maximum, .minimum, .lt, .le, .gt, .ge:
+      preconditionFailure("\(name) is not logical")
     }
   }
 
@@ -111,7 +113,7 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
       case .div: return "sk_idiv(\(a), \(b))"
       case .maximum: return "(\(a) > \(b) ? \(a) : \(b))"
       case .minimum: return "(\(a) < \(b) ? \(a) : \(b))"
-      default: preconditionFailure("\(name) has no int32 kernel")
+      case .pow, .lt, .le, .gt, .ge, .eq, .ne, .and, .or: preconditionFailure("\(name) has no int32 kernel")
       }
     }
     switch self {
@@ -122,7 +124,7 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     case .pow: return t == .float32 ? "sk_powf(\(a), \(b))" : "sk_pow(\(a), \(b))"
     case .maximum: return "((\(a) != \(a) || \(b) != \(b)) ? NAN : (\(a) >= \(b) ? \(a) : \(b)))"
     case .minimum: return "((\(a) != \(a) || \(b) != \(b)) ? NAN : (\(a) <= \(b) ? \(a) : \(b)))"
-    default: preconditionFailure("\(name) is handled above")
+    case .lt, .le, .gt, .ge, .eq, .ne, .and, .or: preconditionFailure("\(name) is handled above")
     }
   }
 

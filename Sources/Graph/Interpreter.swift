@@ -83,32 +83,24 @@ public enum Interpreter {
     }
   }
 
-  /// Runs one node's kernel on its argument values.
+  /// Runs one node's kernel on its argument values (each op's kernel is in its file under `Ops/`).
   public static func evaluate(_ node: FunctionGraph.Node, _ a: [Tensor], inputTypes: [TensorType]) throws -> Tensor {
     switch node.op {
-    case .input(let n): throw RuntimeError("input '\(n)' has no value")
-    case .constant(let t): return t
-    case .shared(let s): return s.value
+    case .input, .constant, .shared: return try LeafRule.evaluate(node.op)
     case .unary(let f): return Kernels.unary(f, a[0])
-    case .binary(let f):
-      let shape = try Shapes.broadcast([a[0].shape, a[1].shape], types: inputTypes)
-      return Kernels.binary(f, a[0], a[1], shape: shape)
-    case .select:
-      let shape = try Shapes.broadcast(a.map(\.shape), types: inputTypes)
-      return Kernels.select(a[0], a[1], a[2], shape: shape)
+    case .binary(let f): return try ElementwiseRule.binary(a, types: inputTypes, f)
+    case .select: return try ElementwiseRule.select(a, types: inputTypes)
     case .cast(let d): return a[0].cast(to: d)
     case .reduce(let f, let axes, let keep): return Kernels.reduce(f, a[0], axes: axes, keepDims: keep)
     case .argmax(let axis, let keep): return Kernels.argmax(a[0], axis: axis, keepDims: keep)
+    case .size(let axes, let d): return ReduceRule.size(a[0], axes: axes, dtype: d)
     case .matmul(let ta, let tb):
       let smallK = Kernels.smallContraction(inputTypes[0], transposeA: ta)
       return try Kernels.matmul(a[0], a[1], transposeA: ta, transposeB: tb, smallK: smallK)
+    case .gemm(let g):
+      return try Kernels.gemm(g, a, smallK: Kernels.smallContraction(inputTypes[0], transposeA: g.transposeA))
     case .transpose(let p): return Kernels.transpose(a[0], p)
-    case .reshape(let items):
-      let shape = try Shapes.resolve(items, a.map(\.shape), count: a[0].count)
-      guard shape.reduce(1, *) == a[0].count else {
-        throw RuntimeError("cannot reshape \(a[0].shape) (\(a[0].count) elements) to \(shape)")
-      }
-      return a[0].reshaped(shape)
+    case .reshape(let items): return try ReshapeRule.evaluate(a, items)
     case .broadcast(let items):
       let shape = try Shapes.resolve(items, a.map(\.shape), count: nil)
       return try Kernels.broadcast(a[0], to: shape, declared: inputTypes[0])
@@ -119,20 +111,13 @@ public enum Interpreter {
       return try Kernels.concatPart(a[0], parts: Array(a.dropFirst()), axis: axis, index: index)
     case .take(let axis): return try Kernels.take(a[0], a[1], axis: axis)
     case .takeGrad(let axis): return try Kernels.takeGrad(shapeOf: a[0], a[1], a[2], axis: axis)
-    case .size(let axes, let d):
-      return Tensor(shape: [], dtype: d, values: [Double(axes.map { a[0].shape[$0] }.reduce(1, *))])
     case .stopGradient: return a[0]
     case .random(let r): return try Kernels.random(r, a)
-    case .scan, .tupleElement:
-      throw RuntimeError("scan nodes run through Interpreter.run")
+    case .foldKey: return RandomRule.foldKey(a)
+    case .scan, .tupleElement: throw RuntimeError("scan nodes run through Interpreter.run")
     case .fused(let k):
       guard k.outputs.count == 1 else { throw RuntimeError("multi-output kernels run through Interpreter.run") }
       return try Kernels.fused(k, a, inputTypes: inputTypes)[0]
-    case .gemm(let g):
-      return try Kernels.gemm(g, a, smallK: Kernels.smallContraction(inputTypes[0], transposeA: g.transposeA))
-    case .foldKey:
-      let data = UInt64(UInt32(bitPattern: Int32(a[1].scalarValue)))
-      return RandomKey(tensor: a[0]).fold(data).tensor
     }
   }
 }

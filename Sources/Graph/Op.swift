@@ -2,10 +2,11 @@ import SketchRuntime
 
 /// The primitive operations of a Sketch graph. Everything else in the API is built from these.
 ///
-/// Each primitive keeps its facets together: the shape rule (`Op+Type.swift`), the gradient
-/// (`Op+Gradient.swift`) and the reference kernel (`Interpreter*.swift`); elementwise functions keep
-/// theirs in `UnaryFn.swift` and `BinaryFn.swift`. Exhaustive switches make a forgotten facet a compile
-/// error.
+/// Each primitive keeps its facets in one file per module: its type rule, run-time shape rule,
+/// gradient and reference kernel in `Graph/Ops/<Name>.swift`, its C lowering in
+/// `Codegen/Native/Ops/<Name>.swift` (docs/architecture.md has the table); elementwise functions keep
+/// theirs in `UnaryFn.swift` and `BinaryFn.swift`. The dispatching switches are exhaustive, so a
+/// forgotten facet is a compile error.
 public enum Op: Hashable, Sendable {
   /// A positional argument of a compiled function.
   case input(String)

@@ -41,7 +41,8 @@ public enum UnaryFn: String, Hashable, Sendable, CaseIterable {
     case .sign: return x > 0 ? 1 : (x < 0 ? -1 : 0)
     case .square: return x &* x
     case .floor: return x
-    default: preconditionFailure("\(name) has no int32 kernel")
+    case .exp, .expm1, .log, .log1p, .sqrt, .reciprocal, .tanh, .sigmoid, .softplus, .sin, .cos, .logicalNot:
+      preconditionFailure("\(name) has no int32 kernel")
     }
   }
 
@@ -50,7 +51,8 @@ public enum UnaryFn: String, Hashable, Sendable, CaseIterable {
     switch self {
     case .neg, .abs, .sign, .square, .floor: return t != .bool
     case .logicalNot: return t == .bool
-    default: return t.isFloatingPoint
+    case .exp, .expm1, .log, .log1p, .sqrt, .reciprocal, .tanh, .sigmoid, .softplus, .sin, .cos:
+      return t.isFloatingPoint
     }
   }
 
@@ -65,7 +67,9 @@ public enum UnaryFn: String, Hashable, Sendable, CaseIterable {
       case .abs: return "(\(x) < 0 ? (int32_t)(0u - (uint32_t)\(x)) : \(x))"
       case .sign: return "(int32_t)((\(x) > 0) - (\(x) < 0))"
       case .square: return "(int32_t)((uint32_t)\(x) * (uint32_t)\(x))"
-      default: return x
+      case .floor, .exp, .expm1, .log, .log1p, .sqrt, .reciprocal, .tanh, .sigmoid, .softplus, .sin, .cos,
+        .logicalNot:
+        return x
       }
     }
     let c = t.cName

@@ -146,7 +146,10 @@ enum Fusion {
       case .binary(let f): ins = .binary(f, ops[0], ops[1])
       case .select: ins = .select(ops[0], ops[1], ops[2])
       case .cast(let d): ins = .cast(d, ops[0])
-      default: preconditionFailure("fusion: \(e.op(m).name) is not elementwise")
+      case .input, .constant, .shared, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
+        .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .scan,
+        .tupleElement, .fused, .gemm:
+        preconditionFailure("fusion: \(e.op(m).name) is not elementwise")
       }
       slot[m] = instructions.count
       instructions.append(ins)

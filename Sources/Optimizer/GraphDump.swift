@@ -24,13 +24,15 @@ public struct GraphSummary: Sendable, CustomStringConvertible {
     var own = 0
     var bodies: [FunctionGraph] = []
     for n in g.nodes {
-      switch n.op {
-      case .matmul, .gemm: own += 1
-      case .fused: kernels += 1
-      case .scan(let spec):
+      if isProduct(n.op) {
+        own += 1
+      } else if case .fused = n.op {
+        kernels += 1
+      } else if case .scan(let spec) = n.op {
         bodies.append(spec.bodyGraph)
         carriesPerLoop.append(spec.carryNames.count)
-      default: if n.op.isElementwise { looseElementwise += 1 }
+      } else if n.op.isElementwise {
+        looseElementwise += 1
       }
     }
     if !inLoop { productsOutsideLoops += own }

@@ -71,14 +71,12 @@ public final class GraphEditor {
   /// The value of every element when `i` is a constant (or a broadcast of one) whose elements are
   /// all equal.
   public func uniformValue(_ i: Int) -> Double? {
-    switch nodes[i].op {
-    case .constant(let t):
+    if case .constant(let t) = nodes[i].op {
       guard t.count > 0, t.count <= 4096 else { return nil }
       let d = t.doubles
       return d.allSatisfy({ $0 == d[0] }) ? d[0] : nil
-    case .broadcast: return uniformValue(nodes[i].inputs[0])
-    default: return nil
     }
+    return isBroadcast(nodes[i].op) ? uniformValue(nodes[i].inputs[0]) : nil
   }
 
   /// The live node `op(inputs)`, if there is one.
@@ -97,11 +95,14 @@ public final class GraphEditor {
     let key = Key(op: op, inputs: inputs)
     if !GraphEditor.isUnique(op), let i = table[key], alive[i] { return i }
     let t: TensorType
-    switch op {
-    case _ where type != nil: t = type!
-    case .constant(let v): t = TensorType(v.dtype, v.shape.map { .fixed($0) })
-    case .shared(let s): t = s.type
-    default: t = try op.inferType(inputs.map { nodes[$0].type })
+    if let type {
+      t = type
+    } else if case .constant(let v) = op {
+      t = TensorType(v.dtype, v.shape.map { .fixed($0) })
+    } else if case .shared(let s) = op {
+      t = s.type
+    } else {
+      t = try op.inferType(inputs.map { nodes[$0].type })
     }
     nodes.append(FunctionGraph.Node(op: op, inputs: inputs, type: t, name: name, location: location))
     alive.append(true)

@@ -183,10 +183,7 @@ enum HoistAccumulations {
 
   /// True when body node `z` is all zeros (a constant, or a broadcast of one).
   static func isZeros(_ body: FunctionGraph, _ z: Int) -> Bool {
-    switch body.nodes[z].op {
-    case .constant(let t): return t.doubles.allSatisfy { $0 == 0 }
-    case .broadcast: return isZeros(body, body.nodes[z].inputs[0])
-    default: return false
-    }
+    if case .constant(let t) = body.nodes[z].op { return t.doubles.allSatisfy { $0 == 0 } }
+    return isBroadcast(body.nodes[z].op) && isZeros(body, body.nodes[z].inputs[0])
   }
 }

@@ -55,12 +55,10 @@ enum HoistInvariants {
     let outputs = Set(body.outputs)
     // The invariant computed nodes that a varying node (or the loop's outputs) reads.
     let frontier = body.nodes.indices.filter { i in
-      switch body.nodes[i].op {
-      case .input, .constant, .shared, .scan: return false
-      case .fused(let k) where k.outputs.count > 1: return false
-      default:
-        return !variant[i] && (outputs.contains(i) || users[i].contains { variant[$0] })
-      }
+      let op = body.nodes[i].op
+      if op.isLeaf || isTuple(op) { return false }
+      if case .fused(let k) = op, k.outputs.count > 1 { return false }
+      return !variant[i] && (outputs.contains(i) || users[i].contains { variant[$0] })
     }
     guard !frontier.isEmpty else { return }
     var memo: [Int: Int] = [:]

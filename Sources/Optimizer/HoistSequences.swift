@@ -135,7 +135,8 @@ enum HoistSequences {
       let last: ShapeItem = nDim.fixedValue.map { .fixed($0) } ?? .dimOf(input: 2, axis: tb ? 0 : 1)
       return try e.add(
         .reshape([.dimOf(input: 1, axis: 0), .dimOf(input: 1, axis: 1), last]), [p, x, ins[1]], location: loc)
-    default:
+    case .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concat, .concatPart, .take, .takeGrad, .size,
+      .stopGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
       throw OptimizerError("hoist-sequences: \(node.op.name) cannot be lifted")
     }
   }

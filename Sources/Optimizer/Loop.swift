@@ -124,8 +124,25 @@ func replaceLoopBodies(_ e: GraphEditor, _ transform: (FunctionGraph) throws -> 
 
 /// The scalar or leaf nodes that can be copied from a loop body into the enclosing graph as they are.
 func isCopyableLeaf(_ op: Op) -> Bool {
-  switch op {
-  case .constant, .shared: return true
-  default: return false
-  }
+  if case .input = op { return false }
+  return op.isLeaf
+}
+
+/// Whether `op` is a loop (a multi-output node read with `tupleElement`).
+func isTuple(_ op: Op) -> Bool {
+  if case .scan = op { return true }
+  return false
+}
+
+/// Whether `op` is a matrix product (`matmul` or `gemm`).
+func isProduct(_ op: Op) -> Bool {
+  if case .matmul = op { return true }
+  if case .gemm = op { return true }
+  return false
+}
+
+/// Whether `op` is a `broadcast`.
+func isBroadcast(_ op: Op) -> Bool {
+  if case .broadcast = op { return true }
+  return false
 }

@@ -50,11 +50,10 @@ enum ConstantFolding {
       let op = e.op(n)
       let ins = e.args(n)
       guard !ins.isEmpty else { return nil }
-      switch op {
-      case .scan, .tupleElement, .random, .input, .constant, .shared: return nil
-      case .fused(let k) where k.outputs.count > 1: return nil
-      default: break
-      }
+      if op.isLeaf || isTuple(op) { return nil }
+      if case .tupleElement = op { return nil }
+      if case .random = op { return nil }
+      if case .fused(let k) = op, k.outputs.count > 1 { return nil }
       var values: [Tensor] = []
       for i in ins {
         guard case .constant(let t) = e.op(i) else { return nil }

@@ -7,13 +7,12 @@ import SketchRuntime
 enum GemmFormation {
   /// The parameters and operands of `n` when it is a 2-D matmul or gemm.
   static func product(_ e: GraphEditor, _ n: Int) -> (Gemm, [Int])? {
-    switch e.op(n) {
-    case .matmul(let ta, let tb):
+    if case .matmul(let ta, let tb) = e.op(n) {
       guard e.type(e.arg(n, 0)).rank == 2, e.type(e.arg(n, 1)).rank == 2 else { return nil }
       return (Gemm(transposeA: ta, transposeB: tb, alpha: 1, beta: 0), e.args(n))
-    case .gemm(let g): return (g, e.args(n))
-    default: return nil
     }
+    if case .gemm(let g) = e.op(n) { return (g, e.args(n)) }
+    return nil
   }
 
   /// The node for a product with these parameters: a plain matmul when there is nothing else.
@@ -27,8 +26,7 @@ enum GemmFormation {
   static let rules: [Rule] = [
     // matmul(transpose(A), B) → matmul{Aᵀ}(A, B), also for the last two axes of batched operands.
     Rule("transpose-into-product") { e, n in
-      switch e.op(n) {
-      case .matmul(let ta, let tb):
+      if case .matmul(let ta, let tb) = e.op(n) {
         for k in 0..<2 {
           let x = e.arg(n, k)
           guard case .transpose(let p) = e.op(x), swapsLastTwo(p) else { continue }
@@ -37,7 +35,8 @@ enum GemmFormation {
           ins[k] = e.arg(x, 0)
           return try e.like(n, .matmul(transposeA: k == 0 ? !ta : ta, transposeB: k == 1 ? !tb : tb), ins)
         }
-      case .gemm(var g):
+      }
+      if case .gemm(var g) = e.op(n) {
         for k in 0..<2 {
           let x = e.arg(n, k)
           guard case .transpose(let p) = e.op(x), swapsLastTwo(p) else { continue }
@@ -46,7 +45,6 @@ enum GemmFormation {
           if k == 0 { g.transposeA.toggle() } else { g.transposeB.toggle() }
           return try e.like(n, .gemm(g), ins)
         }
-      default: break
       }
       return nil
     },

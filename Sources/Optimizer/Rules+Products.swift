@@ -29,19 +29,19 @@ enum Products {
       budget -= 1
     }
     guard budget > 1 else { return atom() }
-    switch e.op(n) {
-    case .binary(.mul):
+    let op = e.op(n)
+    if case .binary(.mul) = op {
       collect(e, e.arg(n, 0), &p, inverted: inverted, budget: &budget)
       collect(e, e.arg(n, 1), &p, inverted: inverted, budget: &budget)
-    case .binary(.div):
+    } else if case .binary(.div) = op {
       collect(e, e.arg(n, 0), &p, inverted: inverted, budget: &budget)
       collect(e, e.arg(n, 1), &p, inverted: !inverted, budget: &budget)
-    case .unary(.neg):
+    } else if case .unary(.neg) = op {
       p.negative.toggle()
       collect(e, e.arg(n, 0), &p, inverted: inverted, budget: &budget)
-    case .constant(let t) where t.rank == 0 && t.doubles[0] != 0 && t.doubles[0].isFinite:
+    } else if case .constant(let t) = op, t.rank == 0, t.doubles[0] != 0, t.doubles[0].isFinite {
       p.scale = inverted ? p.scale / t.doubles[0] : p.scale * t.doubles[0]
-    default:
+    } else {
       atom()
     }
   }

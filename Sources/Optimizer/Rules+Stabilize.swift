@@ -39,11 +39,14 @@ enum Stabilize {
     guard let (_, m) = e.binary(x, .sub) else { return false }
     var v = m
     for _ in 0..<4 {
-      switch e.op(v) {
-      case .reduce(.max, _, _): return true
-      case .select: v = e.args(v)[1]
-      case .reshape, .stopGradient, .broadcast: v = e.args(v)[0]
-      default: return false
+      let op = e.op(v)
+      if case .reduce(.max, _, _) = op { return true }
+      if case .select = op {
+        v = e.args(v)[1]
+      } else if op.isSameBytes || isBroadcast(op) {
+        v = e.args(v)[0]
+      } else {
+        return false
       }
     }
     return false

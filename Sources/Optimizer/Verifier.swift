@@ -26,16 +26,16 @@ public enum Verifier {
         break
       case .tupleElement(let k):
         let src = g.nodes[n.inputs[0]]
-        switch src.op {
-        case .scan(let spec):
+        if case .scan(let spec) = src.op {
           guard k < spec.outputTypes.count, sameKind(spec.outputTypes[k], n.type) else {
             throw fail(i, "output \(k) of a loop with outputs \(spec.outputTypes)")
           }
-        case .fused(let kernel):
+        } else if case .fused(let kernel) = src.op {
           guard k < kernel.outputs.count, kernel.outputDTypes[k] == n.type.dtype else {
             throw fail(i, "output \(k) of a kernel with \(kernel.outputs.count) outputs")
           }
-        default: throw fail(i, "reads an element of a single-output node")
+        } else {
+          throw fail(i, "reads an element of a single-output node")
         }
       case .scan(let spec):
         let body = spec.bodyGraph
@@ -54,7 +54,8 @@ public enum Verifier {
           else { throw fail(i, "carry '\(spec.carryNames[j])' changes type") }
         }
         try check(body, after: pass, path: path + "loop \(i) body: ")
-      default:
+      case .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
+        .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .fused, .gemm:
         let t: TensorType
         do { t = try n.op.inferType(n.inputs.map { g.nodes[$0].type }) } catch { throw fail(i, "\(error)") }
         guard sameKind(t, n.type) else { throw fail(i, "type \(n.type), but its inputs give \(t)") }

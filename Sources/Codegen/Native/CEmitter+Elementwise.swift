@@ -293,3 +293,37 @@ extension CEmitter {
     }
   }
 }
+
+extension CEmitter {
+  /// A fused kernel: one loop over the iteration shape evaluating its SSA instructions per element.
+  func emitFused(_ k: Kernel, id: Int, ins: [Int], graph g: Int, index: Int, into w: inout CWriter) {
+    // The buffers the outputs go to: the node itself, or its tupleElement nodes.
+    var outBuffers: [Int?] = [id]
+    if k.outputs.count > 1 {
+      outBuffers = Array(repeating: nil, count: k.outputs.count)
+      for (j, node) in layout.graphs[g].nodes.enumerated() {
+        if case .tupleElement(let o) = node.op, node.inputs[0] == index { outBuffers[o] = layout.id(g, j) }
+      }
+    }
+    guard let shapeBuffer = outBuffers.compactMap({ $0 }).first else { return }
+    let targets = outBuffers.enumerated().compactMap { j, b in b.map { (j, $0) } }
+    elementwiseMulti(shapeBuffer, ins, cost: k.cost, into: &w) { x in
+      var lines: [String] = []
+      for (i, ins) in k.instructions.enumerated() {
+        let t = k.dtypes[i]
+        let c = Self.ctype(t)
+        let e: String
+        switch ins {
+        case .input(let j): e = x[j]
+        case .constant(let v): e = Self.literal(v, t)
+        case .unary(let f, let a): e = f.c(k.dtypes[a], "v\(a)")
+        case .binary(let f, let a, let b): e = f.c(k.dtypes[a], "v\(a)", "v\(b)")
+        case .select(let cond, let a, let b): e = "(v\(cond) ? v\(a) : v\(b))"
+        case .cast(let d, let a): e = castExpr(from: k.dtypes[a], to: d, "v\(a)")
+        }
+        lines.append("const \(c) v\(i) = \(e);")
+      }
+      return (lines.joined(separator: " "), targets.map { j, b in (b, "v\(k.outputs[j])") })
+    }
+  }
+}

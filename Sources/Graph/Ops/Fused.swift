@@ -1,5 +1,21 @@
 import SketchRuntime
 
+/// `fused`: an elementwise kernel made by the optimizer's fusion pass (``Kernel``): its type rule,
+/// run-time shape rule and reference kernel (no gradient: fusion runs after differentiation). Its C
+/// lowering is the generic elementwise emitter, `Codegen/Native/CEmitter+Elementwise.swift`.
+enum FusedRule {
+  static func type(_ t: [TensorType], _ k: Kernel) throws -> TensorType {
+    guard t.count == k.inputCount else {
+      throw TypeMismatch("the kernel takes \(k.inputCount) operands, got \(t.count)")
+    }
+    for (i, (x, d)) in zip(t, k.inputDTypes).enumerated() where x.dtype != d {
+      throw TypeMismatch("kernel input \(i) must be \(d), got \(x.dtype)")
+    }
+    let shape = try t.reduce([Dim]()) { try broadcastShapes($0, $1.shape) }
+    return k.outputs.count == 1 ? TensorType(k.outputDTypes[0], shape) : ScanSpec.tupleType
+  }
+}
+
 extension Kernels {
   /// Runs a fused kernel: every instruction is evaluated elementwise over the iteration shape with the
   /// same scalar functions the unfused nodes use (``UnaryFn/apply(_:)``, ``BinaryFn/apply(_:_:)``...),
@@ -28,28 +44,6 @@ extension Kernels {
     return k.outputs.map { o in
       let v = values[o]!
       return v.shape == shape ? v : Tensor(shape: shape, storage: v.storage.gather(broadcastIndex(v.shape, to: shape)))
-    }
-  }
-
-  /// `alpha · op(A)·op(B) + beta · C`: the matmul kernel, then one elementwise pass, so that with
-  /// alpha = beta = 1 the result equals `matmul(A, B) + C` exactly.
-  static func gemm(_ g: Gemm, _ a: [Tensor], smallK: Bool = false) throws -> Tensor {
-    let p = try matmul(a[0], a[1], transposeA: g.transposeA, transposeB: g.transposeB, smallK: smallK)
-    if a.count < 3 && g.alpha == 1 { return p }
-    func combine<T: TensorFloat>(_ x: [T], _ c: [T]?, _ cShape: [Int]) -> Tensor {
-      let alpha = T(g.alpha)
-      let beta = T(g.beta)
-      guard let c else { return Tensor(shape: p.shape, x.map { alpha * $0 }) }
-      let scaled = g.alpha == 1 ? x : x.map { alpha * $0 }
-      if g.beta == 1 { return Tensor(shape: p.shape, zipBroadcast(scaled, p.shape, c, cShape, p.shape, +)) }
-      if g.beta == -1 { return Tensor(shape: p.shape, zipBroadcast(scaled, p.shape, c, cShape, p.shape, -)) }
-      return Tensor(shape: p.shape, zipBroadcast(scaled, p.shape, c, cShape, p.shape) { $0 + beta * $1 })
-    }
-    let cShape = a.count > 2 ? a[2].shape : []
-    switch p.storage {
-    case .float32(let x): return combine(x, a.count > 2 ? a[2].array(Float.self) : nil, cShape)
-    case .float64(let x): return combine(x, a.count > 2 ? a[2].array(Double.self) : nil, cShape)
-    default: throw RuntimeError("gemm of \(p.dtype)")
     }
   }
 }

@@ -1,6 +1,7 @@
 import SketchRuntime
 
-/// The reference kernels of the interpreter.
+/// The reference kernels of the interpreter: each op's kernel is an extension in its file under
+/// `Ops/`; here are the index helpers they share.
 enum Kernels {
   /// For each output element (row-major over `out`), the index of the element of a tensor of shape `s`
   /// that broadcasting reads.
@@ -47,23 +48,6 @@ enum Kernels {
     return broadcastIndex(s, to: out).map { a[$0] }
   }
 
-  static func unary(_ f: UnaryFn, _ x: Tensor) -> Tensor {
-    switch x.storage {
-    case .float32(let a): return Tensor(shape: x.shape, mapFloat(f, a))
-    case .float64(let a): return Tensor(shape: x.shape, mapFloat(f, a))
-    case .int32(let a): return Tensor(shape: x.shape, a.map { f.apply($0) })
-    case .bool(let a): return Tensor(shape: x.shape, a.map { !$0 })
-    }
-  }
-
-  /// A unary float function over an array (``UnaryFn/apply(_:)``, the one evaluator).
-  static func mapFloat<T: TensorFloat>(_ f: UnaryFn, _ a: [T]) -> [T] {
-    [T](unsafeUninitializedCapacity: a.count) { out, n in
-      a.withUnsafeBufferPointer { p in for i in 0..<p.count { out[i] = f.apply(p[i]) } }
-      n = a.count
-    }
-  }
-
   /// `op` over two arrays broadcast to `shape` (fast paths for equal shapes and scalars).
   @inline(__always)
   static func zipBroadcast<T, R>(_ a: [T], _ sa: [Int], _ b: [T], _ sb: [Int], _ shape: [Int], _ op: (T, T) -> R) -> [R]
@@ -92,49 +76,6 @@ enum Kernels {
         for i in 0..<n { out[i] = op(a[ia[i]], b[ib[i]]) }
       }
       count = n
-    }
-  }
-
-  static func binary(_ f: BinaryFn, _ x: Tensor, _ y: Tensor, shape: [Int]) -> Tensor {
-    func arith<T: TensorFloat>(_ a: [T], _ b: [T]) -> Tensor {
-      switch f {
-      case .add: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape, +))
-      case .sub: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape, -))
-      case .mul: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape, *))
-      case .div: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape, /))
-      case .lt, .le, .gt, .ge, .eq, .ne:
-        return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.compare($0, $1) })
-      default: return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.apply($0, $1) })
-      }
-    }
-    switch (x.storage, y.storage) {
-    case (.float32(let a), .float32(let b)): return arith(a, b)
-    case (.float64(let a), .float64(let b)): return arith(a, b)
-    case (.int32(let a), .int32(let b)):
-      if f.isComparison {
-        return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.compare($0, $1) })
-      }
-      return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.apply($0, $1) })
-    case (.bool(let a), .bool(let b)):
-      return Tensor(shape: shape, zipBroadcast(a, x.shape, b, y.shape, shape) { f.logical($0, $1) })
-    default:
-      preconditionFailure("binary \(f.name): dtypes \(x.dtype) and \(y.dtype) passed type checking")
-    }
-  }
-
-  static func select(_ c: Tensor, _ x: Tensor, _ y: Tensor, shape: [Int]) -> Tensor {
-    let cond = expand(c.array(Bool.self), c.shape, to: shape)
-    func pick<T: TensorScalar>(_ a: [T], _ b: [T]) -> Tensor {
-      let ea = expand(a, x.shape, to: shape)
-      let eb = expand(b, y.shape, to: shape)
-      return Tensor(shape: shape, cond.indices.map { cond[$0] ? ea[$0] : eb[$0] })
-    }
-    switch (x.storage, y.storage) {
-    case (.float32(let a), .float32(let b)): return pick(a, b)
-    case (.float64(let a), .float64(let b)): return pick(a, b)
-    case (.int32(let a), .int32(let b)): return pick(a, b)
-    case (.bool(let a), .bool(let b)): return pick(a, b)
-    default: preconditionFailure("select: dtypes passed type checking")
     }
   }
 }

@@ -1,5 +1,61 @@
 import SketchRuntime
 
+/// `reduce` (sum, max, min), `argmax` and `size`: type rules, run-time shape rules, gradients and
+/// reference kernels. Their C lowering is `Codegen/Native/Ops/Reduce.swift`.
+enum ReduceRule {
+  static func type(_ t: [TensorType], axes: [Int], keepDims keep: Bool) throws -> TensorType {
+    try arity(t, 1)
+    guard t[0].dtype != .bool else { throw TypeMismatch("cannot reduce a bool tensor; cast it first") }
+    try checkAxes(axes, rank: t[0].rank)
+    return TensorType(t[0].dtype, reducedShape(t[0].shape, axes, keep))
+  }
+
+  static func argmaxType(_ t: [TensorType], axis: Int, keepDims keep: Bool) throws -> TensorType {
+    try arity(t, 1)
+    guard t[0].dtype != .bool else { throw TypeMismatch("argmax of a bool tensor; cast it first") }
+    try checkAxes([axis], rank: t[0].rank)
+    return TensorType(.int32, reducedShape(t[0].shape, [axis], keep))
+  }
+
+  static func sizeType(_ t: [TensorType], axes: [Int], dtype: DType) throws -> TensorType {
+    try arity(t, 1)
+    try checkAxes(axes, rank: t[0].rank)
+    return TensorType(dtype, [])
+  }
+
+  static func shape(_ x: [Int], axes: [Int], keepDims keep: Bool) -> [Int] {
+    x.enumerated().compactMap { axes.contains($0.offset) ? (keep ? 1 : nil) : $0.element }
+  }
+
+  static func pullback(_ y: Var, _ f: ReduceFn, axes: [Int], keepDims keep: Bool, _ g: Var) -> [Var?] {
+    let x = y.inputs[0]
+    let gk = keep ? g : keepDimsShape(g, reducedOver: axes, of: x)
+    let gb = broadcast(gk, like: x)
+    switch f {
+    case .sum: return [gb]
+    case .max, .min:
+      let yk = keep ? y : keepDimsShape(y, reducedOver: axes, of: x)
+      return [gb * equal(x, broadcast(yk, like: x)).cast(g.dtype)]
+    }
+  }
+
+  static func size(_ x: Tensor, axes: [Int], dtype: DType) -> Tensor {
+    Tensor(shape: [], dtype: dtype, values: [Double(axes.map { x.shape[$0] }.reduce(1, *))])
+  }
+}
+
+func reducedShape(_ s: [Dim], _ axes: [Int], _ keep: Bool) -> [Dim] {
+  s.enumerated().compactMap { i, d in axes.contains(i) ? (keep ? .fixed(1) : nil) : d }
+}
+
+/// g reshaped to the keepDims form of a reduction of `x` over `axes`.
+func keepDimsShape(_ g: Var, reducedOver axes: [Int], of x: Var) -> Var {
+  let spec: [ShapeSpec] = x.shape.enumerated().map { i, d in
+    axes.contains(i) ? .n(1) : (d.fixedValue.map { .n($0) } ?? .dim(x, i))
+  }
+  return reshape(g, spec)
+}
+
 extension Kernels {
   /// For each input element, the index of the output element it reduces into.
   static func reductionTargets(_ shape: [Int], axes: [Int]) -> (outShape: [Int], targets: [Int]) {
