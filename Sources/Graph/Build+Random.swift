@@ -19,7 +19,7 @@ public func foldIn(_ key: Var, _ data: Int32, file: StaticString = #fileID, line
 
 /// Uniform draws in [low, high).
 public func randomUniform(
-  _ key: Var, shape: [ShapeSpec], dtype: DType = .float32, low: Double = 0, high: Double = 1,
+  _ key: Var, shape: [any ShapeExpression], dtype: DType = .float32, low: Double = 0, high: Double = 1,
   file: StaticString = #fileID, line: UInt = #line
 ) -> Var {
   let (items, refs) = lowerShape(shape)
@@ -34,7 +34,7 @@ public func randomUniform(
 
 /// Normal draws with the given mean and standard deviation.
 public func randomNormal(
-  _ key: Var, shape: [ShapeSpec], dtype: DType = .float32, mean: Double = 0, std: Double = 1,
+  _ key: Var, shape: [any ShapeExpression], dtype: DType = .float32, mean: Double = 0, std: Double = 1,
   file: StaticString = #fileID, line: UInt = #line
 ) -> Var {
   let (items, refs) = lowerShape(shape)

@@ -94,6 +94,42 @@ public func logSoftmax(_ x: Var, axis: Int = -1, file: StaticString = #fileID, l
   }
 }
 
+/// Running sums along `axis`: `y[i] = x[0] + ... + x[i]`, or with `reverse`, `y[i] = x[i] + ... + x[n-1]`.
+/// Its gradient is the running sum of the gradient in the other direction.
+public func cumsum(_ x: Var, axis: Int, reverse: Bool = false, file: StaticString = #fileID, line: UInt = #line)
+  -> Var
+{
+  apply(.cumsum(axis: axis < 0 ? axis + x.rank : axis, reverse: reverse), [x], at: loc(file, line))
+}
+
+/// The cross-entropy of a softmax over the last axis of `logits` against int32 class `labels`:
+/// `logsumexp(logits) - logits[label]`, one value per label (the labels have the logits' shape
+/// without its last axis).
+///
+/// Stable for any logits (max-shifted), and no one-hot tensor is made: the label's logit is picked with
+/// ``takeAlong(_:_:axis:file:line:)``, whose gradient scatters; the gradient is `softmax - onehot`.
+/// A label outside `0..<classes` (negative labels count from the end) fails the call; mask padded
+/// positions by multiplying the result, with a valid label there.
+public func sparseSoftmaxCrossEntropy(
+  logits: Var, labels: Var, file: StaticString = #fileID, line: UInt = #line
+) -> Var {
+  let at = loc(file, line)
+  guard logits.failure == nil, labels.failure == nil else {
+    return failed("sparseSoftmaxCrossEntropy", "", [logits, labels], at: at)
+  }
+  guard logits.rank >= 1, labels.rank == logits.rank - 1 else {
+    return failed(
+      "sparseSoftmaxCrossEntropy",
+      "labels \(labels.type) for logits \(logits.type): the labels have the logits' shape without the class axis",
+      [logits, labels], at: at)
+  }
+  return SourceLocation.with(at) {
+    let last = logits.rank - 1
+    let picked = takeAlong(logits, expandDims(labels, axis: last, file: file, line: line), axis: last, file: file, line: line)
+    return logsumexp(logits, axes: [last], file: file, line: line) - squeeze(picked, axis: last, file: file, line: line)
+  }
+}
+
 extension Var {
   public func sum(axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
     Graph.sum(self, axes: axes, keepDims: keepDims, file: file, line: line)

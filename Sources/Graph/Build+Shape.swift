@@ -1,20 +1,48 @@
 import SketchRuntime
 
 /// One entry of a target shape: a size, `-1` (inferred, reshape only), or the size of another
-/// variable's axis at run time: `.dim(x, 0)`.
-public enum ShapeSpec: ExpressibleByIntegerLiteral {
-  case n(Int)
-  case infer
-  case dim(Var, Int)
+/// variable's axis at run time, `.dim(x, 0)`. Shape lists take ``ShapeExpression``s, so sizes held in
+/// `Int` variables mix with the rest: `reshape(x, [.dim(x, 0), -1, M])`.
+public struct ShapeSpec: ShapeExpression, ExpressibleByIntegerLiteral {
+  enum Kind {
+    case n(Int)
+    case infer
+    case dim(Var, Int)
+  }
+  let kind: Kind
 
-  public init(integerLiteral v: Int) { self = v == -1 ? .infer : .n(v) }
+  init(_ kind: Kind) { self.kind = kind }
+  /// A size, or -1 for the dimension inferred from the element count.
+  public init(integerLiteral v: Int) { self.init(v == -1 ? .infer : .n(v)) }
+  /// Itself.
+  public var shapeSpec: ShapeSpec { self }
+}
+
+/// What a shape list holds: an `Int` (a size; -1 is inferred) or a ``ShapeSpec`` (`.dim(x, axis)`).
+public protocol ShapeExpression {
+  /// The entry this value stands for.
+  var shapeSpec: ShapeSpec { get }
+}
+
+extension Int: ShapeExpression {
+  /// This size (-1: inferred).
+  public var shapeSpec: ShapeSpec { ShapeSpec(integerLiteral: self) }
+}
+
+extension ShapeExpression where Self == ShapeSpec {
+  /// The run-time size of axis `axis` of `x` (negative axes count from the end).
+  public static func dim(_ x: Var, _ axis: Int) -> ShapeSpec { ShapeSpec(.dim(x, axis)) }
+  /// A fixed size.
+  public static func n(_ size: Int) -> ShapeSpec { ShapeSpec(.n(size)) }
+  /// The one dimension computed from the element count (numpy's -1).
+  public static var infer: ShapeSpec { ShapeSpec(.infer) }
 }
 
 /// The items of a shape spec, with the referenced variables as extra op inputs.
-func lowerShape(_ spec: [ShapeSpec]) -> ([ShapeItem], [Var]) {
+func lowerShape(_ spec: [any ShapeExpression]) -> ([ShapeItem], [Var]) {
   var refs: [Var] = []
   let items: [ShapeItem] = spec.map { s in
-    switch s {
+    switch s.shapeSpec.kind {
     case .n(let k): return .fixed(k)
     case .infer: return .infer
     case .dim(let v, let a):
@@ -33,13 +61,13 @@ public func shapeOf(_ x: Var) -> [ShapeSpec] {
 }
 
 /// The same elements in a new shape, e.g. `reshape(x, [-1, 3])` or `reshape(y, [.dim(x, 0), 4])`.
-public func reshape(_ x: Var, _ shape: [ShapeSpec], file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func reshape(_ x: Var, _ shape: [any ShapeExpression], file: StaticString = #fileID, line: UInt = #line) -> Var {
   let (items, refs) = lowerShape(shape)
   return apply(.reshape(items), [x] + refs, at: loc(file, line))
 }
 
 /// `x` broadcast to `shape` (numpy's broadcast_to): x's dims of size 1 stretch, leading axes are added.
-public func broadcast(_ x: Var, to shape: [ShapeSpec], file: StaticString = #fileID, line: UInt = #line) -> Var {
+public func broadcast(_ x: Var, to shape: [any ShapeExpression], file: StaticString = #fileID, line: UInt = #line) -> Var {
   let (items, refs) = lowerShape(shape)
   return apply(.broadcast(items), [x] + refs, at: loc(file, line))
 }
@@ -148,26 +176,82 @@ public func stopGradient(_ x: Var, file: StaticString = #fileID, line: UInt = #l
 
 // MARK: - Slicing
 
-/// What can index one axis: an Int (drops the axis), a range, or a ``SliceRange``.
-public protocol SliceExpression { var sliceRange: SliceRange { get } }
-extension Int: SliceExpression { public var sliceRange: SliceRange { .index(self) } }
-extension SliceRange: SliceExpression { public var sliceRange: SliceRange { self } }
+/// What can index one axis: an Int (drops the axis), a range, a ``SliceRange``, or `.newAxis`.
+public protocol SliceExpression {
+  /// What this item does to the axes.
+  var sliceItem: SliceItem { get }
+}
+
+/// One item of a subscript: a range of an existing axis, or a new axis of size 1.
+public enum SliceItem: Hashable, Sendable {
+  case range(SliceRange)
+  /// numpy's `np.newaxis`: a new axis of size 1 at this position of the result.
+  case insertAxis
+}
+
+/// The subscript item `.newAxis`: a new axis of size 1 (numpy's `None` / `np.newaxis`).
+public struct NewAxis: SliceExpression, Sendable {
+  /// The new axis.
+  public var sliceItem: SliceItem { .insertAxis }
+}
+
+extension SliceExpression where Self == NewAxis {
+  /// A new axis of size 1 at this position: `x[.all, .newAxis]` is `expandDims(x, axis: 1)`.
+  public static var newAxis: NewAxis { NewAxis() }
+}
+
+extension Int: SliceExpression {
+  /// A single index (negative from the end); the axis is dropped.
+  public var sliceItem: SliceItem { .range(.index(self)) }
+}
+extension SliceRange: SliceExpression {
+  /// This range.
+  public var sliceItem: SliceItem { .range(self) }
+}
 extension Range<Int>: SliceExpression {
-  public var sliceRange: SliceRange { SliceRange(start: lowerBound, stop: upperBound) }
+  /// `a..<b`.
+  public var sliceItem: SliceItem { .range(SliceRange(start: lowerBound, stop: upperBound)) }
 }
 extension ClosedRange<Int>: SliceExpression {
-  public var sliceRange: SliceRange { SliceRange(start: lowerBound, stop: upperBound == -1 ? nil : upperBound + 1) }
+  /// `a...b` (b = -1 means to the end).
+  public var sliceItem: SliceItem {
+    .range(SliceRange(start: lowerBound, stop: upperBound == -1 ? nil : upperBound + 1))
+  }
 }
-extension PartialRangeFrom<Int>: SliceExpression { public var sliceRange: SliceRange { SliceRange(start: lowerBound) } }
-extension PartialRangeUpTo<Int>: SliceExpression { public var sliceRange: SliceRange { SliceRange(stop: upperBound) } }
+extension PartialRangeFrom<Int>: SliceExpression {
+  /// `a...`.
+  public var sliceItem: SliceItem { .range(SliceRange(start: lowerBound)) }
+}
+extension PartialRangeUpTo<Int>: SliceExpression {
+  /// `..<b`.
+  public var sliceItem: SliceItem { .range(SliceRange(stop: upperBound)) }
+}
 extension PartialRangeThrough<Int>: SliceExpression {
-  public var sliceRange: SliceRange { SliceRange(stop: upperBound == -1 ? nil : upperBound + 1) }
+  /// `...b` (b = -1 means to the end).
+  public var sliceItem: SliceItem { .range(SliceRange(stop: upperBound == -1 ? nil : upperBound + 1)) }
 }
 
 extension Var {
-  /// numpy-style static slicing: `x[1..<3]`, `x[.all, 0]`, `x[..<(-1)]`, `x[SliceRange(step: -1)]`.
+  /// numpy-style static slicing: `x[1..<3]`, `x[.all, 0]`, `x[..<(-1)]`, `x[SliceRange(step: -1)]`,
+  /// `x[.newAxis, .all]`.
   public subscript(_ items: any SliceExpression..., file file: StaticString = #fileID, line line: UInt = #line) -> Var {
-    slice(self, items.map(\.sliceRange), file: file, line: line)
+    let parts = items.map(\.sliceItem)
+    var ranges: [SliceRange] = []
+    var newAxes: [Int] = []  // positions in the result, increasing
+    var axis = 0
+    for p in parts {
+      switch p {
+      case .range(let r):
+        ranges.append(r)
+        if !r.isIndex { axis += 1 }
+      case .insertAxis:
+        newAxes.append(axis)
+        axis += 1
+      }
+    }
+    var y = slice(self, ranges, file: file, line: line)
+    for a in newAxes { y = expandDims(y, axis: a, file: file, line: line) }
+    return y
   }
 }
 
@@ -207,7 +291,7 @@ extension Var {
   }
   /// The transpose of a matrix (all axes reversed).
   public var T: Var { transpose(self) }
-  public func reshape(_ shape: [ShapeSpec], file: StaticString = #fileID, line: UInt = #line) -> Var {
+  public func reshape(_ shape: [any ShapeExpression], file: StaticString = #fileID, line: UInt = #line) -> Var {
     Graph.reshape(self, shape, file: file, line: line)
   }
 }

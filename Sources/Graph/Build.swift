@@ -39,6 +39,14 @@ public func input(
   Var(op: .input(name), inputs: [], type: TensorType(dtype, shape), location: loc(file, line), failure: nil, name: name)
 }
 
+/// A symbolic argument whose shape mixes sizes held in `Int` variables with named dims:
+/// `input("x", .float64, [T + 1, B, 3])`, `input("c", .int32, ["B", U])`.
+public func input(
+  _ name: String, _ dtype: DType, _ shape: [any DimExpression], file: StaticString = #fileID, line: UInt = #line
+) -> Var {
+  input(name, dtype, shape.map(\.dim), file: file, line: line)
+}
+
 /// A constant tensor.
 public func constant(_ value: Tensor, name: String? = nil, file: StaticString = #fileID, line: UInt = #line) -> Var {
   Var(

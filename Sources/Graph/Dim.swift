@@ -33,6 +33,27 @@ public enum Dim: Hashable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByS
   }
 }
 
+/// What a list of dims holds: a ``Dim``, an `Int` (a fixed size) or a `String` (a named dim).
+public protocol DimExpression {
+  /// The dim this value stands for.
+  var dim: Dim { get }
+}
+
+extension Dim: DimExpression {
+  /// Itself.
+  public var dim: Dim { self }
+}
+
+extension Int: DimExpression {
+  /// A fixed size.
+  public var dim: Dim { .fixed(self) }
+}
+
+extension String: DimExpression {
+  /// A named dim (`"?"` is anonymous).
+  public var dim: Dim { .symbol(self) }
+}
+
 /// The static type of a symbolic tensor: its dtype and its shape.
 public struct TensorType: Hashable, Sendable, CustomStringConvertible {
   public var dtype: DType

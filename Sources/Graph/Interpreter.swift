@@ -111,6 +111,12 @@ public enum Interpreter {
       return try Kernels.concatPart(a[0], parts: Array(a.dropFirst()), axis: axis, index: index)
     case .take(let axis): return try Kernels.take(a[0], a[1], axis: axis)
     case .takeGrad(let axis): return try Kernels.takeGrad(shapeOf: a[0], a[1], a[2], axis: axis)
+    case .takeAlong(let axis): return try Kernels.takeAlong(a[0], a[1], axis: axis)
+    case .takeAlongGrad(let axis): return try Kernels.takeAlongGrad(shapeOf: a[0], a[1], a[2], axis: axis)
+    case .oneHot(let depth, let d): return try Kernels.oneHot(a[0], depth: depth, dtype: d)
+    case .arange(let d, let n):
+      return Kernels.arange(count: try Shapes.resolve([n], [[]] + a.map(\.shape), count: nil)[0], dtype: d)
+    case .cumsum(let axis, let reverse): return try Kernels.cumsum(a[0], axis: axis, reverse: reverse)
     case .stopGradient: return a[0]
     case .random(let r): return try Kernels.random(r, a)
     case .foldKey: return RandomRule.foldKey(a)

@@ -4,7 +4,7 @@ import SketchRuntime
 /// interpreter throws them, and generated C returns their code (with the failing node and two numbers
 /// in `sk_err`), which the native backend turns into the same message. One table for both.
 public enum KernelFailure: Int32, CaseIterable, Sendable {
-  /// `take`: an index outside the axis (a: the index, b: the axis size).
+  /// `take`, `takeAlong`: an index outside the axis (a: the index, b: the axis size).
   case indexOutOfRange = 2
   /// A categorical draw over an empty last axis.
   case emptyCategorical = 3
@@ -21,6 +21,7 @@ public enum KernelFailure: Int32, CaseIterable, Sendable {
     case .indexOutOfRange:
       var axis = 0
       if case .take(let k) = op { axis = k } else if case .takeGrad(let k) = op { axis = k }
+      if case .takeAlong(let k) = op { axis = k } else if case .takeAlongGrad(let k) = op { axis = k }
       return "index \(Int(a)) is out of range for axis \(axis) of size \(Int(b))"
     case .emptyCategorical: return "categorical over an empty last axis"
     case .badProbability:

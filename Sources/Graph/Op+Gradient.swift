@@ -34,6 +34,11 @@ extension Var {
     case .concatPart(let axis, let index): return ConcatRule.partPullback(self, axis: axis, index: index, g)
     case .take(let axis): return TakeRule.pullback(self, axis: axis, g)
     case .takeGrad(let axis): return TakeRule.gradPullback(self, axis: axis, g)
+    case .takeAlong(let axis): return TakeAlongRule.pullback(self, axis: axis, g)
+    case .takeAlongGrad(let axis): return TakeAlongRule.gradPullback(self, axis: axis, g)
+    case .oneHot: return OneHotRule.pullback()
+    case .arange: return ArangeRule.pullback(self)
+    case .cumsum(let axis, let reverse): return CumsumRule.pullback(self, axis: axis, reverse: reverse, g)
     }
   }
 }

@@ -32,6 +32,11 @@ extension Op {
     case .concatPart(_, let index): return ins[1 + index]
     case .take(let axis): return TakeRule.shape(ins, axis: axis)
     case .takeGrad: return ins[0]
+    case .takeAlong(let axis): return try TakeAlongRule.shape(ins, axis: axis)
+    case .takeAlongGrad(let axis): return try TakeAlongRule.gradShape(ins, axis: axis)
+    case .oneHot(let depth, _): return OneHotRule.shape(ins, depth: depth)
+    case .arange(_, let n): return try ArangeRule.shape(ins, length: n)
+    case .cumsum: return ins[0]
     case .foldKey: return [2]
     case .random(let r): return try RandomRule.shape(ins, r)
     }

@@ -37,6 +37,16 @@ public enum Op: Hashable, Sendable {
   case take(axis: Int)
   /// Inputs: x (for its shape), indices, g. Scatter-adds g into zeros shaped like x (take's gradient).
   case takeGrad(axis: Int)
+  /// Inputs: x, indices (int32, x's rank). numpy's take_along_axis: the result has the indices' shape.
+  case takeAlong(axis: Int)
+  /// Inputs: x (for its shape), indices, g. Scatter-adds g into zeros shaped like x (takeAlong's gradient).
+  case takeAlongGrad(axis: Int)
+  /// Input: int32 indices. Rows of `depth` zeros with a one at the index (zeros outside 0..<depth).
+  case oneHot(depth: Int, dtype: DType)
+  /// 0, 1, ..., n-1 where n is a fixed size or `.dimOf` a reference (the op's inputs).
+  case arange(DType, ShapeItem)
+  /// Running sums of input 0 along `axis`, from the end when `reverse`.
+  case cumsum(axis: Int, reverse: Bool)
   /// The element count of input 0 over `axes`, as a scalar of `dtype`.
   case size(axes: [Int], dtype: DType)
   /// Identity whose gradient is zero.
@@ -80,6 +90,11 @@ public enum Op: Hashable, Sendable {
     case .concatPart(let a, let i): return "concatPart{axis=\(a),part=\(i)}"
     case .take(let a): return "take{axis=\(a)}"
     case .takeGrad(let a): return "takeGrad{axis=\(a)}"
+    case .takeAlong(let a): return "takeAlong{axis=\(a)}"
+    case .takeAlongGrad(let a): return "takeAlongGrad{axis=\(a)}"
+    case .oneHot(let d, let t): return "oneHot{\(d),\(t.shortName)}"
+    case .arange(let t, let n): return "arange{\(t.shortName)}[\(n)]"
+    case .cumsum(let a, let r): return "cumsum{axis=\(a)\(r ? ",reverse" : "")}"
     case .size(let axes, let t): return "size{axes=\(axes),\(t.shortName)}"
     case .stopGradient: return "stopGradient"
     case .random(let r): return r.name
@@ -96,7 +111,7 @@ public enum Op: Hashable, Sendable {
     switch self {
     case .unary, .binary, .select, .cast: return true
     case .input, .constant, .shared, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
-      .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .scan,
+      .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .scan,
       .tupleElement, .fused, .gemm:
       return false
     }
@@ -107,7 +122,7 @@ public enum Op: Hashable, Sendable {
     switch self {
     case .input, .constant, .shared: return true
     case .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
-      .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .scan,
+      .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .scan,
       .tupleElement, .fused, .gemm:
       return false
     }
@@ -118,7 +133,7 @@ public enum Op: Hashable, Sendable {
     switch self {
     case .reshape, .stopGradient: return true
     case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
-      .broadcast, .slice, .updateSlice, .concat, .concatPart, .take, .takeGrad, .size, .random, .foldKey, .scan,
+      .broadcast, .slice, .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .random, .foldKey, .scan,
       .tupleElement, .fused, .gemm:
       return false
     }

@@ -87,7 +87,7 @@ enum HoistSequences {
         && body.nodes[n.inputs[1]].type.rank == 2
     // Not lifted (yet): a new op starts here until its lifted form is written in liftNode.
     case .matmul(true, _), .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concat, .concatPart,
-      .take, .takeGrad, .size, .stopGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
+      .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
       return false
     }
   }
@@ -135,7 +135,7 @@ enum HoistSequences {
       let last: ShapeItem = nDim.fixedValue.map { .fixed($0) } ?? .dimOf(input: 2, axis: tb ? 0 : 1)
       return try e.add(
         .reshape([.dimOf(input: 1, axis: 0), .dimOf(input: 1, axis: 1), last]), [p, x, ins[1]], location: loc)
-    case .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concat, .concatPart, .take, .takeGrad, .size,
+    case .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size,
       .stopGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
       throw OptimizerError("hoist-sequences: \(node.op.name) cannot be lifted")
     }

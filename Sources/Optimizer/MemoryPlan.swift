@@ -154,9 +154,10 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     case .reshape, .broadcast: return [n.inputs[0]]
     case .random(.uniform), .random(.normal): return [n.inputs[0]]
     case .size: return []
-    case .takeGrad: return Array(n.inputs.dropFirst())
+    case .takeGrad, .takeAlongGrad: return Array(n.inputs.dropFirst())
+    case .arange: return []
     case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
-      .slice, .updateSlice, .concat, .concatPart, .take, .stopGradient, .random(.bernoulli),
+      .slice, .updateSlice, .concat, .concatPart, .take, .takeAlong, .oneHot, .cumsum, .stopGradient, .random(.bernoulli),
       .random(.categorical), .foldKey, .scan, .tupleElement, .fused, .gemm:
       return n.inputs
     }

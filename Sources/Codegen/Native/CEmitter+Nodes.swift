@@ -35,6 +35,12 @@ extension CEmitter {
     case .concatPart(let axis, _): emitConcatPart(axis: axis, id: id, ins: ins, into: &w)
     case .take(let axis): emitTake(id: id, x: ins[0], idx: ins[1], axis: axis, grad: nil, into: &w)
     case .takeGrad(let axis): emitTake(id: id, x: ins[0], idx: ins[1], axis: axis, grad: ins[2], into: &w)
+    case .takeAlong(let axis): emitTakeAlong(id: id, x: ins[0], idx: ins[1], axis: axis, grad: nil, into: &w)
+    case .takeAlongGrad(let axis):
+      emitTakeAlong(id: id, x: ins[0], idx: ins[1], axis: axis, grad: ins[2], into: &w)
+    case .oneHot(let depth, _): emitOneHot(depth: depth, id: id, ins: ins, into: &w)
+    case .arange: emitArange(id: id, into: &w)
+    case .cumsum(let axis, let reverse): emitCumsum(axis: axis, reverse: reverse, id: id, ins: ins, into: &w)
     case .random(let r): emitRandom(r, id: id, ins: ins, into: &w)
     case .foldKey: emitFoldKey(id: id, ins: ins, into: &w)
     case .scan(let spec): try emitScan(spec, graph: g, index: index, ins: ins, into: &w, functions: &functions)
