@@ -1,8 +1,8 @@
 import Graph
 import SketchRuntime
 
-/// A gradient step rule (an optimizer, like optax's transformations): what ``stepUpdates(_:parameters:gradients:prefix:file:line:)``
-/// turns into the updates of a compiled training step.
+/// A gradient step rule (an optimizer, like optax's transformations), which
+/// ``stepUpdates(_:parameters:gradients:prefix:file:line:)`` turns into a training step's updates.
 ///
 /// Each rule computes a step `s` from the gradient `g` and its own state, and the update is `p ← p − s`.
 /// The defaults are the usual ones of each method's paper (Adadelta's and RMSprop's Blocks form are
@@ -25,7 +25,8 @@ public enum StepRule: Hashable, Sendable {
   /// `n ← ℵn + (1−ℵ)g²`, `ḡ ← ℵḡ + (1−ℵ)g`, `Δ ← ℶΔ − ג g / √(n − ḡ² + ℸ)`, `w ← w + Δ` (so `s = −Δ`).
   ///
   /// State: `<prefix>/mean_square/<name>`, `<prefix>/mean_grad/<name>`, `<prefix>/delta/<name>`.
-  case gravesRMSprop(learningRate: Double = 1e-4, decay: Double = 0.95, momentum: Double = 0.9, epsilon: Double = 1e-4)
+  case gravesRMSprop(
+    learningRate: Double = 1e-4, decay: Double = 0.95, momentum: Double = 0.9, epsilon: Double = 1e-4)
   /// Adagrad (Duchi et al.): `a ← a + g²`, `s = lr · g / (√a + ε)`. State: `<prefix>/ssq/<name>`.
   case adagrad(learningRate: Double = 1e-2, epsilon: Double = 1e-6)
   /// Adadelta (Zeiler), with Blocks' defaults: `n ← ρn + (1−ρ)g²`, `s = √(d + ε) / √(n + ε) · g`,
