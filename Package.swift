@@ -6,9 +6,9 @@ let package = Package(
   name: "Sketch",
   products: [
     .executable(name: "sketch", targets: ["Sketch"]),
-    // `import Codegen` re-exports Optimizer, Graph and Runtime: the whole user API.
+    // `import Codegen` re-exports Training, Optimizer, Graph and Runtime: the whole user API.
     // OpenBLAS and libc only (HDF5 and PNG are the app's: SketchFiles).
-    .library(name: "SketchCompiler", targets: ["SketchRuntime", "Graph", "Optimizer", "Codegen"]),
+    .library(name: "SketchCompiler", targets: ["SketchRuntime", "Graph", "Training", "Optimizer", "Codegen"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,11 +36,13 @@ let package = Package(
       name: "SketchRuntime",
       dependencies: ["CBLAS", "CSketchScalar", .product(name: "RealModule", package: "swift-numerics")],
       path: "Sources/Runtime", exclude: ["CBLAS", "CSketchScalar"]),
-    .target(name: "Graph", dependencies: ["SketchRuntime"]),
+    .target(name: "Graph", dependencies: ["SketchRuntime"], exclude: ["Training"]),
+    // Training helpers beside the graph (like optax beside JAX): step rules, clipping, initialisers.
+    .target(name: "Training", dependencies: ["Graph"], path: "Sources/Graph/Training"),
     .target(name: "Optimizer", dependencies: ["Graph"]),
     // The native backend's worker threads (C: spinning on atomics between a step's parallel loops).
     .target(name: "CWorkerPool", path: "Sources/Codegen/CWorkerPool"),
-    .target(name: "Codegen", dependencies: ["Optimizer", "CWorkerPool"], exclude: ["CWorkerPool"]),
+    .target(name: "Codegen", dependencies: ["Optimizer", "Training", "CWorkerPool"], exclude: ["CWorkerPool"]),
     // HDF5 and PNG files: the app's datasets, checkpoints and images (the library links neither).
     .target(
       name: "SketchFiles", dependencies: ["SketchRuntime", "CHDF5", "CPNG"], path: "Sources/Sketch/Files",

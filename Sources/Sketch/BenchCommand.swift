@@ -49,8 +49,7 @@ struct Bench: ParsableCommand {
     default: break
     }
     let model = HandwritingModel(config: ModelConfig(depth: depth, dim: dim, mixDim: mixDim, uniform: 0.08), seed: 0)
-    var opt = StepRule(method: .adam, learningRate: 1e-3, maxGrad: 10)
-    let graphs = try TrainingGraphs(model: model, optimizer: &opt)
+    let graphs = try TrainingGraphs(model: model, rule: .adam(learningRate: 1e-3), maxGrad: 10)
     var result: [String: Any] = [
       "config": config ?? "custom", "backend": backend, "depth": depth, "dim": dim, "batch": batch, "steps": steps,
       "mix": mixDim, "machine": Bench.cpuModel(), "cores": ProcessInfo.processInfo.processorCount,

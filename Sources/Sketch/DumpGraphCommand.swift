@@ -92,9 +92,8 @@ struct ModelFlags: ParsableArguments {
   func graph(sampling: Bool, batchSize: Int, maxLength: Int) throws -> (FunctionGraph, [String: Int]) {
     let model = HandwritingModel(config: config, seed: 0)
     if sampling { return (try compileSampler(model: model, steps: maxLength, batch: batchSize).graph, [:]) }
-    var stepRule = StepRule(method: .adam, learningRate: 1e-3, maxGrad: 10)
     return (
-      try TrainingGraphs(model: model, optimizer: &stepRule).train.graph,
+      try TrainingGraphs(model: model, rule: .adam(learningRate: 1e-3), maxGrad: 10).train.graph,
       ["T1": maxLength + 1, "T": maxLength, "B": batchSize]
     )
   }

@@ -47,7 +47,7 @@ final class ModelOptionTests: XCTestCase {
   }
 
   func testOrthogonalGlorotInitialisation() {
-    let w = Initialization.orthogonalGlorot([6, 8], blockWidth: 4, key: RandomKey(seed: 1)).array(Float.self).map(
+    let w = Initializer.orthogonalGlorot([6, 8], blockWidth: 4, key: RandomKey(seed: 1)).array(Float.self).map(
       Double.init)
     // Each 6x4 block has orthogonal columns of squared norm 6 * 2/(6+4).
     for blk in 0..<2 {

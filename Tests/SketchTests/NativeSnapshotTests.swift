@@ -23,8 +23,7 @@ final class NativeSnapshotTests: XCTestCase {
 
   func testTrainingStepC() throws {
     let model = HandwritingModel(config: config, seed: 0)
-    var rule = StepRule(method: .adam, learningRate: 1e-3, maxGrad: 10)
-    let c = try body(try TrainingGraphs(model: model, optimizer: &rule).train.graph)
+    let c = try body(try TrainingGraphs(model: model, rule: .adam(learningRate: 1e-3), maxGrad: 10).train.graph)
     XCTAssertTrue(c.contains("int sk_main("))
     assertSnapshot(c, named: "native-lstm-train")
   }

@@ -14,8 +14,7 @@ final class OptimizerStructureTests: XCTestCase {
 
   func trainingFunction() throws -> Function {
     let model = HandwritingModel(config: Self.config, seed: 0)
-    var rule = StepRule(method: .adam, learningRate: 1e-3, maxGrad: 10)
-    return try TrainingGraphs(model: model, optimizer: &rule).train
+    return try TrainingGraphs(model: model, rule: .adam(learningRate: 1e-3), maxGrad: 10).train
   }
 
   func testOneProductPerLayerPerStepAndWeightGradientsOutside() throws {

@@ -32,10 +32,10 @@ struct HandwritingModel {
       if shape.count == 1 {
         values[name] = Tensor.zeros(.float32, shape)
       } else if config.uniform > 0 {
-        values[name] = Initialization.uniform(shape, width: config.uniform, key: key.fold(UInt64(k)))
+        values[name] = Initializer.uniform(shape, width: config.uniform, key: key.fold(UInt64(k)))
       } else {
         let block = name.hasPrefix("readout") ? shape[1] : config.dim
-        values[name] = Initialization.orthogonalGlorot(shape, blockWidth: block, key: key.fold(UInt64(k)))
+        values[name] = Initializer.orthogonalGlorot(shape, blockWidth: block, key: key.fold(UInt64(k)))
       }
     }
     self.init(config: config, values: values)

@@ -15,7 +15,6 @@ final class Trainer {
   let model: HandwritingModel
   let experiment: String
   let folder: URL
-  private var optimizer: StepRule
   private let graphs: TrainingGraphs
   private(set) var position: TrainingPosition
   private let log: MetricsLog
@@ -55,11 +54,12 @@ final class Trainer {
     } else {
       model = HandwritingModel(config: config, seed: settings.seed)
     }
-    optimizer = StepRule(method: settings.stepMethod, learningRate: settings.learningRate, maxGrad: settings.maxGrad)
-    graphs = try TrainingGraphs(model: model, optimizer: &optimizer)
+    graphs = try TrainingGraphs(
+      model: model, rule: settings.stepMethod.rule(learningRate: settings.learningRate), maxGrad: settings.maxGrad)
     position = resume?.position ?? TrainingPosition(seed: settings.seed)
     if let resume {
-      for (name, v) in optimizer.state {
+      for v in graphs.optimizerState {
+        let name = v.sharedVariable!.name
         guard let t = resume.optimizerState[name] else {
           throw ConfigError(
             message: "the model file has no optimizer state '\(name)'; resume with the same --step-method")
@@ -92,7 +92,7 @@ final class Trainer {
     var params: [String: Tensor] = [:]
     for (n, v) in model.parameters { params[n] = v.sharedVariable!.value }
     var opt: [String: Tensor] = [:]
-    for (n, v) in optimizer.state { opt[n] = v.sharedVariable!.value }
+    for v in graphs.optimizerState { opt[v.sharedVariable!.name] = v.sharedVariable!.value }
     try Checkpoint.write(
       .init(
         config: model.config, parameters: params, optimizerState: opt, training: settings.json(),
