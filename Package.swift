@@ -50,7 +50,15 @@ let package = Package(
     .executableTarget(
       name: "Sketch",
       dependencies: ["Codegen", "SketchFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-      exclude: ["Files"]),
+      exclude: ["Files", "Examples"]),
+    // Example programs written with the library alone (docs/library.md); built and run by the tests.
+    .executableTarget(
+      name: "CharLanguageModel", dependencies: ["Codegen"], path: "Sources/Sketch/Examples/CharLanguageModel"),
+    .executableTarget(
+      name: "BidirectionalTagger", dependencies: ["Codegen"], path: "Sources/Sketch/Examples/BidirectionalTagger"),
+    .executableTarget(
+      name: "HandwritingPrediction", dependencies: ["Codegen"],
+      path: "Sources/Sketch/Examples/HandwritingPrediction"),
     .target(name: "TestSupport", dependencies: ["Codegen"], path: "Tests/TestSupport"),
     .testTarget(
       name: "SketchTests",

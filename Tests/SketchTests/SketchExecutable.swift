@@ -30,11 +30,18 @@ enum SketchExecutable {
 
   /// Runs `sketch ARGUMENTS` in `directory` with a private compile cache under `cache` when given,
   /// killing it after `timeout` seconds.
-  static func run(_ arguments: [String], in directory: String? = nil, cache: String? = nil, timeout: Double = 60)
-    throws -> Result
-  {
+  /// `program` names another executable of the package, built beside `sketch` (the examples).
+  static func run(
+    _ arguments: [String], in directory: String? = nil, cache: String? = nil, timeout: Double = 60,
+    program: String? = nil
+  ) throws -> Result {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try path())
+    let sketch = URL(fileURLWithPath: try path())
+    let exe = program.map { sketch.deletingLastPathComponent().appendingPathComponent($0) } ?? sketch
+    guard FileManager.default.isExecutableFile(atPath: exe.path) else {
+      throw SketchProcessError("\(exe.path) is not built; build it with the tests: `swift build --build-tests`")
+    }
+    process.executableURL = exe
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     var environment = ProcessInfo.processInfo.environment
