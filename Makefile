@@ -33,6 +33,7 @@ format:
 DOC_TARGETS = SketchRuntime Graph Optimizer Codegen
 DOCC = swift package --allow-writing-to-directory .build/docs generate-documentation
 docs:
+	mkdir -p .build/docs
 	$(DOCC) $(DOC_TARGETS:%=--target %) --enable-experimental-combined-documentation \
 		--transform-for-static-hosting --output-path .build/docs/sketch
 	for t in $(DOC_TARGETS); do \

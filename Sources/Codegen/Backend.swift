@@ -88,9 +88,13 @@ final class NativeSlot: @unchecked Sendable {
 
 /// A mismatch between the native backend and the interpreter found in debug mode.
 public struct BackendMismatch: Error, CustomStringConvertible {
+  /// The index of the first output that differs, counting the function's outputs, then its updates' values.
   public var output: Int
+  /// The node that computes that output in the graph as built: `OP TYPE made at FILE:LINE`.
   public var node: String
+  /// How the values differ: `element I: native X, interpreter Y`, or the two dtypes and shapes.
   public var detail: String
+  /// `debug mode: output K (NODE) differs between native and interpreter: DETAIL`.
   public var description: String {
     "debug mode: output \(output) (\(node)) differs between native and interpreter: \(detail)"
   }
@@ -105,6 +109,7 @@ public enum ActiveBackend: Equatable, Sendable, CustomStringConvertible {
   /// The interpreter, because the native program could not be built: the reason.
   case fallback(String)
 
+  /// `native`, `interpreter`, or `interpreter (fell back: REASON)`.
   public var description: String {
     switch self {
     case .native: return "native"

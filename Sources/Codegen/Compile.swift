@@ -14,6 +14,8 @@ import SketchRuntime
 ///     when they differ (so a run under `SKETCH_MODE=debug` says which functions it does not check).
 ///   - optimizer: which optimizer passes run (``OptimizerOptions``; by default all of them, or what
 ///     `SKETCH_OPT` says). The function runs the optimized graph; `graph` stays the graph as built.
+///   - file: the file of the call site (by default the caller's), named in errors, warnings and `location`.
+///   - line: the line of the call site (by default the caller's).
 public func compile(
   inputs: [Var], outputs: [Var], updates: [(Var, Var)] = [], mode: Mode? = nil,
   optimizer: OptimizerOptions = .default, file: StaticString = #fileID, line: UInt = #line
@@ -80,6 +82,8 @@ public final class Function: @unchecked Sendable {
   /// Runs the function on `arguments` (by position).
   public func callAsFunction(_ arguments: Tensor...) throws -> [Tensor] { try call(arguments) }
 
+  /// Runs the function on `arguments` (one per input, in order) and applies the updates; returns the
+  /// outputs. Throws a `RuntimeError` for a wrong argument count, else what the backend throws.
   public func call(_ arguments: [Tensor]) throws -> [Tensor] {
     guard arguments.count == graph.inputs.count else {
       let names = graph.inputs.map { graph.nodes[$0].name ?? "?" }

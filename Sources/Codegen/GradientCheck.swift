@@ -3,18 +3,29 @@ import SketchRuntime
 
 /// A failed numeric gradient check, with what was compared.
 public struct GradientCheckFailure: Error, CustomStringConvertible {
+  /// One failed comparison: an input, a direction along it, and the two directional derivatives.
   public struct Mismatch: Sendable {
+    /// The index of the input in `points`.
     public var input: Int
+    /// The input's name: `names[input]`, else `x<input>`.
     public var inputName: String
+    /// The index of the random unit direction `d`, in `0..<directions`.
     public var direction: Int
+    /// The directional derivative `⟨∇, d⟩` from the symbolic gradient.
     public var analytic: Double
+    /// The central finite difference `(f(x + εd) − f(x − εd)) / 2ε`.
     public var numeric: Double
+    /// `|analytic − numeric|`.
     public var absoluteError: Double
+    /// `absoluteError / max(|analytic|, |numeric|)`, or 0 when both are 0.
     public var relativeError: Double
   }
+  /// Every failed comparison, by input, then by direction.
   public var mismatches: [Mismatch]
+  /// The absolute and relative tolerances of the check.
   public var tolerance: (absolute: Double, relative: Double)
 
+  /// `gradient check failed (tolerance ...):`, then one line per mismatch.
   public var description: String {
     var s = "gradient check failed (tolerance abs \(tolerance.absolute), rel \(tolerance.relative)):"
     for m in mismatches {

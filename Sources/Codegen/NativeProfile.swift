@@ -8,17 +8,23 @@ import Graph
 /// A scan's time includes its body's nodes, which are listed as well. The timers cost about 50 ns a
 /// call and keep the C compiler from inlining the node functions, so profiled runs are a little slower.
 public struct NativeProfile: CustomStringConvertible, Sendable {
+  /// One timed node: its label, op and type, its total time and how many times it ran.
   public struct Entry: Sendable {
     /// The node's label in its graph (`debugprint`'s letters); `scan body k` for body nodes.
     public var node: String
+    /// The node's op, as `Op.name` prints it.
     public var op: String
+    /// The node's result type, as printed (`f32[T,B,3]`).
     public var type: String
+    /// The node's total time in seconds, over every call so far.
     public var seconds: Double
+    /// How many times the node ran.
     public var calls: Int
     /// Whether the time includes other listed nodes (a scan, including its body).
     public var inclusive: Bool
   }
 
+  /// One entry per node that ran, in layout order: the outer graph's nodes, then each loop body's.
   public var entries: [Entry]
 
   static var enabled: Bool {
@@ -59,6 +65,7 @@ public struct NativeProfile: CustomStringConvertible, Sendable {
     return lines.joined(separator: "\n")
   }
 
+  /// ``report(top:)`` with its default 25 rows.
   public var description: String { report() }
 }
 

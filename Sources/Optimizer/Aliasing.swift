@@ -22,6 +22,7 @@ public struct Aliasing: Sendable {
   /// Per node, the node that owns the buffer its value is in (itself for most).
   public var owner: [Int] = []
 
+  /// The aliasing of `graph`'s own nodes (not of its loop bodies).
   public init(_ graph: FunctionGraph) {
     var consumers = Array(repeating: [Int](), count: graph.nodes.count)
     for (j, node) in graph.nodes.enumerated() { for i in node.inputs { consumers[i].append(j) } }

@@ -5,18 +5,21 @@ import SketchRuntime
 public struct GraphSummary: Sendable, CustomStringConvertible {
   /// Nodes, counting loop bodies.
   public var nodes = 0
+  /// Loops (scan nodes), nested ones included.
   public var loops = 0
   /// Matrix products (matmul and gemm) inside loop bodies, per loop in graph order (nested loops
   /// count in their own entry).
   public var productsPerLoop: [Int] = []
   /// Matrix products outside any loop.
   public var productsOutsideLoops = 0
-  /// Fused kernels, and elementwise nodes not in a kernel.
+  /// Fused kernels, loop bodies included.
   public var kernels = 0
+  /// Elementwise nodes not in a fused kernel, loop bodies included.
   public var looseElementwise = 0
   /// Carries per loop, in graph order.
   public var carriesPerLoop: [Int] = []
 
+  /// The counts of `g` and of every loop body in it.
   public init(_ g: FunctionGraph) { add(g, inLoop: false) }
 
   mutating func add(_ g: FunctionGraph, inLoop: Bool) {
@@ -61,6 +64,7 @@ public struct GraphSummary: Sendable, CustomStringConvertible {
 
   init() {}
 
+  /// One line with the counts: nodes, loops, products per step and outside loops, kernels, loose elementwise.
   public var description: String {
     "\(nodes) nodes, \(loops) loops (products per step: \(productsPerLoop.map(String.init).joined(separator: ", "))), "
       + "\(productsOutsideLoops) products outside loops, \(kernels) fused kernels, \(looseElementwise) unfused elementwise"
@@ -69,12 +73,21 @@ public struct GraphSummary: Sendable, CustomStringConvertible {
 
 /// Which graphs `dump` prints.
 public enum DumpStage: String, Sendable, CaseIterable {
-  case unoptimized, optimized, all
+  /// The graph as built.
+  case unoptimized
+  /// The graph after the optimizer's pipeline.
+  case optimized
+  /// The graph as built, then after every pass that ran (``OptimizerOptions/keepStages``).
+  case all
 }
 
 /// How `dump` prints a graph.
 public enum DumpFormat: String, Sendable, CaseIterable {
-  case text, dot
+  /// debugprint trees with summaries, then the pass statistics, the summaries before and after and, with
+  /// dims, the memory plan.
+  case text
+  /// Graphviz DOT: one digraph per printed graph, nothing else.
+  case dot
 }
 
 /// The text `sketch dump-graph` prints, for any graph: the graph before optimization, after it, or

@@ -14,15 +14,18 @@ public final class GraphEditor {
     var inputs: [Int]
   }
 
+  /// Every node made so far, indexed by id; replaced and dropped ones stay (see ``isAlive(_:)``).
   public private(set) var nodes: [FunctionGraph.Node]
   private var alive: [Bool]
   private var users: [[Int]]
   private var table: [Key: Int] = [:]
   /// The argument placeholders, in argument order (passes on loop bodies rewrite this list).
   public var inputs: [Int]
+  /// The graph outputs as node ids, in order (``setOutputs(_:)`` changes them, `replace` follows them).
   public private(set) var outputs: [Int]
   private var created: [Int] = []
 
+  /// An editor over a copy of `g`, with `g`'s node ids; `g` itself is not changed.
   public init(_ g: FunctionGraph) {
     nodes = g.nodes
     alive = [Bool](repeating: true, count: g.nodes.count)
@@ -44,11 +47,17 @@ public final class GraphEditor {
 
   // MARK: - Reading
 
+  /// The number of nodes made so far, dead ones included: node ids are `0..<count`.
   public var count: Int { nodes.count }
+  /// Whether node `i` is still in the graph (not replaced, nor dropped as unread).
   public func isAlive(_ i: Int) -> Bool { alive[i] }
+  /// The op of node `i`.
   public func op(_ i: Int) -> Op { nodes[i].op }
+  /// The result type of node `i`.
   public func type(_ i: Int) -> TensorType { nodes[i].type }
+  /// The ids of node `i`'s operands, in order.
   public func args(_ i: Int) -> [Int] { nodes[i].inputs }
+  /// The id of operand `k` of node `i`.
   public func arg(_ i: Int, _ k: Int) -> Int { nodes[i].inputs[k] }
 
   /// The distinct live nodes that read `i`, in increasing order.
@@ -57,6 +66,7 @@ public final class GraphEditor {
   /// How many times `i` is read: once per input slot of each user, plus once per graph output.
   public func useCount(_ i: Int) -> Int { users[i].count + outputs.filter { $0 == i }.count }
 
+  /// Whether node `i` is one of the graph outputs.
   public func isOutput(_ i: Int) -> Bool { outputs.contains(i) }
 
   /// The live node ids in increasing order.
@@ -131,6 +141,7 @@ public final class GraphEditor {
     for i in Set(old) where !outputs.contains(i) { collectIfDead(i) }
   }
 
+  /// Sets the name of node `i` (nil clears it).
   public func setName(_ i: Int, _ name: String?) { nodes[i].name = name }
 
   // MARK: - Replacing

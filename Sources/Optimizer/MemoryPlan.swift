@@ -15,19 +15,24 @@ import SketchRuntime
 /// Arguments, constants and parameters live outside the arena, and so do the loop bodies' values
 /// (one step's worth per body, reused across steps: ``loopBytes``).
 public struct MemoryPlan: Sendable, CustomStringConvertible {
+  /// One value's buffer in the arena: its node, size, offset and lifetime.
   public struct Buffer: Sendable {
     /// The node whose value this is.
     public var node: Int
+    /// Its size in bytes, a multiple of ``MemoryPlan/alignment`` (at least one such block).
     public var bytes: Int
+    /// Where it starts in the arena, in bytes (a multiple of ``MemoryPlan/alignment``).
     public var offset: Int
     /// Schedule steps: computed at `start`, last read at `end`.
     public var start: Int
+    /// The schedule step that last reads it (the node count, one past the last step, for a graph output).
     public var end: Int
   }
 
   /// Offsets and sizes are multiples of this many bytes.
   public static let alignment = 64
 
+  /// The arena's buffers, one per value that owns its storage, in schedule order.
   public var buffers: [Buffer] = []
   /// The arena's size with buffers sharing memory where their lifetimes do not overlap.
   public var arenaBytes = 0
@@ -200,6 +205,8 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     b >= 1 << 20 ? String(format: "%.2f MiB", Double(b) / 1_048_576) : "\(b) B"
   }
 
+  /// One line: the arena's size, buffers and aliases, and the bytes without reuse, at peak, of the loop
+  /// bodies and stored for the gradient.
   public var description: String {
     func mb(_ b: Int) -> String { b >= 1 << 20 ? String(format: "%.2f MiB", Double(b) / 1_048_576) : "\(b) B" }
     return """

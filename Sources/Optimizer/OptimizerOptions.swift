@@ -19,6 +19,7 @@ public struct OptimizerOptions: Sendable, Equatable {
   /// Check after every pass that the graph is well formed (types re-inferred, order, arity).
   public var verify = false
 
+  /// Options with the given switches and the default rewrite limit (200 000); by default every pass.
   public init(enabled: Bool = true, disabled: Set<String> = [], keepStages: Bool = false, verify: Bool = false) {
     self.enabled = enabled
     self.disabled = disabled
@@ -94,7 +95,10 @@ final class WarnedOnce: @unchecked Sendable {
 
 /// An error of the optimizer (a bad option, or a pass that produced an ill-formed graph).
 public struct OptimizerError: Error, CustomStringConvertible {
+  /// What is wrong, as a sentence for the user.
   public var message: String
+  /// An error saying `m`.
   public init(_ m: String) { message = m }
+  /// The message.
   public var description: String { message }
 }

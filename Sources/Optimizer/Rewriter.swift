@@ -5,9 +5,11 @@ import SketchRuntime
 /// change". Rules are small functions over ``GraphEditor``; they make the replacement's nodes with
 /// `add` (which hash-conses) and must not make nodes when they return nil.
 public struct Rule: Sendable {
+  /// The rule's name, by which its hits are counted (``OptimizationReport/hits(_:)``).
   public let name: String
   let apply: @Sendable (GraphEditor, Int) throws -> Int?
 
+  /// A rule called `name`: `apply` gets the editor and a node id and returns the replacement's id, or nil.
   public init(_ name: String, _ apply: @escaping @Sendable (GraphEditor, Int) throws -> Int?) {
     self.name = name
     self.apply = apply

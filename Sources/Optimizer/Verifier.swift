@@ -5,6 +5,8 @@ import SketchRuntime
 /// type is what its op infers from its inputs (same dtype and rank, compatible dims), loop bodies
 /// match their loop's signature. Passes are checked with it in tests (`OptimizerOptions.verify`).
 public enum Verifier {
+  /// Throws an ``OptimizerError`` when `g` or a loop body in it is not well formed, naming `pass`, the
+  /// loop body (`path`, a prefix for the message) and the node, argument or output at fault.
   public static func check(_ g: FunctionGraph, after pass: String = "", path: String = "") throws {
     func fail(_ i: Int, _ m: String) -> OptimizerError {
       OptimizerError("after \(pass): \(path)node \(i) (\(g.nodes[i].op.name)): \(m)")

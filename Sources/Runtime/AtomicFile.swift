@@ -6,14 +6,18 @@
 
 /// A failure to write a file atomically: the target path and what went wrong.
 public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
+  /// The target path that could not be written (as given, not resolved).
   public let path: String
+  /// What went wrong: the reason, or `strerror(errno)` of the failing call.
   public let message: String
 
+  /// An error for writing `path` that failed with `message`.
   public init(path: String, message: String) {
     self.path = path
     self.message = message
   }
 
+  /// `cannot write 'PATH': MESSAGE`.
   public var description: String { "cannot write '\(path)': \(message)" }
 }
 

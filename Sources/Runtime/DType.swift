@@ -3,7 +3,14 @@
 /// Sketch computes in `float32` (training, the native backend) and `float64` (gradient checks, reference
 /// values). `int32` holds indices and counts; `bool` holds masks and comparison results.
 public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-  case float32, float64, int32, bool
+  /// 32-bit IEEE 754 floating point (C `float`).
+  case float32
+  /// 64-bit IEEE 754 floating point (C `double`).
+  case float64
+  /// 32-bit signed integer (C `int32_t`).
+  case int32
+  /// Boolean, stored as one byte holding 0 or 1 (C `uint8_t`).
+  case bool
 
   /// Bytes per element, as stored (bool is one byte).
   public var byteSize: Int {
@@ -14,6 +21,7 @@ public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvert
     }
   }
 
+  /// Whether the dtype is `float32` or `float64`.
   public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
 
   /// The short name used in dumps and error messages (`f32`, `f64`, `i32`, `bool`).
@@ -36,5 +44,6 @@ public enum DType: String, Sendable, Hashable, CaseIterable, CustomStringConvert
     }
   }
 
+  /// The case name (`float32`, `float64`, `int32`, `bool`), which is also the raw value.
   public var description: String { rawValue }
 }

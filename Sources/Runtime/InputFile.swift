@@ -6,14 +6,18 @@
 
 /// A file that cannot be read as an input: the path and why (missing, a folder, a FIFO, a device...).
 public struct InputFileError: Error, CustomStringConvertible, Sendable {
+  /// The path that cannot be read (as given).
   public let path: String
+  /// Why: `no such file`, `is a folder, not a regular file`, `strerror(errno)`, ...
   public let message: String
 
+  /// An error for reading `path`, refused with `message`.
   public init(path: String, message: String) {
     self.path = path
     self.message = message
   }
 
+  /// `PATH: MESSAGE`.
   public var description: String { "\(path): \(message)" }
 }
 
@@ -23,7 +27,9 @@ public struct InputFileError: Error, CustomStringConvertible, Sendable {
 public enum InputFile {
   /// The identity of an existing file (device and inode), to tell whether two paths name one file.
   public struct Identity: Hashable, Sendable {
+    /// The ID of the device holding the file (`st_dev`).
     public let device: UInt64
+    /// The file's inode number on that device (`st_ino`).
     public let inode: UInt64
   }
 

@@ -10,9 +10,12 @@ import CSketchScalar
 ///
 /// A graph holds keys as int32 tensors of shape `[2]` with the bit patterns of `k0` and `k1`.
 public struct RandomKey: Hashable, Sendable, CustomStringConvertible {
+  /// The key's first 32-bit word (an int32 key tensor's element 0, as a bit pattern).
   public var k0: UInt32
+  /// The key's second 32-bit word (element 1).
   public var k1: UInt32
 
+  /// The key `(k0, k1)`.
   public init(k0: UInt32, k1: UInt32) {
     self.k0 = k0
     self.k1 = k1
@@ -47,6 +50,7 @@ public struct RandomKey: Hashable, Sendable, CustomStringConvertible {
     return RandomKey(k0: out.0, k1: out.1)
   }
 
+  /// `RandomKey(0xK0, 0xK1)`, the words in lowercase hex.
   public var description: String {
     "RandomKey(0x\(String(k0, radix: 16)), 0x\(String(k1, radix: 16)))"
   }

@@ -1,10 +1,15 @@
 /// The contiguous elements of a tensor, in row-major order.
 public enum TensorStorage: Sendable, Hashable {
+  /// float32 elements.
   case float32([Float])
+  /// float64 elements.
   case float64([Double])
+  /// int32 elements.
   case int32([Int32])
+  /// bool elements.
   case bool([Bool])
 
+  /// The dtype of the elements (the case).
   public var dtype: DType {
     switch self {
     case .float32: return .float32
@@ -14,6 +19,7 @@ public enum TensorStorage: Sendable, Hashable {
     }
   }
 
+  /// The number of elements.
   public var count: Int {
     switch self {
     case .float32(let a): return a.count
@@ -28,7 +34,9 @@ public enum TensorStorage: Sendable, Hashable {
 ///
 /// `Tensor` is a value type with copy-on-write storage (Swift arrays). A rank-0 tensor is a scalar.
 public struct Tensor: Sendable, Hashable, CustomStringConvertible {
+  /// The size of each axis, outermost first (empty for a scalar); every size is at least 0.
   public let shape: [Int]
+  /// The elements in row-major order; their count is the product of `shape`.
   public private(set) var storage: TensorStorage
 
   /// Wraps `storage`; its element count must be the product of `shape`.
@@ -71,16 +79,22 @@ public struct Tensor: Sendable, Hashable, CustomStringConvertible {
     Tensor(shape: shape, dtype: dtype, values: [Double](repeating: value, count: shape.reduce(1, *)))
   }
 
+  /// A tensor of `dtype` and `shape` with every element 0 (bool: false).
   public static func zeros(_ dtype: DType, _ shape: [Int]) -> Tensor { filled(0, dtype: dtype, shape: shape) }
 
+  /// The element type.
   public var dtype: DType { storage.dtype }
+  /// The number of axes (0 for a scalar).
   public var rank: Int { shape.count }
+  /// The number of elements: the product of `shape` (1 for a scalar).
   public var count: Int { storage.count }
+  /// Whether the tensor has rank 0.
   public var isScalar: Bool { shape.isEmpty }
 
   /// Row-major strides in elements.
   public var strides: [Int] { Tensor.strides(for: shape) }
 
+  /// The row-major strides, in elements, of a contiguous tensor of `shape` (the last axis has stride 1).
   public static func strides(for shape: [Int]) -> [Int] {
     var s = [Int](repeating: 1, count: shape.count)
     var acc = 1
@@ -141,6 +155,7 @@ public struct Tensor: Sendable, Hashable, CustomStringConvertible {
     return r
   }
 
+  /// `Tensor<f32>[2, 3][0.0, 1.0, ...]`: the dtype's short name, the shape and the first 8 elements at most.
   public var description: String {
     let values = doubles
     let shown = values.prefix(8).map { dtype.isFloatingPoint ? "\($0)" : "\(Int($0))" }

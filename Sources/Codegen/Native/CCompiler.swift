@@ -7,8 +7,11 @@ import SketchRuntime
 
 /// An error from compiling generated C: the compiler's message and where the source is.
 public struct CompileError: Error, CustomStringConvertible, Sendable {
+  /// What failed: the compiler's exit status and output, or the cache, spawn or load step that failed.
   public var message: String
+  /// The generated C file the compiler failed on (kept in the cache folder), when there is one.
   public var sourcePath: String?
+  /// The message, then `(generated source: PATH)` on a line of its own when there is a source path.
   public var description: String {
     sourcePath.map { "\(message)\n(generated source: \($0))" } ?? message
   }
@@ -25,19 +28,25 @@ public struct CompileError: Error, CustomStringConvertible, Sendable {
 /// processes compiling the same kernel are safe.
 ///
 /// Every entry is sealed when written: a trailer after the library records its size and SHA-256
-/// (``seal(_:)``), and the library holds `sk_cache_key()`, which returns its key. ``load(_:)`` verifies
+/// (`seal(_:)`), and the library holds `sk_cache_key()`, which returns its key. ``load(_:)`` verifies
 /// an entry before `dlopen` (a regular file, not a symbolic link, owned by the user and writable by
 /// no one else, with a trailer that matches its contents) and checks after loading that it has
 /// `sk_main` and was built for this key; an entry that fails any check is removed and rebuilt.
 public final class CCompiler: @unchecked Sendable {
+  /// The C compiler run (looked up in PATH): the one given, else `$CC` when not empty, else `cc`.
   public let executable: String
+  /// The flags of every compile: the ones given, else `$SKETCH_CFLAGS` split at spaces, else the defaults.
   public let flags: [String]
+  /// Where libraries are kept: the folder given, else `$XDG_CACHE_HOME/sketch` (absolute), else `~/.cache/sketch`.
   public let cacheDirectory: URL
   private var identityCache: String?
   private let lock = NSLock()
 
+  /// The compiler of the environment's settings (read once), which compiled functions use.
   public static let shared = CCompiler()
 
+  /// A compiler with the given settings, each one not given taken from the environment (see the
+  /// properties); nothing is run or created until it is used.
   public init(executable: String? = nil, flags: [String]? = nil, cacheDirectory: URL? = nil) {
     let env = ProcessInfo.processInfo.environment
     self.executable = executable ?? env["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"

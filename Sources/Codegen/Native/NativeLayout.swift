@@ -5,7 +5,10 @@ import SketchRuntime
 /// Why a graph cannot run natively (the caller falls back to the interpreter, or fails under
 /// `SKETCH_BACKEND=native`).
 public struct NativeUnsupported: Error, CustomStringConvertible, Sendable {
+  /// What in the graph the native backend cannot run: an input without a shape, a step count computed in
+  /// the graph, a loop whose body does not match its operands.
   public var message: String
+  /// `the native backend cannot run this graph: MESSAGE`.
   public var description: String { "the native backend cannot run this graph: \(message)" }
 }
 
