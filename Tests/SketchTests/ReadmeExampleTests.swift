@@ -12,9 +12,8 @@ final class ReadmeExampleTests: XCTestCase {
     let logit = reshape(matmul(x, w) + b, [-1])
     let cost = mean(softplus(logit) - y * logit)  // binary cross-entropy on the logit
     let g = try grad(cost, wrt: [w, b])
-    let train = try compile(
-      inputs: [x, y], outputs: [cost],
-      updates: [(w, w - 0.5 * g[0]), (b, b - 0.5 * g[1])])
+    let adam = try stepUpdates(.adam(learningRate: 0.1), parameters: [w, b], gradients: g)
+    let train = try compile(inputs: [x, y], outputs: [cost], updates: adam.updates)
 
     let key = RandomKey(seed: 7)
     let xs = Random.normal(key: key, shape: [200, 2])
@@ -37,9 +36,9 @@ final class ReadmeExampleTests: XCTestCase {
     // --- README: scan ---
     let D = 4
     let xs = input("xs", .float32, ["T", "B", 3])
-    let W = shared(Random.uniform(key: RandomKey(seed: 1), shape: [3, 4 * D], low: -0.1, high: 0.1), name: "W")
-    let U = shared(Random.uniform(key: RandomKey(seed: 2), shape: [D, 4 * D], low: -0.1, high: 0.1), name: "U")
-    let h0 = broadcast(constant(0, .float32), to: [.dim(xs, 1), .n(D)])
+    let W = shared(Initializer.glorotUniform([3, 4 * D], key: RandomKey(seed: 1)), name: "W")
+    let U = shared(Initializer.orthogonal([D, 4 * D], key: RandomKey(seed: 2)), name: "U")
+    let h0 = broadcast(constant(0, .float32), to: [.dim(xs, 1), D])
     let r = scan(sequences: ["x": xs], carries: ["h": h0, "c": h0]) { s in
       let g = matmul(s["x"], W) + matmul(s["h"], U)
       let i = sigmoid(g[.all, 0..<D])
