@@ -30,7 +30,7 @@ format:
 # The library's reference (DocC, with the articles of Sources/Codegen/Codegen.docc): one combined
 # archive for static hosting in .build/docs/sketch, then a check that every public symbol has a
 # one-line summary (scripts/doc-coverage.py lists the ones that do not, and fails).
-DOC_TARGETS = SketchRuntime Graph Optimizer Codegen
+DOC_TARGETS = SketchRuntime Graph Training Optimizer Codegen
 DOCC = swift package --allow-writing-to-directory .build/docs generate-documentation
 docs:
 	mkdir -p .build/docs

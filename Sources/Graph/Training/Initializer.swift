@@ -1,6 +1,6 @@
 import SketchRuntime
 
-/// Parameter initialisers: tensors drawn deterministically from a ``RandomKey`` (Philox), so that a
+/// Parameter initialisers: tensors drawn deterministically from a `RandomKey` (Philox), so that a
 /// seed gives the same parameters on every machine and backend.
 ///
 /// Fans follow the convention of `x · W` weights: for a shape `[in, out]`, fan-in is `in` and fan-out

@@ -55,7 +55,7 @@ public struct StepUpdates: @unchecked Sendable {
   /// The shared variables the rule created (moments, accumulators, step count), in the order they
   /// were made; save and restore them with a checkpoint to continue a run.
   public var state: [Var]
-  /// Per parameter, the step subtracted from it (`p ← p − step`), to monitor e.g. ``globalNorm(_:)``.
+  /// Per parameter, the step subtracted from it (`p ← p − step`), to monitor e.g. ``globalNorm(_:file:line:)``.
   public var steps: [Var]
 }
 
