@@ -85,4 +85,15 @@ final class ExampleTests: XCTestCase {
     XCTAssertFalse(text.contains("nan") || text.contains("inf"), text.prefix(300) + "")
     XCTAssertFalse(FileManager.default.fileExists(atPath: svg.path + ".tmp"))
   }
+
+  /// docs/library.md shows the char-LM and its JAX twin as they are in the repository.
+  func testLibraryPageShowsTheProgramsAsTheyAre() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let page = try String(contentsOf: root.appendingPathComponent("docs/library.md"), encoding: .utf8)
+    for file in ["Sources/Sketch/Examples/CharLanguageModel/main.swift", "scripts/char-lm-jax.py"] {
+      let code = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+      XCTAssertTrue(page.contains(code.trimmingCharacters(in: .newlines)), "docs/library.md shows \(file) as it is")
+    }
+  }
 }
