@@ -4,21 +4,53 @@ import SketchRuntime
 
 /// Elementwise functions of two arguments (numpy broadcasting): evaluator, derivative, print name.
 public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
-  case add, sub, mul, div, pow, maximum, minimum
-  case lt, le, gt, ge, eq, ne
-  case and, or
+  /// `a + b` (int32 wraps); not for bool.
+  case add
+  /// `a - b` (int32 wraps); not for bool.
+  case sub
+  /// `a * b` (int32 wraps); not for bool.
+  case mul
+  /// `a / b` (int32 truncates toward zero, and x / 0 is 0); not for bool.
+  case div
+  /// `a` to the power `b`, as numpy (a negative base with an integral exponent is defined); floats only.
+  case pow
+  /// The larger of a and b (NaN if either is NaN); not for bool.
+  case maximum
+  /// The smaller of a and b (NaN if either is NaN); not for bool.
+  case minimum
+  /// `a < b`, a bool; not for bool operands.
+  case lt
+  /// `a <= b`, a bool; not for bool operands.
+  case le
+  /// `a > b`, a bool; not for bool operands.
+  case gt
+  /// `a >= b`, a bool; not for bool operands.
+  case ge
+  /// `a == b`, a bool; any dtype.
+  case eq
+  /// `a != b`, a bool; any dtype.
+  case ne
+  /// Logical and; bool only.
+  case and
+  /// Logical or; bool only.
+  case or
 
+  /// The name used in dumps, errors and kernel texts (the raw value: `add`, `maximum`, `lt`...).
   public var name: String { rawValue }
 
-  public var isComparison: Bool {
+  /// Whether the function is a comparison (`lt`, `le`, `gt`, `ge`, `eq`, `ne`), whose result is bool.
+  var isComparison: Bool {
     switch self {
     case .lt, .le, .gt, .ge, .eq, .ne: return true
     case .add, .sub, .mul, .div, .pow, .maximum, .minimum, .and, .or: return false
     }
   }
 
-  public var isLogical: Bool { self == .and || self == .or }
+  /// Whether the function is `and` or `or`.
+  var isLogical: Bool { self == .and || self == .or }
 
+  /// Whether `f(a, b) == f(b, a)` for all operands: `add`, `mul`, `maximum`, `minimum`, `eq`, `ne`, `and`,
+  /// `or`.
   public var isCommutative: Bool {
     switch self {
     case .add, .mul, .maximum, .minimum, .eq, .ne, .and, .or: return true
@@ -66,8 +98,9 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     }
   }
 
+  /// The comparison on two values (the comparisons only; any other function traps).
   @inlinable
-  public func compare<T: Comparable>(_ a: T, _ b: T) -> Bool {
+  func compare<T: Comparable>(_ a: T, _ b: T) -> Bool {
     switch self {
     case .lt: return a < b
     case .le: return a <= b
@@ -80,7 +113,8 @@ public enum BinaryFn: String, Hashable, Sendable, CaseIterable {
     }
   }
 
-  public func logical(_ a: Bool, _ b: Bool) -> Bool {
+  /// The function on bools: `and`, `or`, `eq` or `ne` (any other function traps).
+  func logical(_ a: Bool, _ b: Bool) -> Bool {
     switch self {
     case .and: return a && b
     case .or: return a || b

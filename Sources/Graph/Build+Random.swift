@@ -13,6 +13,7 @@ public func foldIn(_ key: Var, _ data: Var, file: StaticString = #fileID, line: 
   apply(.foldKey, [key, data], at: loc(file, line))
 }
 
+/// A new key derived from `key` and the number `data` (an int32 constant): `foldIn(key, 7)`.
 public func foldIn(_ key: Var, _ data: Int32, file: StaticString = #fileID, line: UInt = #line) -> Var {
   foldIn(key, constant(Tensor(scalar: data), file: file, line: line), file: file, line: line)
 }

@@ -17,12 +17,16 @@ public func sum(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: Stat
   reduce(.sum, x, axes, keepDims, loc(file, line))
 }
 
+/// The largest element over `axes` (all axes by default; negative axes count from the end), which are removed, or
+/// kept as size 1 with `keepDims`; NaN if one is NaN. Not for bool.
 public func max(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line)
   -> Var
 {
   reduce(.max, x, axes, keepDims, loc(file, line))
 }
 
+/// The smallest element over `axes` (all axes by default; negative axes count from the end), which are removed, or
+/// kept as size 1 with `keepDims`; NaN if one is NaN. Not for bool.
 public func min(_ x: Var, axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line)
   -> Var
 {
@@ -131,9 +135,11 @@ public func sparseSoftmaxCrossEntropy(
 }
 
 extension Var {
+  /// ``sum(_:axes:keepDims:file:line:)`` of this variable.
   public func sum(axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var {
     Graph.sum(self, axes: axes, keepDims: keepDims, file: file, line: line)
   }
+  /// ``mean(_:axes:keepDims:file:line:)`` of this variable.
   public func mean(axes: [Int]? = nil, keepDims: Bool = false, file: StaticString = #fileID, line: UInt = #line) -> Var
   {
     Graph.mean(self, axes: axes, keepDims: keepDims, file: file, line: line)

@@ -85,9 +85,11 @@ public func fill(like x: Var, _ value: Double, dtype: DType? = nil, file: Static
   broadcast(constant(value, dtype ?? x.dtype, file: file, line: line), to: shapeOf(x), file: file, line: line)
 }
 
+/// Zeros with x's dtype and shape (the run-time sizes of its symbolic dims).
 public func zerosLike(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
   fill(like: x, 0, file: file, line: line)
 }
+/// Ones with x's dtype and shape (the run-time sizes of its symbolic dims).
 public func onesLike(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
   fill(like: x, 1, file: file, line: line)
 }
@@ -101,9 +103,13 @@ public func transpose(_ x: Var, _ perm: [Int]? = nil, file: StaticString = #file
 
 /// One item of a Theano dimshuffle pattern: an input axis, or `"x"` for a new broadcastable axis.
 public enum DimshuffleItem: ExpressibleByIntegerLiteral, ExpressibleByStringLiteral {
+  /// The input axis of this number (nonnegative) goes here.
   case axis(Int)
+  /// A new axis of size 1 goes here (`"x"` in the pattern).
   case newAxis
+  /// The input axis `v`: `1` in a pattern.
   public init(integerLiteral v: Int) { self = .axis(v) }
+  /// A new axis: `"x"` in a pattern (any other string traps).
   public init(stringLiteral v: String) {
     precondition(v == "x", "dimshuffle: use an axis number or \"x\"")
     self = .newAxis
@@ -184,6 +190,7 @@ public protocol SliceExpression {
 
 /// One item of a subscript: a range of an existing axis, or a new axis of size 1.
 public enum SliceItem: Hashable, Sendable {
+  /// Slices (or, for an index, removes) the next axis of the operand.
   case range(SliceRange)
   /// numpy's `np.newaxis`: a new axis of size 1 at this position of the result.
   case insertAxis
@@ -208,24 +215,29 @@ extension SliceRange: SliceExpression {
   /// This range.
   public var sliceItem: SliceItem { .range(self) }
 }
+/// `a..<b` in a subscript (``SliceExpression``).
 extension Range<Int>: SliceExpression {
   /// `a..<b`.
   public var sliceItem: SliceItem { .range(SliceRange(start: lowerBound, stop: upperBound)) }
 }
+/// `a...b` in a subscript (``SliceExpression``).
 extension ClosedRange<Int>: SliceExpression {
   /// `a...b` (b = -1 means to the end).
   public var sliceItem: SliceItem {
     .range(SliceRange(start: lowerBound, stop: upperBound == -1 ? nil : upperBound + 1))
   }
 }
+/// `a...` in a subscript (``SliceExpression``).
 extension PartialRangeFrom<Int>: SliceExpression {
   /// `a...`.
   public var sliceItem: SliceItem { .range(SliceRange(start: lowerBound)) }
 }
+/// `..<b` in a subscript (``SliceExpression``).
 extension PartialRangeUpTo<Int>: SliceExpression {
   /// `..<b`.
   public var sliceItem: SliceItem { .range(SliceRange(stop: upperBound)) }
 }
+/// `...b` in a subscript (``SliceExpression``).
 extension PartialRangeThrough<Int>: SliceExpression {
   /// `...b` (b = -1 means to the end).
   public var sliceItem: SliceItem { .range(SliceRange(stop: upperBound == -1 ? nil : upperBound + 1)) }
@@ -286,11 +298,13 @@ public func matmul(
 }
 
 extension Var {
+  /// ``matmul(_:_:transposeA:transposeB:file:line:)`` of this variable and `b`, neither transposed.
   public func matmul(_ b: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
     Graph.matmul(self, b, file: file, line: line)
   }
   /// The transpose of a matrix (all axes reversed).
   public var T: Var { transpose(self) }
+  /// ``reshape(_:_:file:line:)`` of this variable.
   public func reshape(_ shape: [any ShapeExpression], file: StaticString = #fileID, line: UInt = #line) -> Var {
     Graph.reshape(self, shape, file: file, line: line)
   }

@@ -7,14 +7,20 @@ import SketchRuntime
 public enum Dim: Hashable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral,
   CustomStringConvertible
 {
+  /// A size known when the graph is built.
   case fixed(Int)
+  /// A size known only at run time; every symbol of one name is the same size (`"?"`: anonymous).
   case symbol(String)
 
+  /// The anonymous symbol `"?"`: a size known only at run time, not tied to any other dim.
   public static let unknown = Dim.symbol("?")
 
+  /// The fixed size `value`: `3` in a shape list.
   public init(integerLiteral value: Int) { self = .fixed(value) }
+  /// The symbol `value`: `"T"` in a shape list (`"?"` is anonymous).
   public init(stringLiteral value: String) { self = .symbol(value) }
 
+  /// The size of a fixed dim; nil for a symbol.
   public var fixedValue: Int? {
     if case .fixed(let n) = self { return n }
     return nil
@@ -23,8 +29,10 @@ public enum Dim: Hashable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByS
   /// True when the size is statically 1: only such dims broadcast (Theano's rule).
   public var isOne: Bool { self == .fixed(1) }
 
-  public var isAnonymous: Bool { self == .unknown }
+  /// Whether this is the anonymous symbol ``unknown``.
+  var isAnonymous: Bool { self == .unknown }
 
+  /// The size, or the symbol's name (`3`, `T`, `?`).
   public var description: String {
     switch self {
     case .fixed(let n): return "\(n)"
@@ -44,11 +52,14 @@ extension Dim: DimExpression {
   public var dim: Dim { self }
 }
 
+/// Int in shape and subscript lists: a fixed dim (``DimExpression``), a target size (``ShapeExpression``)
+/// and an index (``SliceExpression``).
 extension Int: DimExpression {
   /// A fixed size.
   public var dim: Dim { .fixed(self) }
 }
 
+/// String in shape lists: a named dim (``DimExpression``).
 extension String: DimExpression {
   /// A named dim (`"?"` is anonymous).
   public var dim: Dim { .symbol(self) }
@@ -56,14 +67,18 @@ extension String: DimExpression {
 
 /// The static type of a symbolic tensor: its dtype and its shape.
 public struct TensorType: Hashable, Sendable, CustomStringConvertible {
+  /// The element type.
   public var dtype: DType
+  /// One ``Dim`` per axis, outermost first (empty for a scalar).
   public var shape: [Dim]
 
+  /// The type of tensors of `dtype` with the dims `shape`: `TensorType(.float32, ["T", "B", 3])`.
   public init(_ dtype: DType, _ shape: [Dim]) {
     self.dtype = dtype
     self.shape = shape
   }
 
+  /// The number of axes (0 for a scalar).
   public var rank: Int { shape.count }
 
   /// The element count when every dim is fixed.

@@ -5,13 +5,21 @@ import SketchRuntime
 /// Made from the variables a user built (`FunctionGraph(inputs:outputs:)`). Identical nodes (same op,
 /// same inputs) become one node, so common subexpressions are computed once.
 public struct FunctionGraph: Sendable {
+  /// One node of the graph: an op applied to earlier nodes, by index.
   public struct Node: Sendable {
+    /// The op the node computes.
     public var op: Op
+    /// The indices in ``FunctionGraph/nodes`` of the operands, in order (each before this node).
     public var inputs: [Int]
+    /// The static type of the node's result (``ScanSpec/tupleType`` for a scan).
     public var type: TensorType
+    /// The display name of the variable the node came from, if it had one.
     public var name: String?
+    /// Where the node's variable was made in user code (nodes made by passes may have
+    /// ``SourceLocation/unknown``).
     public var location: SourceLocation
 
+    /// A node from its parts; `inputs` are indices of earlier nodes.
     public init(op: Op, inputs: [Int], type: TensorType, name: String? = nil, location: SourceLocation) {
       self.op = op
       self.inputs = inputs
@@ -21,9 +29,11 @@ public struct FunctionGraph: Sendable {
     }
   }
 
+  /// Every node, in topological order: a node's operands come before it.
   public var nodes: [Node]
   /// The argument placeholders, in argument order.
   public var inputs: [Int]
+  /// The nodes the function returns, in result order (a node may be returned more than once).
   public var outputs: [Int]
   /// The variable each node came from (the first one, when several merged); nil for nodes made by
   /// optimizer passes.

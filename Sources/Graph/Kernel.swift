@@ -17,10 +17,13 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
     case input(Int)
     /// A scalar immediate, in the instruction's dtype.
     case constant(Double)
+    /// The function of one earlier instruction's value.
     case unary(UnaryFn, Int)
+    /// The function of two earlier instructions' values (both of one dtype, as in a `binary` node).
     case binary(BinaryFn, Int, Int)
     /// `cond ? a : b`.
     case select(Int, Int, Int)
+    /// An earlier instruction's value converted to the dtype.
     case cast(DType, Int)
 
     /// The operands, in order.
@@ -41,6 +44,7 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
   /// The most outputs one kernel may write.
   public static let maxOutputs = 8
 
+  /// The instructions in SSA order: the inputs first, then each computation over earlier values.
   public let instructions: [Instruction]
   /// The dtype of each instruction's result.
   public let dtypes: [DType]
@@ -78,6 +82,7 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
     }.count
   }
 
+  /// The kernel's ``canonicalText``.
   public var description: String { canonicalText }
 
   /// The work of a loop per element beyond its instructions (loads, stores, the loop itself), in the
@@ -99,7 +104,9 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
     return c
   }
 
+  /// Whether two kernels have equal ``canonicalText``s (the same instructions, dtypes and outputs).
   public static func == (a: Kernel, b: Kernel) -> Bool { a.canonicalText == b.canonicalText }
+  /// Feeds the kernel's ``canonicalText`` into `h`.
   public func hash(into h: inout Hasher) { h.combine(canonicalText) }
 
   /// `in f32,f32; %2=sigmoid(%0); %3=mul(%2,%1); out %3`: inputs by dtype, then one SSA line per
@@ -127,11 +134,16 @@ public struct Kernel: Hashable, Sendable, CustomStringConvertible {
 
 /// The parameters of a `gemm` node: `alpha · op(A)·op(B) + beta · C` (C optional, input 2).
 public struct Gemm: Hashable, Sendable, CustomStringConvertible {
+  /// Whether A enters transposed: op(A) is Aᵀ.
   public var transposeA: Bool
+  /// Whether B enters transposed: op(B) is Bᵀ.
   public var transposeB: Bool
+  /// The factor of the product op(A)·op(B).
   public var alpha: Double
+  /// The factor of C (unused when the node has no C).
   public var beta: Double
 
+  /// The parameters of `alpha · op(A)·op(B) + beta · C`; by default a plain product, `A·B`.
   public init(transposeA: Bool = false, transposeB: Bool = false, alpha: Double = 1, beta: Double = 0) {
     self.transposeA = transposeA
     self.transposeB = transposeB

@@ -49,8 +49,10 @@ extension Op {
 
 /// Why an op's operands do not fit (completed into a ``GraphError`` by the builder).
 public struct TypeMismatch: Error, CustomStringConvertible {
+  /// What does not fit, in words (the ``GraphError/message`` it becomes).
   public var message: String
   init(_ m: String) { message = m }
+  /// The message.
   public var description: String { message }
 }
 

@@ -10,26 +10,38 @@ import SketchRuntime
 public enum Op: Hashable, Sendable {
   /// A positional argument of a compiled function.
   case input(String)
+  /// A constant tensor held in the node; its type is the tensor's dtype and fixed shape.
   case constant(Tensor)
+  /// The current value of a shared variable (a parameter); its type is the variable's.
   case shared(SharedVariable)
+  /// An elementwise function of one operand; the result has the operand's type.
   case unary(UnaryFn)
+  /// An elementwise function of two operands of one dtype, with numpy broadcasting in which only dims
+  /// statically 1 stretch; the result's dtype is ``BinaryFn/resultType(_:)``.
   case binary(BinaryFn)
   /// `select(cond, a, b)`: elementwise `cond ? a : b` with broadcasting.
   case select
+  /// The operand's values converted to the dtype (float to int truncates toward zero), same shape.
   case cast(DType)
   /// Reduction over `axes` (sorted, non-negative).
   case reduce(ReduceFn, axes: [Int], keepDims: Bool)
+  /// The int32 index of the largest element along `axis` (the first on ties), which is removed, or kept
+  /// as size 1 with `keepDims`; not for bool operands.
   case argmax(axis: Int, keepDims: Bool)
   /// `op(A) · op(B)` over the last two axes; leading axes are batch axes (equal in both, or B is 2-D).
   case matmul(transposeA: Bool, transposeB: Bool)
+  /// The axes permuted: axis i of the result is axis `perm[i]` of the operand.
   case transpose([Int])
   /// Inputs: x, then the reference tensors named by `.dimOf` items.
   case reshape([ShapeItem])
   /// Inputs: x, then the reference tensors named by `.dimOf` items.
   case broadcast([ShapeItem])
+  /// A static slice: one ``SliceRange`` per leading axis (later axes are kept whole); index ranges
+  /// remove their axis.
   case slice([SliceRange])
   /// Inputs: x, y. The result is x with `x[ranges]` replaced by y (or incremented by y).
   case updateSlice([SliceRange], accumulate: Bool)
+  /// The inputs joined along `axis`; they agree in dtype, rank and every other axis.
   case concat(axis: Int)
   /// The part of `g` (input 0) that `concat(axis)` of inputs 1... took from input `1 + index`.
   case concatPart(axis: Int, index: Int)
@@ -142,12 +154,14 @@ public enum Op: Hashable, Sendable {
 
 /// One item of a target shape for `reshape`, `broadcast` and random draws.
 public enum ShapeItem: Hashable, Sendable, CustomStringConvertible {
+  /// A dim of this size (nonnegative).
   case fixed(Int)
   /// The one dim computed from the element count (reshape only), like numpy's -1.
   case infer
   /// The run-time size of axis `axis` of the op's input number `input` (1 = the first reference).
   case dimOf(input: Int, axis: Int)
 
+  /// The item as dumps print it: the size, `-1` for ``infer``, `$input.axis` for ``dimOf(input:axis:)``.
   public var description: String {
     switch self {
     case .fixed(let n): return "\(n)"
@@ -159,12 +173,18 @@ public enum ShapeItem: Hashable, Sendable, CustomStringConvertible {
 
 /// A static slice of one axis, numpy-style: negative bounds count from the end; `index` drops the axis.
 public struct SliceRange: Hashable, Sendable, CustomStringConvertible {
+  /// The first index (negative counts from the end); nil: the start of the axis (its end for a
+  /// negative step). For an index, the index.
   public var start: Int?
+  /// The index the range stops before (negative counts from the end); nil: past the end of the axis
+  /// (before its start for a negative step).
   public var stop: Int?
+  /// The distance between selected indices (nonzero; negative walks the axis backwards); 1 by default.
   public var step: Int
   /// A single index: the axis is removed from the result.
   public var isIndex: Bool
 
+  /// The range `start..<stop` by `step`, numpy's `start:stop:step`; by default the whole axis.
   public init(start: Int? = nil, stop: Int? = nil, step: Int = 1) {
     self.start = start
     self.stop = stop
@@ -172,14 +192,17 @@ public struct SliceRange: Hashable, Sendable, CustomStringConvertible {
     self.isIndex = false
   }
 
+  /// The single index `i` (negative counts from the end): the axis is removed from the result.
   public static func index(_ i: Int) -> SliceRange {
     var r = SliceRange(start: i, stop: nil, step: 1)
     r.isIndex = true
     return r
   }
 
+  /// The whole axis (numpy's `:`).
   public static let all = SliceRange()
 
+  /// Whether the range selects the whole axis unchanged (no bounds, step 1, not an index).
   public var isFull: Bool { start == nil && stop == nil && step == 1 && !isIndex }
 
   /// The first index and the count this range selects from an axis of size `n`, or nil if out of range.
@@ -205,6 +228,7 @@ public struct SliceRange: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The range in numpy's notation: `2`, `:`, `1:3`, `::-1`.
   public var description: String {
     if isIndex { return "\(start!)" }
     if isFull { return ":" }
@@ -225,6 +249,8 @@ public enum RandomOp: Hashable, Sendable {
   /// Inputs: key, probabilities [..., K] (unnormalised, nonnegative). Result: int32 [...].
   case categorical
 
+  /// The name used in dumps and errors: `uniform{f32}[...]`, `normal{f32}[...]` (dtype and target
+  /// shape), `bernoulli`, `categorical`.
   public var name: String {
     switch self {
     case .uniform(let t, let s): return "uniform{\(t.shortName)}[\(s.map(\.description).joined(separator: ","))]"
@@ -237,7 +263,13 @@ public enum RandomOp: Hashable, Sendable {
 
 /// Reductions.
 public enum ReduceFn: String, Hashable, Sendable, CaseIterable {
-  case sum, max, min
+  /// The sum of the elements (0 over none).
+  case sum
+  /// The largest element (NaN if one is NaN).
+  case max
+  /// The smallest element (NaN if one is NaN).
+  case min
 
+  /// The name used in dumps and errors (the raw value: `sum`, `max`, `min`).
   public var name: String { rawValue }
 }

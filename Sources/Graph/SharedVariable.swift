@@ -7,7 +7,9 @@ import SketchRuntime
 /// A shared variable may appear in any number of graphs (a training and a sampling function share
 /// their weights this way).
 public final class SharedVariable: Hashable, @unchecked Sendable, CustomStringConvertible {
+  /// The name, shown in dumps and errors (and the display name of its graph nodes).
   public let name: String
+  /// The dtype and shape, all dims fixed, set from the initial value and never changed.
   public let type: TensorType
   /// The value, or nil while a backend's buffer holds a newer one (see ``hold(by:)``).
   private var _value: Tensor?
@@ -15,6 +17,7 @@ public final class SharedVariable: Hashable, @unchecked Sendable, CustomStringCo
   private var _version: UInt64 = 0
   private let lock = NSLock()
 
+  /// A shared variable called `name` holding `value`, whose dtype and shape become the variable's type.
   public init(name: String, value: Tensor) {
     self.name = name
     self._value = value
@@ -77,8 +80,11 @@ public final class SharedVariable: Hashable, @unchecked Sendable, CustomStringCo
     return self.holder === holder
   }
 
+  /// Whether `a` and `b` are the same object (identity, not equal values).
   public static func == (a: SharedVariable, b: SharedVariable) -> Bool { a === b }
+  /// Feeds the object's identity into `h`.
   public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
+  /// `shared W: f32[3,4]`: the name and the type.
   public var description: String { "shared \(name): \(type)" }
 }
 

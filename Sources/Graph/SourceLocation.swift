@@ -3,26 +3,31 @@ import Foundation
 /// Where a symbolic variable was created in the user's code.
 ///
 /// Functions record their caller's `#fileID` and `#line`. Operators (`+`, `*`...) cannot take default
-/// arguments in Swift, so a node made by an operator records the innermost ``withSourceLocation`` (or
-/// composite, scan step or gradient rule) scope, and outside any scope a few return addresses of the
-/// call stack, which are turned into file:line (with `addr2line` and the binary's debug info) only
-/// when a message needs them.
+/// arguments in Swift, so a node made by an operator records the innermost
+/// ``withSourceLocation(file:line:_:)`` (or composite, scan step or gradient rule) scope, and outside any
+/// scope a few return addresses of the call stack, which are turned into file:line (with `addr2line` and
+/// the binary's debug info) only when a message needs them.
 public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+  /// The file, as `#fileID` spells it (`Module/File.swift`); `?` when unknown.
   public var file: String
+  /// The line (1-based); 0 when unknown.
   public var line: Int
   /// Return addresses of the operator's call stack (empty when file and line are known).
   public var frames: [UInt] = []
 
+  /// The location of a caller's `#fileID` and `#line`.
   public init(file: StaticString, line: UInt) {
     self.file = "\(file)"
     self.line = Int(line)
   }
 
-  public init(fileName: String, line: Int) {
+  /// The location `fileName:line`.
+  init(fileName: String, line: Int) {
     self.file = fileName
     self.line = line
   }
 
+  /// No known location: file `?`, line 0, no call stack.
   public static let unknown = SourceLocation(fileName: "?", line: 0)
 
   /// The call stack of the code running now, for a node made by an operator outside any scope.
@@ -41,6 +46,7 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
     return frames.isEmpty ? nil : Symbolizer.shared.callSite(frames)
   }
 
+  /// `file:line` (symbolizing the call stack if needed), or `(operator; no call site)` when unknown.
   public var description: String {
     if let r = resolved { return "\(r.file):\(r.line)" }
     return "(operator; no call site)"

@@ -3,10 +3,42 @@ import SketchRuntime
 
 /// Elementwise functions of one argument: evaluator, derivative and print name side by side.
 public enum UnaryFn: String, Hashable, Sendable, CaseIterable {
-  case neg, abs, sign, floor, exp, expm1, log, log1p, sqrt, square, reciprocal
-  case tanh, sigmoid, softplus, sin, cos
+  /// `-x` (int32 wraps); not for bool.
+  case neg
+  /// `|x|` (int32 wraps at its minimum); not for bool.
+  case abs
+  /// -1, 0 or 1 by the sign of x (0 for NaN); not for bool; its gradient is zero.
+  case sign
+  /// The largest integer not above x (int32 unchanged); not for bool; its gradient is zero.
+  case floor
+  /// `e^x`; floats only.
+  case exp
+  /// `e^x - 1`, accurate near 0; floats only.
+  case expm1
+  /// The natural logarithm; floats only.
+  case log
+  /// `log(1 + x)`, accurate near 0; floats only.
+  case log1p
+  /// The square root; floats only.
+  case sqrt
+  /// `x * x` (int32 wraps); not for bool.
+  case square
+  /// `1 / x`; floats only.
+  case reciprocal
+  /// The hyperbolic tangent; floats only.
+  case tanh
+  /// The logistic function `1 / (1 + e^-x)`; floats only.
+  case sigmoid
+  /// `log(1 + e^x)` without overflow; floats only.
+  case softplus
+  /// The sine (of radians); floats only.
+  case sin
+  /// The cosine (of radians); floats only.
+  case cos
+  /// Logical negation; bool only.
   case logicalNot
 
+  /// The name used in dumps, errors and kernel texts (the raw value: `neg`, `tanh`, `logicalNot`...).
   public var name: String { rawValue }
 
   /// The reference scalar function, in the element type (the C backend must match it).

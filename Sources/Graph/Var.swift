@@ -7,9 +7,13 @@ import SketchRuntime
 /// created them, so that errors point at user code. A variable whose op did not type-check is *failed*:
 /// `failure` holds the error, and everything built from it fails with the same error.
 public final class Var: @unchecked Sendable, CustomStringConvertible {
+  /// The op that computes this variable from ``inputs``.
   public let op: Op
+  /// The op's operands, in order (empty for inputs, constants and shared variables).
   public let inputs: [Var]
+  /// The static dtype and shape (for a failed variable, a placeholder type).
   public let type: TensorType
+  /// Where the variable was made in the user's code.
   public let location: SourceLocation
   /// The first graph error in this variable or its ancestors.
   public let failure: GraphError?
@@ -41,8 +45,11 @@ public final class Var: @unchecked Sendable, CustomStringConvertible {
     return self
   }
 
+  /// The element type (``type``'s dtype).
   public var dtype: DType { type.dtype }
+  /// The static dims, one per axis (``type``'s shape).
   public var shape: [Dim] { type.shape }
+  /// The number of axes (0 for a scalar).
   public var rank: Int { type.rank }
 
   /// The shared variable behind a `shared(...)` node.
@@ -62,6 +69,7 @@ public final class Var: @unchecked Sendable, CustomStringConvertible {
     return "\(n)\(op.name) \(type) made at \(location)"
   }
 
+  /// `Var(h: f32[B,128])`: the display name (or the op's name) and the type.
   public var description: String { "Var(\(name ?? op.name): \(type))" }
 }
 

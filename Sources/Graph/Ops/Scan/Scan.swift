@@ -20,20 +20,32 @@ public enum ScanPolicy: String, Sendable, Hashable {
 /// loop (``storing(_:)``) over the same body and operands that also outputs the values the backward
 /// loop reads; the optimizer's `scan-merge` pass then runs the two as one.
 public final class ScanSpec: Hashable, @unchecked Sendable {
+  /// The sequences' names, in slot order (the mask, when the loop has one, is among them as `mask`).
   public let sequenceNames: [String]
+  /// The carries' names, in slot order (also the order of the node's final-carry outputs).
   public let carryNames: [String]
+  /// The constants' names, in slot order: the user's, then the captured enclosing variables'.
   public let constantNames: [String]
+  /// The user's per-step outputs' names, in output order (values stored for the gradient are unnamed).
   public let outputNames: [String]
+  /// Whether the loop runs t = T-1 down to 0 (stacked outputs are still indexed by t).
   public let reverse: Bool
+  /// Whether the node's first operand is the step count (an int32 scalar, `scan(steps:)`).
   public let hasSteps: Bool
+  /// What the gradient keeps from the forward loop.
   public let policy: ScanPolicy
   /// Which sequence is the mask (see `scan(mask:)`), if the loop has one: a role, not a name.
   public let maskIndex: Int?
+  /// Where the `scan` call was written.
   public let location: SourceLocation
   /// The int32 scalar placeholder holding the time index t of the current step.
   public let index: Var
+  /// The body's placeholders for the sequences' slices at step t (each sequence's type without its time
+  /// axis).
   public let sequenceSlots: [Var]
+  /// The body's placeholders for the carries of the previous step (the carries' types).
   public let carrySlots: [Var]
+  /// The body's placeholders for the constants (the constants' types).
   public let constantSlots: [Var]
   private let lock = NSLock()
   /// New carries, then per-step outputs (user outputs, then stored values).
@@ -119,7 +131,9 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
     }
   }
 
-  public var bodyInputs: [Var] { [index] + sequenceSlots + carrySlots + constantSlots }
+  /// The body's placeholders in argument order: the index t, the sequence slices, the carries, the
+  /// constants.
+  var bodyInputs: [Var] { [index] + sequenceSlots + carrySlots + constantSlots }
 
   /// The body as a function graph (arguments: index, sequence slices, carries, constants).
   public var bodyGraph: FunctionGraph {
@@ -160,7 +174,9 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
       && policy == other.policy && hasSteps == other.hasSteps
   }
 
+  /// Whether `a` and `b` are the same object (loops are compared by identity).
   public static func == (a: ScanSpec, b: ScanSpec) -> Bool { a === b }
+  /// Feeds the object's identity into `h`.
   public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
 
   /// The type scan nodes carry (they are tuples; read them with `tupleElement`).
@@ -186,8 +202,11 @@ public struct ScanStep {
 
 /// What a step returns: the new value of every carry, and per-step outputs, by name.
 public struct ScanStepResult {
+  /// The new value of each carry, by name: every carry of the scan, each with its initial value's type.
   public var carries: [String: Var]
+  /// The per-step outputs, by name; the scan stacks each along a new leading time axis.
   public var outputs: [String: Var]
+  /// A step's result; both dictionaries are empty by default.
   public init(carries: [String: Var] = [:], outputs: [String: Var] = [:]) {
     self.carries = carries
     self.outputs = outputs
@@ -196,10 +215,12 @@ public struct ScanStepResult {
 
 /// Variables by name; asking for a missing name gives a failed variable that says which names exist.
 public struct NamedVars: Sequence {
+  /// The variables, by name.
   public let values: [String: Var]
   let what: String
   let anchor: Var
 
+  /// The variable called `name`; a missing name gives a failed variable whose error lists the names.
   public subscript(_ name: String) -> Var {
     if let v = values[name] { return v }
     return failed(
@@ -207,7 +228,9 @@ public struct NamedVars: Sequence {
       [anchor], at: anchor.location)
   }
 
+  /// The names, sorted.
   public var names: [String] { values.keys.sorted() }
+  /// An iterator over the (name, variable) pairs, in the dictionary's order (not sorted).
   public func makeIterator() -> Dictionary<String, Var>.Iterator { values.makeIterator() }
 }
 
@@ -254,7 +277,9 @@ public struct ScanRoles<T> {
   public var steps: T?
   /// Every sequence, the mask included (in slot order).
   public var sequences: [T]
+  /// The carries (initial values for a node, the previous step's values for a body).
   public var carries: [T]
+  /// The constants, captured enclosing variables included.
   public var constants: [T]
   /// The mask sequence: 1 where a carry advances, 0 where it is frozen (see `scan(mask:)`).
   public var mask: T?
