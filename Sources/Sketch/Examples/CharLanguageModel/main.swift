@@ -4,16 +4,11 @@
 import Codegen
 import Foundation
 
-@MainActor func fail(_ message: String) -> Never {
-  FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-  exit(2)
-}
+@MainActor func fail(_ message: String) -> Never { FileHandle.standardError.write(Data("error: \(message)\n".utf8)); exit(2) }
 @MainActor func option(_ name: String, _ fallback: Int) -> Int {
   guard let i = CommandLine.arguments.firstIndex(of: name) else { return fallback }
-  guard i + 1 < CommandLine.arguments.count, let v = Int(CommandLine.arguments[i + 1]), v > 0 else {
-    fail("\(name) takes a positive integer")
-  }
-  return v
+  if i + 1 < CommandLine.arguments.count, let v = Int(CommandLine.arguments[i + 1]), v > 0 { return v }
+  fail("\(name) takes a positive integer")
 }
 let (steps, H, T, B) = (option("--steps", 300), option("--hidden", 128), 64, 16)
 guard CommandLine.arguments.count > 1, let text = try? String(contentsOfFile: CommandLine.arguments[1], encoding: .utf8),
