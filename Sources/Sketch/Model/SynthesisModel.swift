@@ -1,0 +1,108 @@
+import Codegen
+
+/// Graves' handwriting synthesis network (arXiv:1308.0850, section 5, eqs 46-54), written with the
+/// library's ops as a user would write it: L LSTM layers (gates i, f, g, o; no peepholes), a soft
+/// window of K Gaussians over the text after layer 0, skip connections from the input and the window
+/// to every layer, a readout from every layer, and the prediction network's mixture-density cost.
+///
+/// Per step t, with `x_t` the input point, `kappa_{-1} = 0`, `w_{-1} = 0` and zero LSTM states:
+/// layer 0 reads `[x_t, w_{t-1}]`; the window `p = h⁰_t·Wʷ + bʷ` gives `alpha = exp(p[0..<K])`,
+/// `beta = exp(p[K..<2K])`, `kappa_t = kappa_{t-1} + exp(p[2K..<3K])` and
+/// `phi[b, u] = cmask[b, u] · Σ_k alpha exp(-beta (kappa - u)²)` over the 0-based character positions
+/// `u` (no kappa scale), and `w_t = Σ_u phi[b, u] · onehot(chars[b, u])`; layer l > 0 reads
+/// `[x_t, hˡ⁻¹_t, w_t]`; the readout reads `[h⁰_t, ..., hᴸ⁻¹_t]`.
+///
+/// Parameters are shared variables named `transition/layer{l}/W` `[3 + A (+ D for l > 0), 4D]`,
+/// `transition/layer{l}/U` `[D, 4D]`, `transition/layer{l}/b` `[4D]`, `window/W` `[D, 3K]`,
+/// `window/b` `[3K]` (columns alpha | beta | kappa), `readout/W` `[L·D, 6M+1]`, `readout/b`.
+struct SynthesisModel {
+  let depth: Int
+  let dim: Int
+  let window: Int
+  let alphabet: Int
+  let mdn: MixtureDensity
+  /// Parameters in a fixed order (layers bottom-up, the window, the readout).
+  let parameters: [(name: String, variable: Var)]
+
+  static func parameterShapes(depth L: Int, dim D: Int, window K: Int, mixture M: Int, alphabet A: Int)
+    -> [(String, [Int])]
+  {
+    var s: [(String, [Int])] = []
+    for l in 0..<L {
+      s.append(("transition/layer\(l)/W", [3 + A + (l > 0 ? D : 0), 4 * D]))
+      s.append(("transition/layer\(l)/U", [D, 4 * D]))
+      s.append(("transition/layer\(l)/b", [4 * D]))
+    }
+    s += [("window/W", [D, 3 * K]), ("window/b", [3 * K]), ("readout/W", [L * D, 6 * M + 1]), ("readout/b", [6 * M + 1])]
+    return s
+  }
+
+  /// A model over existing variables, in the order of `parameterShapes`.
+  init(depth: Int, dim: Int, window: Int, mixture: Int, alphabet: Int, epsilon: Double, variables: [Var]) {
+    (self.depth, self.dim, self.window, self.alphabet) = (depth, dim, window, alphabet)
+    mdn = MixtureDensity(components: mixture, epsilon: epsilon)
+    let shapes = Self.parameterShapes(depth: depth, dim: dim, window: window, mixture: mixture, alphabet: alphabet)
+    parameters = zip(shapes, variables).map { ($0.0, $1) }
+  }
+
+  func param(_ name: String) -> Var { parameters.first { $0.name == name }!.variable }
+
+  /// One LSTM step of layer l on its input row `x` [B, I].
+  func lstm(_ l: Int, _ x: Var, h: Var, c: Var) -> (h: Var, c: Var) {
+    let D = dim
+    let g = matmul(x, param("transition/layer\(l)/W")) + matmul(h, param("transition/layer\(l)/U"))
+      + param("transition/layer\(l)/b")
+    let (i, f) = (sigmoid(g[.all, 0..<D]), sigmoid(g[.all, D..<(2 * D)]))
+    let (u, o) = (tanh(g[.all, (2 * D)..<(3 * D)]), sigmoid(g[.all, (3 * D)...]))
+    let c2 = f * c + i * u
+    return (o * tanh(c2), c2)
+  }
+
+  /// The window at one step: from layer 0's output h⁰ [B, D] and the previous kappa [B, K], the new
+  /// kappa, phi [B, U] and w [B, A], over the one-hot text `C` [B, U, A] (padding rows zero) and
+  /// `cmask` [B, U].
+  func attend(_ h0: Var, kappa: Var, text C: Var, cmask: Var) -> (kappa: Var, phi: Var, w: Var) {
+    let K = window
+    let p = matmul(h0, param("window/W")) + param("window/b")
+    let alpha = exp(p[.all, 0..<K])
+    let beta = exp(p[.all, K..<(2 * K)])
+    let kappa2 = kappa + exp(p[.all, (2 * K)...])
+    let u = arange(.dim(C, 1), dtype: h0.dtype)  // character positions 0..<U
+    let phi = sum(alpha[.all, .all, .newAxis] * exp(-beta[.all, .all, .newAxis] * square(kappa2[.all, .all, .newAxis] - u)), axes: [1]) * cmask
+    let w = sum(phi[.all, .all, .newAxis] * C, axes: [1])
+    return (kappa2, phi, w)
+  }
+
+  /// The training graph for strokes x [T+1, B, 3] (inputs x[:-1], targets x[1:]), stroke mask [T, B],
+  /// characters [B, U] (int32) and char mask [B, U]: the cost `sum(mask · nll) / B`, the per-step NLL
+  /// [T, B], and the window's trace phi [T, B, U], kappa [T, B, K], w [T, B, A].
+  func cost(strokes x: Var, mask: Var?, chars: Var, cmask: Var)
+    -> (cost: Var, nll: Var, phi: Var, kappa: Var, w: Var)
+  {
+    let (L, D, K, A) = (depth, dim, window, alphabet)
+    let inputs = x[..<(-1)]
+    let C = oneHot(chars, depth: A, dtype: x.dtype) * cmask[.all, .all, .newAxis]
+    let zeros = { (n: Int) in broadcast(constant(0, x.dtype), to: [.dim(x, 1), n]) }
+    var carries: [(String, Var)] = [("kappa", zeros(K)), ("w", zeros(A))]
+    for l in 0..<L { carries += [("h\(l)", zeros(D)), ("c\(l)", zeros(D))] }
+    let r = scan(sequenceList: [("x", inputs)], carryList: carries, mask: mask) { s in
+      let x = s["x"]
+      var next: [String: Var] = [:]
+      let (h0, c0) = lstm(0, concatenate([x, s["w"]], axis: 1), h: s["h0"], c: s["c0"])
+      let win = attend(h0, kappa: s["kappa"], text: C, cmask: cmask)
+      (next["h0"], next["c0"], next["kappa"], next["w"]) = (h0, c0, win.kappa, win.w)
+      var below = h0
+      for l in 1..<Swift.max(L, 1) where l < L {
+        let (h, c) = lstm(l, concatenate([x, below, win.w], axis: 1), h: s["h\(l)"], c: s["c\(l)"])
+        (next["h\(l)"], next["c\(l)"]) = (h, c)
+        below = h
+      }
+      let outputs = ["phi": win.phi, "kappa": win.kappa, "w": win.w, "h": concatenate((0..<L).map { next["h\($0)"]! }, axis: 1)]
+      return ScanStepResult(carries: next, outputs: outputs)
+    }
+    let y = matmul(reshape(r["h"], [-1, L * D]), param("readout/W")) + param("readout/b")
+    let nll = reshape(mdn.negativeLogLikelihood(y, reshape(x[1...], [-1, 3])), [.dim(inputs, 0), .dim(inputs, 1)])
+    let weighted = mask.map { nll * $0 } ?? nll
+    return (sum(weighted) / size(x, axes: [1]), nll, r["phi"], r["kappa"], r["w"])
+  }
+}
