@@ -93,4 +93,37 @@ final class SynthesisCostTests: XCTestCase {
       return model(v).cost(strokes: x, mask: constant(data[1]), chars: constant(data[2]), cmask: constant(data[3])).cost
     }
   }
+
+  /// The oracle's two sampler cases (the same noise as input): the same strokes, stop steps and window
+  /// trace, unprimed and primed, on both backends.
+  func testSamplerMatchesTheOracleUnprimedAndPrimed() throws {
+    let o = try oracle()
+    for mode: Mode in [.interpreter, .native] {
+      for case_ in ["sample", "sample_primed"] {
+        let params = Self.oracleNames.map { shared(o[$0]!, name: $0) }
+        let chars = input("chars", .int32, ["B", "U"])
+        let cmask = input("cmask", .float64, ["B", "U"])
+        let noise = input("noise", .float64, ["S", "B", 4])
+        let bias = input("bias", .float64, ["B"])
+        let primed = case_ == "sample_primed"
+        let px = input("prime", .float64, ["P", "B", 3])
+        let plen = input("primeLength", .int32, ["B"])
+        let r = model(params).sampler(chars: chars, cmask: cmask, noise: noise, bias: bias, prime: primed ? (px, plen) : nil)
+        let f = try compile(
+          inputs: [chars, cmask, noise, bias] + (primed ? [px, plen] : []), outputs: [r.strokes, r.stopStep, r.phi, r.kappa],
+          mode: mode)
+        let B = o["\(case_).chars"]!.shape[0]
+        var args = [
+          o["\(case_).chars"]!, o["\(case_).cmask"]!, o["\(case_).noise"]!,
+          Tensor(shape: [B], [Double](repeating: o["\(case_).bias"]!.scalarValue, count: B)),
+        ]
+        if primed { args += [o["sample_primed.prime_x"]!, o["sample_primed.prime_len"]!] }
+        let out = try f.call(args)
+        XCTAssertEqual(out[1].array(Int32.self), o["\(case_).stop_step"]!.array(Int32.self), "\(case_) stop steps (\(mode))")
+        assertAgrees(out[0], o["\(case_).strokes"]!, "\(case_) strokes (\(mode))")
+        assertAgrees(out[2], o["\(case_).phi"]!, "\(case_) phi (\(mode))")
+        assertAgrees(out[3], o["\(case_).kappa"]!, "\(case_) kappa (\(mode))")
+      }
+    }
+  }
 }

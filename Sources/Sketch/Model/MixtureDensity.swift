@@ -9,14 +9,17 @@ struct MixtureDensity {
   let components: Int
   let epsilon: Double
 
-  /// The parameters of the mixture for readout rows `y` [N, 6M+1].
-  func split(_ y: Var) -> (mean: Var, sigma: Var, corr: Var, weight: Var, pen: Var) {
+  /// The parameters of the mixture for readout rows `y` [N, 6M+1]; with Graves' sampling bias `bias`
+  /// (one per row, [N]): sigma = exp(log-sigma − b), weights = softmax(logits · (1 + b)).
+  func split(_ y: Var, bias: Var? = nil) -> (mean: Var, sigma: Var, corr: Var, weight: Var, pen: Var) {
     let M = components
     let all = SliceRange.all
     let mean = reshape(y[all, 0..<(2 * M)], [-1, .n(M), 2])
-    let sigma = exp(reshape(y[all, (2 * M)..<(4 * M)], [-1, .n(M), 2]))
+    let logSigma = reshape(y[all, (2 * M)..<(4 * M)], [-1, .n(M), 2])
+    let sigma = exp(bias.map { logSigma - $0[.all, .newAxis, .newAxis] } ?? logSigma)
     let corr = tanh(y[all, (4 * M)..<(5 * M)])
-    let weight = softmax(y[all, (5 * M)..<(6 * M)], axis: -1)
+    let logits = y[all, (5 * M)..<(6 * M)]
+    let weight = softmax(bias.map { logits * (1 + $0[.all, .newAxis]) } ?? logits, axis: -1)
     let pen = sigmoid(y[all, (6 * M)..<(6 * M + 1)])
     return (mean, sigma, corr, weight, pen)
   }

@@ -58,19 +58,55 @@ struct SynthesisModel {
     return (o * tanh(c2), c2)
   }
 
-  /// The window at one step: from layer 0's output h⁰ [B, D] and the previous kappa [B, K], the new
-  /// kappa, phi [B, U] and w [B, A], over the one-hot text `C` [B, U, A] (padding rows zero) and
-  /// `cmask` [B, U].
-  func attend(_ h0: Var, kappa: Var, text C: Var, cmask: Var) -> (kappa: Var, phi: Var, w: Var) {
+  /// The window at one step: from layer 0's output h⁰ [B, D] and the previous kappa [B, K], the log
+  /// weights `alpha_hat` and the widths `beta` [B, K], the new kappa, phi [B, U] and w [B, A], over
+  /// the one-hot text `C` [B, U, A] (padding rows zero) and `cmask` [B, U].
+  func attend(_ h0: Var, kappa: Var, text C: Var, cmask: Var)
+    -> (alphaHat: Var, beta: Var, kappa: Var, phi: Var, w: Var)
+  {
     let K = window
     let p = matmul(h0, param("window/W")) + param("window/b")
-    let alpha = exp(p[.all, 0..<K])
+    let alphaHat = p[.all, 0..<K]
     let beta = exp(p[.all, K..<(2 * K)])
     let kappa2 = kappa + exp(p[.all, (2 * K)...])
     let u = arange(.dim(C, 1), dtype: h0.dtype)  // character positions 0..<U
-    let phi = sum(alpha[.all, .all, .newAxis] * exp(-beta[.all, .all, .newAxis] * square(kappa2[.all, .all, .newAxis] - u)), axes: [1]) * cmask
+    let phi =
+      sum(exp(alphaHat[.all, .all, .newAxis] - beta[.all, .all, .newAxis] * square(kappa2[.all, .all, .newAxis] - u)), axes: [1])
+      * cmask
     let w = sum(phi[.all, .all, .newAxis] * C, axes: [1])
-    return (kappa2, phi, w)
+    return (alphaHat, beta, kappa2, phi, w)
+  }
+
+  /// The carries of the recurrence, zeros of `dtype` for a batch of `like`'s size on `axis` (kappa, w,
+  /// then hˡ, cˡ).
+  func initialCarries(batchOf like: Var, axis: Int = 1, dtype: DType) -> [(String, Var)] {
+    let zeros = { (n: Int) in broadcast(constant(0, dtype), to: [.dim(like, axis), n]) }
+    var carries: [(String, Var)] = [("kappa", zeros(window)), ("w", zeros(alphabet))]
+    for l in 0..<depth { carries += [("h\(l)", zeros(dim)), ("c\(l)", zeros(dim))] }
+    return carries
+  }
+
+  /// One step of the network on the input point x [B, 3]: the new carries, the window, and each
+  /// layer's output, concatenated [B, L·D] (the readout's input).
+  func step(_ x: Var, _ s: ScanStep, text C: Var, cmask: Var)
+    -> (next: [String: Var], window: (alphaHat: Var, beta: Var, kappa: Var, phi: Var, w: Var), h: Var)
+  {
+    var next: [String: Var] = [:]
+    let (h0, c0) = lstm(0, concatenate([x, s["w"]], axis: 1), h: s["h0"], c: s["c0"])
+    let win = attend(h0, kappa: s["kappa"], text: C, cmask: cmask)
+    (next["h0"], next["c0"], next["kappa"], next["w"]) = (h0, c0, win.kappa, win.w)
+    var below = h0
+    for l in 1..<Swift.max(depth, 1) where l < depth {
+      let (h, c) = lstm(l, concatenate([x, below, win.w], axis: 1), h: s["h\(l)"], c: s["c\(l)"])
+      (next["h\(l)"], next["c\(l)"]) = (h, c)
+      below = h
+    }
+    return (next, win, concatenate((0..<depth).map { next["h\($0)"]! }, axis: 1))
+  }
+
+  /// The one-hot text [B, U, A] of `chars` [B, U], with the padding (`cmask` 0) rows zero.
+  func text(_ chars: Var, cmask: Var) -> Var {
+    oneHot(chars, depth: alphabet, dtype: cmask.dtype) * cmask[.all, .all, .newAxis]
   }
 
   /// The training graph for strokes x [T+1, B, 3] (inputs x[:-1], targets x[1:]), stroke mask [T, B],
@@ -79,28 +115,13 @@ struct SynthesisModel {
   func cost(strokes x: Var, mask: Var?, chars: Var, cmask: Var)
     -> (cost: Var, nll: Var, phi: Var, kappa: Var, w: Var)
   {
-    let (L, D, K, A) = (depth, dim, window, alphabet)
     let inputs = x[..<(-1)]
-    let C = oneHot(chars, depth: A, dtype: x.dtype) * cmask[.all, .all, .newAxis]
-    let zeros = { (n: Int) in broadcast(constant(0, x.dtype), to: [.dim(x, 1), n]) }
-    var carries: [(String, Var)] = [("kappa", zeros(K)), ("w", zeros(A))]
-    for l in 0..<L { carries += [("h\(l)", zeros(D)), ("c\(l)", zeros(D))] }
-    let r = scan(sequenceList: [("x", inputs)], carryList: carries, mask: mask) { s in
-      let x = s["x"]
-      var next: [String: Var] = [:]
-      let (h0, c0) = lstm(0, concatenate([x, s["w"]], axis: 1), h: s["h0"], c: s["c0"])
-      let win = attend(h0, kappa: s["kappa"], text: C, cmask: cmask)
-      (next["h0"], next["c0"], next["kappa"], next["w"]) = (h0, c0, win.kappa, win.w)
-      var below = h0
-      for l in 1..<Swift.max(L, 1) where l < L {
-        let (h, c) = lstm(l, concatenate([x, below, win.w], axis: 1), h: s["h\(l)"], c: s["c\(l)"])
-        (next["h\(l)"], next["c\(l)"]) = (h, c)
-        below = h
-      }
-      let outputs = ["phi": win.phi, "kappa": win.kappa, "w": win.w, "h": concatenate((0..<L).map { next["h\($0)"]! }, axis: 1)]
-      return ScanStepResult(carries: next, outputs: outputs)
+    let C = text(chars, cmask: cmask)
+    let r = scan(sequenceList: [("x", inputs)], carryList: initialCarries(batchOf: x, dtype: x.dtype), mask: mask) { s in
+      let (next, win, h) = step(s["x"], s, text: C, cmask: cmask)
+      return ScanStepResult(carries: next, outputs: ["phi": win.phi, "kappa": win.kappa, "w": win.w, "h": h])
     }
-    let y = matmul(reshape(r["h"], [-1, L * D]), param("readout/W")) + param("readout/b")
+    let y = matmul(reshape(r["h"], [-1, depth * dim]), param("readout/W")) + param("readout/b")
     let nll = reshape(mdn.negativeLogLikelihood(y, reshape(x[1...], [-1, 3])), [.dim(inputs, 0), .dim(inputs, 1)])
     let weighted = mask.map { nll * $0 } ?? nll
     return (sum(weighted) / size(x, axes: [1]), nll, r["phi"], r["kappa"], r["w"])
