@@ -17,11 +17,13 @@ demo: build
 # Every test (XCTest and Swift Testing), debug build: once on the default native backend, then once in
 # debug mode, where every compiled function runs on both backends and their outputs are compared
 # (SKETCH_BACKEND=native: a function the native backend cannot build fails the run instead of being
-# compared with the interpreter itself).
+# compared with the interpreter itself). Then the reference documentation, which fails when a public
+# symbol has no one-line summary.
 test: deps
 	swift build --build-tests
 	swift test --skip-build
 	SKETCH_MODE=debug SKETCH_BACKEND=native swift test --skip-build
+	$(MAKE) docs
 
 # Formats every Swift file with the toolchain's swift-format and the checked-in .swift-format.
 format:
