@@ -175,6 +175,15 @@ public func take(_ x: Var, _ indices: Var, axis: Int = 0, file: StaticString = #
   apply(.take(axis: axis < 0 ? axis + x.rank : axis), [x, indices], at: loc(file, line))
 }
 
+/// Identity whose gradient is clamped to `[low, high]` on the way back (Graves' derivative clipping,
+/// Theano's `grad_clip`): `clipGradient(y, -100, 100)` on a network's outputs bounds the derivatives
+/// that flow into it, whatever the cost.
+public func clipGradient(
+  _ x: Var, _ low: Double, _ high: Double, file: StaticString = #fileID, line: UInt = #line
+) -> Var {
+  apply(.clipGradient(low: low, high: high), [x], at: loc(file, line))
+}
+
 /// Identity whose gradient is zero (Theano's `zero_grad`, JAX's `stop_gradient`).
 public func stopGradient(_ x: Var, file: StaticString = #fileID, line: UInt = #line) -> Var {
   apply(.stopGradient, [x], at: loc(file, line))

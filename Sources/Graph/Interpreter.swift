@@ -117,7 +117,7 @@ public enum Interpreter {
     case .arange(let d, let n):
       return Kernels.arange(count: try Shapes.resolve([n], [[]] + a.map(\.shape), count: nil)[0], dtype: d)
     case .cumsum(let axis, let reverse): return try Kernels.cumsum(a[0], axis: axis, reverse: reverse)
-    case .stopGradient: return a[0]
+    case .stopGradient, .clipGradient: return a[0]
     case .random(let r): return try Kernels.random(r, a)
     case .foldKey: return RandomRule.foldKey(a)
     case .scan, .tupleElement: throw RuntimeError("scan nodes run through Interpreter.run")

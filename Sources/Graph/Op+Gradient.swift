@@ -35,6 +35,7 @@ extension Var {
     case .take(let axis): return TakeRule.pullback(self, axis: axis, g)
     case .takeGrad(let axis): return TakeRule.gradPullback(self, axis: axis, g)
     case .takeAlong(let axis): return TakeAlongRule.pullback(self, axis: axis, g)
+    case .clipGradient(let lo, let hi): return ClipGradientRule.pullback(g, low: lo, high: hi)
     case .takeAlongGrad(let axis): return TakeAlongRule.gradPullback(self, axis: axis, g)
     case .oneHot: return OneHotRule.pullback()
     case .arange: return ArangeRule.pullback(self)

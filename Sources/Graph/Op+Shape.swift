@@ -16,7 +16,7 @@ extension Op {
     case .input, .constant, .shared: return try LeafRule.shape(self)
     case .scan: throw RuntimeError("a loop's output shapes come from its body")
     case .tupleElement: throw RuntimeError("an output of a multi-output node has the shape that node gives it")
-    case .unary, .cast, .stopGradient: return ins[0]
+    case .unary, .cast, .stopGradient, .clipGradient: return ins[0]
     case .binary, .select, .fused: return try Shapes.broadcast(ins, types: types)
     case .reduce(_, let axes, let keep): return ReduceRule.shape(ins[0], axes: axes, keepDims: keep)
     case .argmax(let axis, let keep): return ReduceRule.shape(ins[0], axes: [axis], keepDims: keep)

@@ -39,6 +39,7 @@ extension Op {
     case .arange(let d, let n): return try ArangeRule.type(t, dtype: d, length: n)
     case .cumsum(let axis, _): return try CumsumRule.type(t, axis: axis)
     case .stopGradient: return try LeafRule.stopGradientType(t)
+    case .clipGradient(let lo, let hi): return try ClipGradientRule.type(t, low: lo, high: hi)
     case .random(let r): return try RandomRule.type(t, r)
     case .foldKey: return try RandomRule.foldKeyType(t)
     }

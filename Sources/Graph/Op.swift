@@ -63,6 +63,8 @@ public enum Op: Hashable, Sendable {
   case size(axes: [Int], dtype: DType)
   /// Identity whose gradient is zero.
   case stopGradient
+  /// Identity whose gradient is clamped to `[low, high]` (Graves' derivative clipping).
+  case clipGradient(low: Double, high: Double)
   /// Draws from a counter-based stream; input 0 is the key (int32[2]).
   case random(RandomOp)
   /// Inputs: key (int32[2]), data (int32 scalar). A new key, `Runtime.RandomKey.fold`.
@@ -109,6 +111,7 @@ public enum Op: Hashable, Sendable {
     case .cumsum(let a, let r): return "cumsum{axis=\(a)\(r ? ",reverse" : "")}"
     case .size(let axes, let t): return "size{axes=\(axes),\(t.shortName)}"
     case .stopGradient: return "stopGradient"
+    case .clipGradient(let lo, let hi): return "clipGradient[\(lo),\(hi)]"
     case .random(let r): return r.name
     case .foldKey: return "foldKey"
     case .scan(let spec): return "scan\(spec.reverse ? "{reverse}" : "")"
@@ -123,7 +126,7 @@ public enum Op: Hashable, Sendable {
     switch self {
     case .unary, .binary, .select, .cast: return true
     case .input, .constant, .shared, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
-      .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .scan,
+      .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .clipGradient, .random, .foldKey, .scan,
       .tupleElement, .fused, .gemm:
       return false
     }
@@ -134,7 +137,7 @@ public enum Op: Hashable, Sendable {
     switch self {
     case .input, .constant, .shared: return true
     case .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
-      .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .scan,
+      .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .clipGradient, .random, .foldKey, .scan,
       .tupleElement, .fused, .gemm:
       return false
     }
@@ -143,7 +146,7 @@ public enum Op: Hashable, Sendable {
   /// True for ops whose result is input 0's bytes unchanged (a backend may point at them, no copy).
   public var isSameBytes: Bool {
     switch self {
-    case .reshape, .stopGradient: return true
+    case .reshape, .stopGradient, .clipGradient: return true
     case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
       .broadcast, .slice, .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .random, .foldKey, .scan,
       .tupleElement, .fused, .gemm:

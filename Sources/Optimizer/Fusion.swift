@@ -147,7 +147,7 @@ enum Fusion {
       case .select: ins = .select(ops[0], ops[1], ops[2])
       case .cast(let d): ins = .cast(d, ops[0])
       case .input, .constant, .shared, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
-        .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .scan,
+        .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .clipGradient, .random, .foldKey, .scan,
         .tupleElement, .fused, .gemm:
         preconditionFailure("fusion: \(e.op(m).name) is not elementwise")
       }

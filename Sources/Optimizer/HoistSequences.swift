@@ -87,7 +87,7 @@ enum HoistSequences {
         && body.nodes[n.inputs[1]].type.rank == 2
     // Not lifted (yet): a new op starts here until its lifted form is written in liftNode.
     case .matmul(true, _), .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concat, .concatPart,
-      .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
+      .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .clipGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
       return false
     }
   }
@@ -136,7 +136,7 @@ enum HoistSequences {
       return try e.add(
         .reshape([.dimOf(input: 1, axis: 0), .dimOf(input: 1, axis: 1), last]), [p, x, ins[1]], location: loc)
     case .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size,
-      .stopGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
+      .stopGradient, .clipGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
       throw OptimizerError("hoist-sequences: \(node.op.name) cannot be lifted")
     }
   }

@@ -162,7 +162,7 @@ public struct MemoryPlan: Sendable, CustomStringConvertible {
     case .takeGrad, .takeAlongGrad: return Array(n.inputs.dropFirst())
     case .arange: return []
     case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
-      .slice, .updateSlice, .concat, .concatPart, .take, .takeAlong, .oneHot, .cumsum, .stopGradient, .random(.bernoulli),
+      .slice, .updateSlice, .concat, .concatPart, .take, .takeAlong, .oneHot, .cumsum, .stopGradient, .clipGradient, .random(.bernoulli),
       .random(.categorical), .foldKey, .scan, .tupleElement, .fused, .gemm:
       return n.inputs
     }

@@ -5,9 +5,13 @@ import SketchRuntime
 /// rules need to look for one pattern only and equal expressions merge.
 enum Canonical {
   static let rules: [Rule] = [
-    // Gradients are built: stopGradient is the identity from now on.
+    // Gradients are built: stopGradient and clipGradient are the identity from now on.
     Rule("remove-stop-gradient") { e, n in
       guard case .stopGradient = e.op(n) else { return nil }
+      return e.args(n)[0]
+    },
+    Rule("remove-clip-gradient") { e, n in
+      guard case .clipGradient = e.op(n) else { return nil }
       return e.args(n)[0]
     },
     // A commutative op takes a constant as its second operand, and a*b merges with an existing b*a.

@@ -47,7 +47,7 @@ public struct ConcreteShapes: Sendable {
         }
       // Every other node by the ops' run-time shape rule.
       case .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose, .reshape,
-        .broadcast, .slice, .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random,
+        .broadcast, .slice, .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .clipGradient, .random,
         .foldKey, .fused, .gemm:
         do {
           guard let ins = n.inputs.map({ shapes[$0] }) as? [[Int]] else {

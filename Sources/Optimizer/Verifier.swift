@@ -57,7 +57,7 @@ public enum Verifier {
         }
         try check(body, after: pass, path: path + "loop \(i) body: ")
       case .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose, .reshape, .broadcast, .slice,
-        .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .fused, .gemm:
+        .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .clipGradient, .random, .foldKey, .fused, .gemm:
         let t: TensorType
         do { t = try n.op.inferType(n.inputs.map { g.nodes[$0].type }) } catch { throw fail(i, "\(error)") }
         guard sameKind(t, n.type) else { throw fail(i, "type \(n.type), but its inputs give \(t)") }

@@ -308,4 +308,36 @@ final class LibraryOpTests: XCTestCase {
     let outs = try both([c] + (try grad(c, wrt: ws)), ws, points)
     XCTAssertTrue(outs[0].scalarValue > 0 && outs[0].scalarValue.isFinite)
   }
+
+  // MARK: - clipGradient
+
+  /// The identity forward; backward, the gradient clamped to the bounds (Graves' derivative clipping),
+  /// also inside a loop; and, with bounds the gradient stays within, the true gradient.
+  func testClipGradientClampsOnlyTheGradient() throws {
+    let x = input("x", .float64, [4])
+    let y = sum(square(clipGradient(x * 3, -2, 5)))  // dy/d(3x) = 6x, clamped, then times 3
+    let g = try grad(y, wrt: x)
+    let xv: [Double] = [-1, -0.2, 0.5, 2]
+    let out = try both([clipGradient(x, -1, 1), g], [x], [tensor([4], xv)])
+    assertTensor(out[0], .float64, [4], xv)
+    assertTensor(out[1], .float64, [4], xv.map { 3 * Swift.min(Swift.max(6 * $0, -2), 5) })
+    var rng = SeededGenerator(seed: 904)
+    for mode: Mode in [.interpreter, .native] {
+      gradientCheck("clipGradient, bounds not reached", [rng.tensor([3, 2])], mode: mode) { v in
+        tanh(clipGradient(v[0] * 2, -100, 100))
+      }
+    }
+    // In a recurrence: every step's pre-activation gradient is clamped.
+    let h0 = input("h0", .float64, [2])
+    let r = scan(steps: 3, carries: ["h": h0]) { s in
+      let h = tanh(clipGradient(s["h"] * 4, -0.01, 0.01))
+      return ScanStepResult(carries: ["h": h], outputs: ["h": h])
+    }
+    let gh = try grad(sum(r.final["h"]), wrt: h0)
+    let v = try both([gh], [h0], [tensor([2], [0.1, -0.3])])[0].doubles
+    // d(final)/dh0 = 4 * clamp(...): each factor passes a clamped gradient of at most 0.01.
+    XCTAssertTrue(v.allSatisfy { Swift.abs($0) <= 4 * 0.01 + 1e-15 && $0 != 0 }, "\(v)")
+    XCTAssertNotNil(clipGradient(x, 1, -1).failure)
+    XCTAssertNotNil(clipGradient(input("i", .int32, [2]), -1, 1).failure)
+  }
 }

@@ -19,7 +19,7 @@ extension CEmitter {
       elementwise(id, ins, cost: Kernel.loopCost + 1, into: &w) { "(\($0[0]) ? \($0[1]) : \($0[2]))" }
     case .cast(let to):
       elementwise(id, ins, cost: Kernel.loopCost + 1, into: &w) { castExpr(from: layout.dtype[ins[0]], to: to, $0[0]) }
-    case .stopGradient, .reshape:
+    case .stopGradient, .clipGradient, .reshape:
       // The same bytes (`Op.isSameBytes`): the entry points at its input's buffer (no copy, no storage).
       w.line("B[\(id)] = B[\(ins[0])];")
     case .reduce(let f, let axes, _): emitReduce(f, axes: axes, id: id, ins: ins, into: &w)

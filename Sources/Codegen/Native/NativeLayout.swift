@@ -66,7 +66,7 @@ struct NativeLayout {
       case .slice, .updateSlice: aux = g.nodes[node.inputs[0]].type.rank
       case .concatPart: aux = 1
       case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
-        .reshape, .broadcast, .concat, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .scan,
+        .reshape, .broadcast, .concat, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .clipGradient, .random, .foldKey, .scan,
         .tupleElement, .fused, .gemm:
         aux = 0
       }

@@ -59,7 +59,7 @@ struct ShapePlan {
       case .concatPart(let axis, let index):
         params[L.auxOffset[b]] = Int64(ins[1..<(1 + index)].map { $0[axis] }.reduce(0, +))
       case .input, .constant, .shared, .unary, .binary, .select, .cast, .reduce, .argmax, .matmul, .transpose,
-        .reshape, .broadcast, .concat, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .random, .foldKey, .scan,
+        .reshape, .broadcast, .concat, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .clipGradient, .random, .foldKey, .scan,
         .tupleElement, .fused, .gemm:
         break
       }
