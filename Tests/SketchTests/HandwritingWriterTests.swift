@@ -1,0 +1,79 @@
+import Codegen
+import Foundation
+import XCTest
+
+@testable import Sketch
+
+/// The writing engine on a tiny synthesis model with random weights whose window moves at a chosen
+/// speed: the stop rule ends lines, unknown characters are refused with the alphabet, and draws whose
+/// window never reaches the end are redrawn and reported.
+final class HandwritingWriterTests: XCTestCase {
+  let alphabet = Array(" abcdeh")
+
+  /// A model of depth 2, width 8, 2 window components, 3 mixture components; its window moves by
+  /// about `speed` characters per point (each component's kappa bias is log(speed)).
+  func model(speed: Double) -> SynthesisModel {
+    let (L, D, K, M, A) = (2, 8, 2, 3, alphabet.count)
+    let key = RandomKey(seed: 5)
+    let shapes = SynthesisModel.parameterShapes(depth: L, dim: D, window: K, mixture: M, alphabet: A)
+    let vars = shapes.enumerated().map { k, entry -> Var in
+      var t = Initializer.uniform(entry.1, width: 0.08, key: key.fold(UInt64(k)))
+      if entry.0 == "window/b" {
+        var v = t.array(Float.self)
+        for j in (2 * K)..<(3 * K) { v[j] = Float(Foundation.log(speed)) }
+        t = Tensor(shape: entry.1, v)
+      }
+      return shared(t, name: entry.0)
+    }
+    return SynthesisModel(depth: L, dim: D, window: K, mixture: M, alphabet: A, epsilon: 1e-5, variables: vars)
+  }
+
+  func testLinesStopAtTheEndOfTheirText() throws {
+    let writer = try HandwritingWriter(model: model(speed: 0.25), alphabet: alphabet)
+    let lines = try writer.write(["abc", "he had a bed", ""], bias: 0.5, seed: 1)
+    XCTAssertEqual(lines.map(\.text), ["abc", "he had a bed", ""])
+    for line in lines {
+      XCTAssertEqual(line.draws, 1, "\(line.text): \(line.refusals)")
+      // A window moving 0.25 characters per point passes n characters after about 4n points.
+      let n = Double(line.text.count)
+      XCTAssertGreaterThan(Double(line.offsets.count), 4 * n - 6, line.text)
+      XCTAssertLessThan(Double(line.offsets.count), 4 * n + 12, line.text)
+    }
+    XCTAssertEqual(lines[2].offsets.count, 0, "an empty text stops at once")
+    // The same seed draws the same lines; a line's draw does not depend on the other lines' lengths.
+    let again = try writer.write(["abc", "he had a bed", ""], bias: 0.5, seed: 1)
+    XCTAssertEqual(again[1].offsets.map(\.dx), lines[1].offsets.map(\.dx))
+    let other = try writer.write(["abc", "he had a bed a bed"], bias: 0.5, seed: 1)
+    XCTAssertEqual(other[0].offsets.count, lines[0].offsets.count)
+  }
+
+  func testUnknownCharactersAreRefusedWithTheAlphabet() throws {
+    let writer = try HandwritingWriter(model: model(speed: 0.25), alphabet: alphabet)
+    XCTAssertThrowsError(try writer.write(["a bad zebra?"], bias: 0, seed: 0)) { error in
+      let text = "\(error)"
+      XCTAssertTrue(text.contains("'?', 'r', 'z'"), text)
+      XCTAssertTrue(text.contains("\" abcdeh\""), text)
+    }
+  }
+
+  func testAWindowThatNeverReachesTheEndIsRedrawnAndReported() throws {
+    var writer = try HandwritingWriter(model: model(speed: 0.002), alphabet: alphabet)
+    writer.maxDraws = 3
+    let line = try writer.write(["abcd"], bias: 0, seed: 0)[0]
+    XCTAssertEqual(line.draws, 3)
+    XCTAssertEqual(line.refusals.count, 3, "\(line.refusals)")
+    XCTAssertTrue(line.refusals[0].contains("did not reach the end of the text within 200 points"), "\(line.refusals)")
+    XCTAssertTrue(line.refusals[2].hasSuffix("(kept: last draw)"))
+  }
+
+  func testAPrimedLineWritesOnlyTheNewText() throws {
+    let writer = try HandwritingWriter(model: model(speed: 0.25), alphabet: alphabet)
+    let primer = HandwritingWriter.Primer(
+      offsets: (0..<12).map { (dx: 0.3, dy: $0 % 3 == 0 ? 0.5 : -0.2, pen: $0 % 4 == 3 ? 1 : 0) }, text: "bad")
+    let line = try writer.write(["he"], bias: 0.5, seed: 2, primer: primer)[0]
+    XCTAssertEqual(line.draws, 1, "\(line.refusals)")
+    // The primer's 12 points moved the window by about 3 characters already; the rest is "he".
+    XCTAssertLessThan(line.offsets.count, 4 * 2 + 10)
+    XCTAssertGreaterThan(line.offsets.count, 0)
+  }
+}
