@@ -76,4 +76,19 @@ final class HandwritingWriterTests: XCTestCase {
     XCTAssertLessThan(line.offsets.count, 4 * 2 + 10)
     XCTAssertGreaterThan(line.offsets.count, 0)
   }
+
+  /// The files of a written line: absolute strokes in data units, one SVG path per stroke, and the
+  /// attention image's size and shading.
+  func testOutputsOfAWrittenLine() throws {
+    let offsets: [(dx: Double, dy: Double, pen: Double)] = [(1, 0, 0), (1, 1, 1), (0, -2, 0), (2, 0, 1), (1, 1, 0)]
+    let strokes = WritingOutput.strokes(offsets, scale: (x: 10, y: 5))
+    XCTAssertEqual(strokes, [[10, 0, 20, 5], [20, -5, 40, -5], [50, 0]])
+    let svg = WritingOutput.svg([strokes, strokes])
+    XCTAssertEqual(svg.components(separatedBy: "<path ").count - 1, 6, svg)
+    XCTAssertTrue(svg.contains("M"), svg)
+    let phi: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0], [0, 0, 2]]
+    let image = WritingOutput.attention(phi, points: 3, pixel: 2)
+    XCTAssertEqual(image.width, 6)
+    XCTAssertEqual(image.height, 24)
+  }
 }
