@@ -38,7 +38,11 @@ struct ShowCommand: ParsableCommand {
       try StrokeRenderer.render(drawn).write(to: png)
       print("rendered \(chosen.count) \(part.rawValue) lines to \(png)")
       if let texts = try dataset.transcriptions() {
-        for index in chosen where !texts[index].isEmpty { print("  \(index): \(texts[index])") }
+        let named = dataset.styleNames.count > 1
+        for index in chosen where !texts[index].isEmpty {
+          let style = named ? " (\(dataset.styleNames[dataset.styles[index]]))" : ""
+          print("  \(index)\(style): \(texts[index])")
+        }
       }
     }
   }
