@@ -46,11 +46,16 @@ final class DataHersheyTests: XCTestCase {
     XCTAssertNil(font.glyph("é"))
   }
 
-  func scriptFont() throws -> ScriptFont {
-    guard fileKind(HersheyGenerator.defaultFont).exists else {
+  func scriptFont() throws -> HandFont {
+    try font(WritingStyle.all[0])
+  }
+
+  /// The prepared font of `style` (skips when Debian's hershey-fonts-data is missing).
+  func font(_ style: WritingStyle) throws -> HandFont {
+    guard fileKind(style.fontPath(in: WritingStyle.defaultFontFolder)).exists else {
       throw XCTSkip("Debian's hershey-fonts-data is not installed (scripts/install-deps.sh)")
     }
-    return try HersheyGenerator().loadFont()
+    return try HersheyGenerator.loadFont(style)
   }
 
   func testGeneratorIsDeterministicPerSeed() throws {
@@ -63,7 +68,7 @@ final class DataHersheyTests: XCTestCase {
       var generator = HersheyGenerator()
       generator.seed = seed
       generator.maxPoints = 0
-      return generator.generate(count: 4, font: font, sentences: sentences).lines
+      return generator.generate(count: 4, fonts: [font], sentences: sentences).lines
     }
     let first = lines(seed: 7)
     let again = lines(seed: 7)
@@ -115,7 +120,7 @@ final class DataHersheyTests: XCTestCase {
     generator.seed = 1
     generator.maxPoints = 0
     let start = Date()
-    let lines = generator.generate(count: 50, font: font, sentences: sentences).lines
+    let lines = generator.generate(count: 50, fonts: [font], sentences: sentences).lines
     let seconds = Date().timeIntervalSince(start)
     let stats = StrokeStatistics(rows: lines.map(\.rows), texts: lines.map(\.text))
     let c = try XCTUnwrap(stats.characters)

@@ -60,9 +60,11 @@ struct HersheyCommand: ParsableCommand {
     commandName: "hershey",
     abstract: "Generate the built-in handwriting dataset from the Hershey fonts and WordNet.",
     discussion: """
-      Writes lines of connected cursive in the `scripts` Hershey font (Debian hershey-fonts-data) with the \
-      text of WordNet's usage examples (Debian wordnet-base), varied per line and per letter like a \
-      person's writing and sampled like a digitiser (docs/data.md). Deterministic for a seed.
+      Writes lines of handwriting in several styles, each a Hershey font (Debian hershey-fonts-data): \
+      connected script (scripts), copperplate (scriptc), upright print (futural) and italic print \
+      (timesi), with the text of WordNet's usage examples (Debian wordnet-base), varied per line and per \
+      letter like a person's writing and sampled like a digitiser (docs/data.md). The lines are shared \
+      evenly among the styles; each line's style is stored. Deterministic for a seed.
       """)
 
   @Option(name: .shortAndLong, help: "The dataset file to write.")
@@ -80,8 +82,11 @@ struct HersheyCommand: ParsableCommand {
   @Option(help: "Also write every line as IAM-OnDB lineStrokes XML and ascii files under this folder.")
   var xml: String?
 
-  @Option(help: "The .jhf font (the `scripts` font or one with the same layout).")
-  var font = HersheyGenerator.defaultFont
+  @Option(help: "The writing styles, comma-separated: scripts, scriptc, futural, timesi (default: all four).")
+  var styles = WritingStyle.all.map(\.name).joined(separator: ",")
+
+  @Option(help: "The folder of the Hershey fonts (STYLE.jhf for each style).")
+  var fonts = WritingStyle.defaultFontFolder
 
   @Option(help: "The folder of WordNet's data.noun/verb/adj/adv.")
   var wordnet = HersheyText.defaultWordNetFolder
@@ -91,7 +96,8 @@ struct HersheyCommand: ParsableCommand {
     generator.lines = lines
     generator.seed = seed
     generator.maxPoints = maxPoints
-    generator.fontPath = font
+    generator.styles = try WritingStyle.parse(styles)
+    generator.fontFolder = fonts
     generator.wordNetFolder = wordnet
     generator.commandLine = commandLineText()
     let start = Date()

@@ -1,52 +1,78 @@
 import Codegen
 import Foundation
 
-/// One generated line: its text and pen-down strokes in digitiser units (integers, y downward).
+/// One generated line: its text, style and pen-down strokes in digitiser units (integers, y downward).
 struct GeneratedLine {
+  /// The line's place in the generation order (its random stream).
   var index: Int
   var text: String
+  /// The index of its style in the generator's ``HersheyGenerator/styles``.
+  var style: Int
   var strokes: [[Double]]
+  /// The strokes as dataset rows (``StrokeRows``).
   var rows: [Float] { StrokeRows.rows(strokes: strokes) }
 }
 
 /// `sketch data hershey`: the built-in handwriting dataset (docs/data.md), made from Debian's
-/// hershey-fonts-data (the `scripts` font) and wordnet-base (the text). Deterministic per seed.
+/// hershey-fonts-data (one font per ``WritingStyle``) and wordnet-base (the text). Deterministic per seed.
 struct HersheyGenerator {
   /// Bumped whenever the output for a given seed changes (names the built-in dataset file).
-  static let version = 1
-  static let defaultFont = "/usr/share/hershey-fonts/scripts.jhf"
+  static let version = 2
 
   var lines = 6000
   var seed = 0
   var maxPoints = 1200
-  var fontPath = defaultFont
+  /// The styles to write in; line k of the generation order gets style k mod their count.
+  var styles = WritingStyle.all
+  /// The folder of the fonts, `STYLE.jhf` for each style.
+  var fontFolder = WritingStyle.defaultFontFolder
   var wordNetFolder = HersheyText.defaultWordNetFolder
   var quiet = false
   var commandLine = ""
 
-  /// Loads the `scripts` font, with a clear error when the package is missing.
-  func loadFont() throws -> ScriptFont {
-    guard fileKind(fontPath).exists else {
+  /// The font files of the styles.
+  var fontPaths: [String] { styles.map { $0.fontPath(in: fontFolder) } }
+
+  /// Loads the font of every style, with a clear error when the package or a file is missing.
+  func loadFonts() throws -> [HandFont] {
+    guard !styles.isEmpty else { throw DataError("--styles", "names no style") }
+    return try styles.map { try HersheyGenerator.loadFont($0, folder: fontFolder) }
+  }
+
+  /// Loads the font of `style` from `folder`.
+  static func loadFont(_ style: WritingStyle, folder: String = WritingStyle.defaultFontFolder) throws -> HandFont {
+    let path = style.fontPath(in: folder)
+    guard fileKind(path).exists else {
       throw DataError(
-        fontPath, "missing Hershey font",
-        hint: "install Debian's hershey-fonts-data (scripts/install-deps.sh), or pass --font FILE")
+        path, "missing Hershey font of the '\(style.name)' style",
+        hint: "install Debian's hershey-fonts-data (scripts/install-deps.sh), or pass --fonts DIR")
     }
-    let text = String(decoding: try readFileBytes(fontPath), as: UTF8.self)
+    let text = String(decoding: try readFileBytes(path), as: UTF8.self)
     do {
-      return try ScriptFont(jhf: try JHFFont.parse(text))
+      return try HandFont(jhf: try JHFFont.parse(text), style: style)
     } catch let error as JHFFont.ParseError {
-      throw DataError(fontPath, "not a valid .jhf font, \(error)")
+      throw DataError(path, "not a valid .jhf font, \(error)")
     } catch let error as DataError {
-      throw DataError(fontPath, error.message)
+      throw DataError(path, error.message)
     }
   }
 
-  /// Generates lines until `count` of them have at most `maxPoints` rows (0: no limit), in order.
-  /// `sentences` defaults to WordNet's usage examples.
-  func generate(count: Int, font: ScriptFont, sentences: [String], progress: ProgressReporter? = nil)
+  /// How many of `count` lines each of `styles` styles gets: equal shares, the first `count mod styles`
+  /// styles one more.
+  static func quotas(count: Int, styles: Int) -> [Int] {
+    (0..<styles).map { count / styles + ($0 < count % styles ? 1 : 0) }
+  }
+
+  /// Generates lines until `count` of them have at most `maxPoints` rows (0: no limit), in order, with
+  /// `fonts[s]` writing style s: line k of the generation order is written in style k mod the number
+  /// of fonts, and a style whose share (``quotas(count:styles:)``) is full takes no more lines, so a
+  /// line that is too long is replaced by one of its own style. `sentences` defaults to WordNet's usage
+  /// examples.
+  func generate(count: Int, fonts: [HandFont], sentences: [String], progress: ProgressReporter? = nil)
     -> (lines: [GeneratedLine], tooLong: Int)
   {
-    let writer = HersheyWriter(font: font)
+    let writers = fonts.map { HersheyWriter(font: $0) }
+    var quota = HersheyGenerator.quotas(count: count, styles: writers.count)
     var text = RunningText(sentences: sentences, random: RandomStream(seed: UInt64(bitPattern: Int64(seed)), stream: 1))
     var accepted: [GeneratedLine] = []
     var tooLong = 0
@@ -57,18 +83,21 @@ struct HersheyGenerator {
       let texts = (0..<chunk).map { _ in text.nextLine() }
       let first = index
       let made = parallelMap(Array(texts.enumerated())) { offset, line -> GeneratedLine in
-        var random = RandomStream(seed: UInt64(bitPattern: Int64(seed)), stream: 0x1000_0000 + UInt64(first + offset))
+        let k = first + offset
+        var random = RandomStream(seed: UInt64(bitPattern: Int64(seed)), stream: 0x1000_0000 + UInt64(k))
         let style = HandStyle(random: &random)
+        let s = k % writers.count
         return GeneratedLine(
-          index: first + offset, text: line, strokes: writer.write(line, style: style, random: &random))
+          index: k, text: line, style: s, strokes: writers[s].write(line, style: style, random: &random))
       }
       index += chunk
-      for line in made where accepted.count < count {
+      for line in made where quota[line.style] > 0 {
         let points = line.strokes.reduce(0) { $0 + $1.count / 2 }
         if maxPoints > 0 && points - 1 > maxPoints {
           tooLong += 1
         } else {
           accepted.append(line)
+          quota[line.style] -= 1
           progress?.advance()
         }
       }
@@ -79,11 +108,11 @@ struct HersheyGenerator {
   /// Generates the dataset and writes it to `output` (and the IAM-style XML to `xmlFolder`).
   func run(output: String, xmlFolder: String? = nil) throws -> ImportSummary {
     guard lines >= 1 else { throw DataError("--lines", "must be at least 1, got \(lines)") }
-    try requireOutputFile(output, inputs: [fontPath])
-    let font = try loadFont()
+    try requireOutputFile(output, inputs: fontPaths)
+    let fonts = try loadFonts()
     let sentences = try HersheyText.wordNetSentences(folder: wordNetFolder)
     let progress = ProgressReporter("writing Hershey lines", total: lines, quiet: quiet)
-    let (generated, tooLong) = generate(count: lines, font: font, sentences: sentences, progress: progress)
+    let (generated, tooLong) = generate(count: lines, fonts: fonts, sentences: sentences, progress: progress)
     progress.finish()
     guard generated.count == lines else {
       throw DataError(
@@ -94,25 +123,29 @@ struct HersheyGenerator {
     }
     if let xmlFolder { try HersheyXML.write(generated, to: xmlFolder) }
     let records = generated.map {
-      StrokeRecord(rows: $0.rows, transcription: $0.text, source: "hershey seed \(seed) line \($0.index)")
+      StrokeRecord(
+        rows: $0.rows, transcription: $0.text, source: "hershey seed \(seed) line \($0.index)", style: $0.style)
     }
-    let parameters = HandStyle.ranges.map { "\($0.0): \($0.1)" }.joined(separator: "\n")
+    let parameters = (styleParameters + HandStyle.ranges).map { "\($0.0): \($0.1)" }.joined(separator: "\n")
     let written = try StrokeDatasetWriter.write(
       records, to: output,
       description: StrokeDatasetDescription(
-        kind: "hershey", units: "digitiser units: Hershey font units x 10 (x-height 90), y grows downward",
-        maxPoints: maxPoints, seed: seed,
+        kind: "hershey",
+        units:
+          "digitiser units: Hershey font units x 10 (capitals 210 high; x-height 90 in the script styles, "
+          + "140 in the print styles), y grows downward",
+        maxPoints: maxPoints, seed: seed, styleNames: styles.map(\.name),
         attributes: [
           ("created_by", .string(commandLine)),
           (
             "generator",
             .string(
-              "sketch data hershey (docs/data.md recipe), scripts Hershey font, "
-                + "WordNet 3.0 usage examples")
+              "sketch data hershey (docs/data.md recipe), Hershey fonts "
+                + styles.map(\.name).joined(separator: ", ") + ", WordNet 3.0 usage examples")
           ),
           ("generator_version", .int(HersheyGenerator.version)),
           ("generator_parameters", .string(parameters)),
-          ("font", .string(fontPath)),
+          ("fonts", .strings(fontPaths)),
           ("text_source", .string(wordNetFolder + "/data.{noun,verb,adj,adv}")),
           ("lines_over_max_points", .int(tooLong)),
           ("licence", .strings(HersheyGenerator.notices)),
@@ -126,6 +159,19 @@ struct HersheyGenerator {
     summary.std = written.std
     summary.paddedLength = written.paddedLength
     return summary
+  }
+
+  /// The styles and how lines are given to them, for the `generator_parameters` attribute.
+  var styleParameters: [(String, String)] {
+    [
+      ("styles", styles.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")),
+      (
+        "style_assignment",
+        "line k of the generation order gets style k mod \(styles.count); a line over --max-points "
+          + "is replaced by a later line of its style, so each style has \(lines / styles.count) or "
+          + "\(lines / styles.count + 1) lines"
+      ),
+    ]
   }
 
   /// The notices that must ship with data made from the Hershey fonts and WordNet.

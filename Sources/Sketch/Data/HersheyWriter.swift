@@ -1,9 +1,11 @@
 import Foundation
 
-/// Writes a line of text as handwriting with the `scripts` Hershey font: connected cursive with the
-/// per-line and per-letter variation of ``HandStyle`` (docs/data.md), sampled like a digitiser.
+/// Writes a line of text as handwriting with a Hershey font: connected cursive (letters joined) or print
+/// (each letter its own strokes), as the font's ``WritingStyle`` says, with the per-line and per-letter
+/// variation of ``HandStyle`` (docs/data.md), sampled like a digitiser.
 struct HersheyWriter {
-  let font: ScriptFont
+  /// The prepared glyphs of the style to write in.
+  let font: HandFont
 
   /// The pen-down strokes of `text` in digitiser units (integers, y downward), each interleaved x, y.
   func write(_ text: String, style: HandStyle, random: inout RandomStream) -> [[Double]] {

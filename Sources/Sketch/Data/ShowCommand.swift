@@ -38,7 +38,11 @@ struct ShowCommand: ParsableCommand {
       try StrokeRenderer.render(drawn).write(to: png)
       print("rendered \(chosen.count) \(part.rawValue) lines to \(png)")
       if let texts = try dataset.transcriptions() {
-        for index in chosen where !texts[index].isEmpty { print("  \(index): \(texts[index])") }
+        let named = dataset.styleNames.count > 1
+        for index in chosen where !texts[index].isEmpty {
+          let style = named ? " (\(dataset.styleNames[dataset.styles[index]]))" : ""
+          print("  \(index)\(style): \(texts[index])")
+        }
       }
     }
   }
@@ -70,10 +74,41 @@ struct ShowCommand: ParsableCommand {
     } else {
       out.append("normalisation: not stored (the notebook's layout); lines are drawn in normalised units")
     }
+    out += try styleReport(dataset, rows: all)
     for (name, value) in dataset.attributes()
     where ["units", "created_by", "generator", "seed", "max_points"].contains(name) {
       out.append("\(name): \(value.stringValue ?? value.intValue.map(String.init) ?? "\(value)")")
     }
     return out.joined(separator: "\n")
+  }
+
+  /// The lines of the report on styles and the alphabet: each style's line count and, with more than
+  /// one style, its statistics.
+  static func styleReport(_ dataset: StrokeDataset, rows all: [[Float]]) throws -> [String] {
+    func f(_ x: Double) -> String { String(format: "%.3g", x) }
+    let counts = dataset.styleCounts
+    var out = [
+      "styles: "
+        + zip(dataset.styleNames, counts).enumerated().map { "\($0) \($1.0) (\($1.1) lines)" }.joined(separator: ", ")
+    ]
+    let texts = try dataset.transcriptions()
+    if dataset.styleNames.count > 1 {
+      for (id, name) in dataset.styleNames.enumerated() where counts[id] > 0 {
+        let lines = dataset.styles.indices.filter { dataset.styles[$0] == id }
+        let stats = StrokeStatistics(rows: lines.map { all[$0] }, texts: texts.map { t in lines.map { t[$0] } })
+        var line = "  \(name): "
+        if let c = stats.characters, let perCharacter = stats.rowsPerCharacter {
+          line += "characters \(c.min)/\(c.median)/\(c.max), rows per character \(f(perCharacter)), "
+        }
+        line += "rows \(stats.rows.min)/\(stats.rows.median)/\(stats.rows.max), "
+        line += "strokes per line \(f(stats.strokesPerLine)), pen-up fraction \(f(stats.penUpFraction))"
+        out.append(line)
+      }
+    }
+    let alphabet = try dataset.alphabet()
+    if !alphabet.isEmpty {
+      out.append("alphabet: \(alphabet.count) characters: " + String(alphabet).debugDescription)
+    }
+    return out
   }
 }

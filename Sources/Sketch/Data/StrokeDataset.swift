@@ -33,6 +33,11 @@ public final class StrokeDataset {
   public let std: (x: Double, y: Double)?
   /// `iam-ondb`, `hershey`, `svg`, or `fuel` for the notebook's layout.
   public let kind: String
+  /// The names of the writing styles, indexed by style id (the `style_names` attribute). A file without
+  /// styles has one: `scripts` for a Hershey file (written before styles existed), else its ``kind``.
+  public let styleNames: [String]
+  /// The style id of each line (an index into ``styleNames``; all 0 in a file without styles).
+  public let styles: [Int]
   private let ranges: [DataSplit: Range<Int>]
   /// For the Fuel layout: the stored rows of each line before conversion.
   private let storedLengths: [Int]
@@ -93,6 +98,7 @@ public final class StrokeDataset {
         }
         std = deviations.count == 2 ? (deviations[0], deviations[1]) : nil
         kind = (try? file.stringAttribute("kind")) ?? "unknown"
+        (styleNames, styles) = try StrokeDataset.readStyles(file, count: count, kind: kind, path: path, hint: hint)
       } else {
         guard split != nil else {
           throw DataError(path, "neither a 'lengths' dataset nor a Fuel 'split' attribute", hint: hint)
@@ -101,6 +107,8 @@ public final class StrokeDataset {
         (storedLengths, lengths) = try StrokeDataset.fuelLengths(file, count: info.shape[0], width: width)
         std = nil
         kind = "fuel"
+        styleNames = [kind]
+        styles = [Int](repeating: 0, count: count)
       }
       ranges = try StrokeDataset.splitRanges(split, count: info.shape[0], path: path)
     } catch let error as HDF5Error {
@@ -131,6 +139,7 @@ public final class StrokeDataset {
   private func readEverything() throws {
     _ = try transcriptions()
     _ = try sources()
+    _ = try alphabet()
     _ = attributes()
     for index in 0..<count { _ = try rows(index) }
   }
@@ -197,6 +206,70 @@ public final class StrokeDataset {
   /// The source of each line (a file path, or the generator's line id), or nil when the file has none.
   public func sources() throws -> [String]? {
     try perLineStrings("sources")
+  }
+
+  /// The file's alphabet: the characters of its transcriptions, each one Unicode code point, in id order
+  /// (a character's id is its index). Read from the `alphabet` dataset when the file has one, else
+  /// computed from the transcriptions (in increasing code point order, as the writer stores it); empty
+  /// without transcriptions.
+  public func alphabet() throws -> [Character] {
+    guard file.exists("alphabet") else {
+      return StrokeDatasetWriter.alphabet(of: try transcriptions() ?? []).map {
+        Character(Unicode.Scalar(UInt32($0))!)
+      }
+    }
+    let values: [Double]
+    do {
+      values = try file.read("alphabet").doubles
+    } catch let error as HDF5Error {
+      throw DataError(path, "reading 'alphabet': \(error.message)", hint: "the file may be truncated or damaged")
+    }
+    var characters: [Character] = []
+    var seen = Set<UInt32>()
+    for (id, value) in values.enumerated() {
+      guard value.isFinite, value.rounded() == value, value >= 0, value <= 0x10FFFF,
+        let scalar = Unicode.Scalar(UInt32(value)), seen.insert(scalar.value).inserted
+      else {
+        throw DataError(
+          path, "'alphabet'[\(id)] is \(value), expected a Unicode code point not listed before",
+          hint: "the file is damaged or was not written by `sketch data`; re-create it")
+      }
+      characters.append(Character(scalar))
+    }
+    return characters
+  }
+
+  /// The number of lines of each style, by style id.
+  public var styleCounts: [Int] {
+    var counts = [Int](repeating: 0, count: styleNames.count)
+    for style in styles { counts[style] += 1 }
+    return counts
+  }
+
+  /// The style names (`style_names`) and per-line style ids (`styles`) of a Sketch-layout file, or the
+  /// one style of a file without them.
+  private static func readStyles(_ file: HDF5File, count: Int, kind: String, path: String, hint: String) throws
+    -> ([String], [Int])
+  {
+    guard file.exists("styles") else {
+      return ([kind == "hershey" ? WritingStyle.legacyName : kind], [Int](repeating: 0, count: count))
+    }
+    guard let names = try? file.attribute("style_names").stringsValue, !names.isEmpty else {
+      throw DataError(path, "has a 'styles' dataset but no 'style_names' attribute (a list of strings)", hint: hint)
+    }
+    let values = try file.read("styles").doubles
+    guard values.count == count else {
+      throw DataError(path, "'styles' has \(values.count) entries for the \(count) lines of 'features'", hint: hint)
+    }
+    let ids = try values.enumerated().map { index, value in
+      guard value.isFinite, value.rounded() == value, value >= 0, value < Double(names.count) else {
+        throw DataError(
+          path, "'styles'[\(index)] is \(value), expected a style id in 0..<\(names.count) (the 'style_names')",
+          hint: hint)
+      }
+      return Int(value)
+    }
+    return (names, ids)
   }
 
   /// A string dataset with one entry per line, or nil when the file has none.

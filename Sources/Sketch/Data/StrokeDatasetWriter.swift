@@ -3,11 +3,13 @@ import Foundation
 import SketchFiles
 
 /// One line (or drawing) to store: rows `(dx, dy, pen)` in source units (see ``StrokeRows``), its
-/// transcription ("" when unknown) and where it came from.
+/// transcription ("" when unknown), where it came from and its writing style.
 struct StrokeRecord: Sendable {
   var rows: [Float]
   var transcription: String
   var source: String
+  /// The index of the line's style in ``StrokeDatasetDescription/styleNames`` (0 when it has none).
+  var style = 0
 
   var count: Int { rows.count / 3 }
 }
@@ -21,6 +23,9 @@ struct StrokeDatasetDescription {
   /// The longest line kept (0: no limit).
   var maxPoints: Int
   var seed: Int
+  /// The writing styles of the lines, by id (the records' ``StrokeRecord/style``); nil: the file has
+  /// no `styles` dataset (one style).
+  var styleNames: [String]? = nil
   /// Further root attributes (the generator's parameters, licence notices, the command line, ...).
   var attributes: [(String, HDF5Attribute)] = []
 }
@@ -30,6 +35,10 @@ struct StrokeDatasetDescription {
 /// - `features`: float32 [N, T, 3], rows (dx/std_x, dy/std_y, pen), padded past each line's length with
 ///   (0, 0, 1) as the notebook did; gzip-compressed in chunks of one line, so one line reads alone;
 /// - `lengths`: int32 [N], rows per line; `transcriptions`, `sources`: UTF-8 strings [N];
+/// - `alphabet`: int32 [K], the Unicode code points occurring in the transcriptions in increasing order
+///   (a character's id is its index), when there are any;
+/// - `styles`: int32 [N], each line's style id, an index into the root attribute `style_names`, when
+///   the description has styles;
 /// - root attributes: `split` (Fuel's H5PYDataset split array: `train` then `test`, 90/10), `std`
 ///   ([std_x, std_y] in source units), `pen_convention`, `kind`, `units`, `seed`, `max_points`, counts,
 ///   and whatever the description adds.
@@ -90,6 +99,7 @@ enum StrokeDatasetWriter {
     var lengths = [Int32](repeating: 0, count: n)
     var transcriptions: [String] = []
     var sources: [String] = []
+    var styles: [Int32] = []
     for (row, index) in order.enumerated() {
       let record = usable[index]
       let base = row * width * 3
@@ -105,8 +115,13 @@ enum StrokeDatasetWriter {
       lengths[row] = Int32(record.count)
       transcriptions.append(record.transcription)
       sources.append(record.source)
+      styles.append(Int32(record.style))
     }
 
+    let alphabet = StrokeDatasetWriter.alphabet(of: transcriptions)
+    if let names = description.styleNames, let bad = styles.first(where: { !names.indices.contains(Int($0)) }) {
+      throw DataError(path, "style id \(bad) is not an index into the \(names.count) style names \(names)")
+    }
     try AtomicFile.write(to: path) { temporary in
       let file = try HDF5File.create(temporary)
       do {
@@ -116,6 +131,8 @@ enum StrokeDatasetWriter {
         try file.write(Tensor(shape: [n], lengths), to: "lengths")
         try file.write(strings: transcriptions, to: "transcriptions")
         try file.write(strings: sources, to: "sources")
+        if !alphabet.isEmpty { try file.write(Tensor(shape: [alphabet.count], alphabet), to: "alphabet") }
+        if description.styleNames != nil { try file.write(Tensor(shape: [n], styles), to: "styles") }
         let attributes: [(String, HDF5Attribute)] =
           [
             ("sketch_format", .string(formatName)),
@@ -129,7 +146,8 @@ enum StrokeDatasetWriter {
             ("train_fraction", .double(trainFraction)),
             ("n_train", .int(train)),
             ("n_test", .int(n - train)),
-          ] + description.attributes
+          ] + (description.styleNames.map { [("style_names", HDF5Attribute.strings($0))] } ?? [])
+          + description.attributes
         for (name, value) in attributes { try file.setAttribute(name, value) }
         try file.commit()
       } catch {
@@ -143,5 +161,12 @@ enum StrokeDatasetWriter {
         ], toFileAt: temporary)
     }
     return Summary(count: n, train: train, test: n - train, std: std, paddedLength: width)
+  }
+
+  /// The Unicode code points that occur in `texts`, in increasing order (the file's `alphabet`).
+  static func alphabet(of texts: [String]) -> [Int32] {
+    var seen = Set<UInt32>()
+    for text in texts { for scalar in text.unicodeScalars { seen.insert(scalar.value) } }
+    return seen.sorted().map { Int32($0) }
   }
 }
