@@ -91,4 +91,30 @@ final class HandwritingWriterTests: XCTestCase {
     XCTAssertEqual(image.width, 6)
     XCTAssertEqual(image.height, 24)
   }
+
+  /// Primers from an SVG drawing (normalised by its own deviations) and a dataset line, and the
+  /// mistakes a user can make with them.
+  func testPrimerFiles() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("primer-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let svg = dir.appendingPathComponent("mine.svg")
+    try """
+    <svg xmlns="http://www.w3.org/2000/svg"><path d="M 0 0 L 10 5 L 15 0 L 30 5"/><path d="M 42 0 L 50 10"/></svg>
+    """.write(to: svg, atomically: true, encoding: .utf8)
+    let p = try PrimerFile.load(svg.path, text: "hi")
+    XCTAssertEqual(p.text, "hi")
+    XCTAssertEqual(p.offsets.filter { $0.pen > 0.5 }.count, 2, "two strokes")
+    let dxs = p.offsets.map(\.dx)
+    let mean = dxs.reduce(0, +) / Double(dxs.count)
+    let std = (dxs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(dxs.count)).squareRoot()
+    XCTAssertEqual(std, 1, accuracy: 1e-6, "normalised by its own deviation")
+    XCTAssertThrowsError(try PrimerFile.load(svg.path, text: nil)) { XCTAssertTrue("\($0)".contains("--prime-text"), "\($0)") }
+    let txt = dir.appendingPathComponent("notes.txt")
+    try "x".write(to: txt, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try PrimerFile.load(txt.path, text: "x")) { XCTAssertTrue("\($0)".contains(".xml"), "\($0)") }
+    XCTAssertThrowsError(try PrimerFile.load(dir.appendingPathComponent("d.h5:x").path, text: nil)) {
+      XCTAssertTrue("\($0)".contains("must be a line number"), "\($0)")
+    }
+  }
 }
