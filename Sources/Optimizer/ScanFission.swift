@@ -21,6 +21,7 @@ import SketchRuntime
 /// qualifies is taken; both loops are then split again, so a stack of L layers that each read the
 /// layer below at the same step becomes L loops.
 enum ScanFission {
+  /// The pass (`scan-fission`); it counts "split loops".
   static let pass = Pass("scan-fission", "split loops whose carries form separate recurrences into consecutive loops") {
     g, ctx in
     try fission(g, &ctx) ?? g
@@ -47,16 +48,19 @@ enum ScanFission {
 
   /// How the body of a loop divides for one choice of group A.
   struct Plan {
-    /// A's carries and B's carries, in slot order.
+    /// A's carries, in slot order.
     var aCarries: [Int]
+    /// B's carries, in slot order.
     var bCarries: [Int]
-    /// Per-step output indices (of the body's outputs, carries included) computed by each loop.
+    /// The per-step outputs A computes, as indices of the body's outputs (carries first).
     var aOutputs: [Int]
+    /// The per-step outputs B computes, as indices of the body's outputs (carries first).
     var bOutputs: [Int]
     /// Body nodes that A outputs per step and B reads as sequences, in node order.
     var imports: [Int]
-    /// The sequences (slot indices) each loop reads.
+    /// The sequences A takes (slot indices): those it reads, those nobody reads, the mask.
     var aSequences: [Int]
+    /// The sequences B takes of the loop's own (slot indices): those it reads, the mask.
     var bSequences: [Int]
   }
 
@@ -211,7 +215,8 @@ enum ScanFission {
       + constantSlots
     var lb = loop
     lb.sequences =
-      plan.bSequences.map { loop.sequences[$0] } + (try plan.imports.map { try Loop.element(e, aNode, aC + importIndex[$0]!) })
+      plan.bSequences.map { loop.sequences[$0] }
+      + (try plan.imports.map { try Loop.element(e, aNode, aC + importIndex[$0]!) })
     lb.sequenceNames = plan.bSequences.map { loop.sequenceNames[$0] } + names
     lb.maskIndex = loop.maskIndex.flatMap { plan.bSequences.firstIndex(of: $0) }
     lb.carries = plan.bCarries.map { loop.carries[$0] }

@@ -9,7 +9,9 @@ import XCTest
 /// Values (outputs, final carries, gradients) agree with the pipeline without the pass, on the
 /// interpreter and the native backend; the pass does not fire on mutual recurrences.
 final class ScanFissionTests: XCTestCase {
+  /// The shared cells and data.
   typealias F = ScanFixtures
+  /// Steps, batch, input width, state width.
   let T = 5, B = 3, I = 2, H = 3
 
   /// The pipeline without `scan-fission` (every other pass runs, verified).
@@ -19,10 +21,13 @@ final class ScanFissionTests: XCTestCase {
 
   /// Layer weights: W [in, 4H], U [H, 4H], b [4H].
   struct Layer {
+    /// The input weights, recurrent weights and bias.
     let W, U, b: Var
+    /// The three, as graph inputs.
     var inputs: [Var] { [W, U, b] }
   }
 
+  /// The weight inputs of layer `l`, named `W<l>`, `U<l>`, `b<l>`.
   func layer(_ l: Int, inWidth: Int, gates: Int = 4) -> Layer {
     Layer(
       W: input("W\(l)", .float64, [.fixed(inWidth), .fixed(gates * H)]),
@@ -30,6 +35,7 @@ final class ScanFissionTests: XCTestCase {
       b: input("b\(l)", .float64, [.fixed(gates * H)]))
   }
 
+  /// Deterministic values for layer `l`'s weights.
   func layerArgs(_ l: Int, inWidth: Int, gates: Int = 4) -> [Tensor] {
     [
       F.rnd([inWidth, gates * H], UInt64(100 + 3 * l)), F.rnd([H, gates * H], UInt64(101 + 3 * l)),
@@ -39,8 +45,11 @@ final class ScanFissionTests: XCTestCase {
 
   /// A loop graph: its outputs (costs and gradients), inputs and arguments.
   struct Case {
+    /// The outputs, in order.
     var outputs: [Var]
+    /// The graph inputs, in order.
     var inputs: [Var]
+    /// One argument per input.
     var args: [Tensor]
   }
 
@@ -70,7 +79,8 @@ final class ScanFissionTests: XCTestCase {
     let finals = (0..<depth).flatMap { [r.final["h\($0)"], r.final["c\($0)"]] }
     let m = Tensor(shape: [T, B], (0..<(T * B)).map { i in i / B < T - (i % B) ? 1.0 : 0.0 })
     let args =
-      [F.rnd([T, B, I], 1, std: 1)] + (0..<depth).flatMap { layerArgs($0, inWidth: $0 == 0 ? I : H) } + (mask ? [m] : [])
+      [F.rnd([T, B, I], 1, std: 1)] + (0..<depth).flatMap { layerArgs($0, inWidth: $0 == 0 ? I : H) }
+      + (mask ? [m] : [])
     return Case(
       outputs: [cost, r["top"]] + finals + grads, inputs: [xs] + weights + (mask ? [mk] : []), args: args)
   }
@@ -111,6 +121,7 @@ final class ScanFissionTests: XCTestCase {
 
   // MARK: - Stacked layers
 
+  /// Three LSTM layers in one loop become three forward and three gradient loops of one product per step.
   func testThreeStackedLSTMLayersBecomeThreeLoops() throws {
     let c = try stackedLSTM()
     try assertFissionKeepsValues(c)
@@ -118,9 +129,11 @@ final class ScanFissionTests: XCTestCase {
     let (on, report) = try optimizedCase(c)
     XCTAssertEqual(productsPerStep(off), [5, 5], "without the pass: one loop forward, one backward")
     XCTAssertEqual(report.hits("split loops"), 4, "the forward loop twice, the gradient loop twice")
-    XCTAssertEqual(loops(on).map(\.carryNames), [
-      ["h0", "c0"], ["h1", "c1"], ["h2", "c2"], ["dh2", "dc2"], ["dh1", "dc1"], ["dh0", "dc0"],
-    ])
+    XCTAssertEqual(
+      loops(on).map(\.carryNames),
+      [
+        ["h0", "c0"], ["h1", "c1"], ["h2", "c2"], ["dh2", "dc2"], ["dh1", "dc1"], ["dh0", "dc0"],
+      ])
     XCTAssertEqual(loops(on).map(\.reverse), [false, false, false, true, true, true])
     // Layers 1 and 2 read h0[t] and h1[t] as sequences: their input products are batched before
     // their loops (and the gradient loops' δ[t]·Wᵀ of the layer above), one product per step is left.
@@ -162,7 +175,8 @@ final class ScanFissionTests: XCTestCase {
     let (g, report) = try optimized(outs, inputs: ins, withFission)
     XCTAssertEqual(report.hits("split loops"), 0)
     XCTAssertEqual(loops(g).count, 2)
-    let args = [F.rnd([T, B, I], 1, std: 1)] + layerArgs(0, inWidth: I) + layerArgs(1, inWidth: H) + [F.rnd([H, 4 * H], 7)]
+    let args =
+      [F.rnd([T, B, I], 1, std: 1)] + layerArgs(0, inWidth: I) + layerArgs(1, inWidth: H) + [F.rnd([H, 4 * H], 7)]
     try assertFissionKeepsValues(Case(outputs: outs, inputs: ins, args: args))
   }
 
@@ -188,7 +202,9 @@ final class ScanFissionTests: XCTestCase {
       let (g, report) = try optimized(outs, inputs: ins, withFission)
       XCTAssertEqual(report.hits("split loops"), feedback ? 0 : 2, "feedback \(feedback)")
       XCTAssertEqual(loops(g).count, feedback ? 2 : 4)
-      let args = [F.rnd([T, B, I], 1, std: 1), F.rnd([I, H], 2), F.rnd([H, H], 3), F.rnd([H, H], 4), F.rnd([H, H], 5)]
+      let args = [
+        F.rnd([T, B, I], 1, std: 1), F.rnd([I, H], 2), F.rnd([H, H], 3), F.rnd([H, H], 4), F.rnd([H, H], 5),
+      ]
       try assertFissionKeepsValues(Case(outputs: outs, inputs: ins, args: args))
     }
   }
@@ -209,6 +225,7 @@ final class ScanFissionTests: XCTestCase {
 
   // MARK: - Masks, direction, random draws, per-step outputs, step counts
 
+  /// Masked and reverse stacks split the same way; every part keeps the direction and the mask.
   func testMaskedAndReverseStacks() throws {
     for (reverse, mask) in [(true, false), (false, true), (true, true)] {
       let c = try stackedLSTM(reverse: reverse, mask: mask)
@@ -216,11 +233,13 @@ final class ScanFissionTests: XCTestCase {
       let (g, report) = try optimizedCase(c)
       let what = "reverse \(reverse), mask \(mask)"
       XCTAssertEqual(report.hits("split loops"), 4, what)
-      XCTAssertEqual(loops(g).map(\.reverse), [Bool](repeating: reverse, count: 3) + [Bool](repeating: !reverse, count: 3), what)
+      XCTAssertEqual(
+        loops(g).map(\.reverse), [Bool](repeating: reverse, count: 3) + [Bool](repeating: !reverse, count: 3), what)
       XCTAssertEqual(productsPerStep(g), [1, 1, 1, 1, 1, 1], what)
       // Each forward loop has the mask's role (the gradient loops read it as a stored value).
       for l in loops(g) where l.reverse == reverse {
-        XCTAssertEqual(l.maskIndex.map { l.sequenceNames[$0] }, mask ? "mask" : nil, "\(what): every loop keeps the mask")
+        XCTAssertEqual(
+          l.maskIndex.map { l.sequenceNames[$0] }, mask ? "mask" : nil, "\(what): every loop keeps the mask")
       }
     }
   }
@@ -242,20 +261,25 @@ final class ScanFissionTests: XCTestCase {
     let cost = sum(r["h"] * r["h"])
     let ins = [xs, key] + l0.inputs + l1.inputs
     let outs = [cost, r["h"]] + (try grad(cost, wrt: [xs] + l0.inputs + l1.inputs))
-    let args = [F.rnd([T, B, I], 1, std: 1), Tensor(shape: [2], [Int32(7), 11])] + layerArgs(0, inWidth: I)
+    let args =
+      [F.rnd([T, B, I], 1, std: 1), Tensor(shape: [2], [Int32(7), 11])] + layerArgs(0, inWidth: I)
       + layerArgs(1, inWidth: H)
     try assertFissionKeepsValues(Case(outputs: outs, inputs: ins, args: args))
     let (off, _) = try optimized(outs, inputs: ins, withoutFission)
     let (on, report) = try optimized(outs, inputs: ins, withFission)
     XCTAssertEqual(report.hits("split loops"), 2)
-    func draws(_ l: ScanSpec) -> Int { countNodes(l.bodyGraph) { if case .random = $0 { return true } else { return false } } }
+    /// Random draws in a loop body.
+    func draws(_ l: ScanSpec) -> Int {
+      countNodes(l.bodyGraph) { if case .random = $0 { return true } else { return false } }
+    }
     XCTAssertEqual(loops(on).map(draws).reduce(0, +), loops(off).map(draws).reduce(0, +), "no draw is made twice")
     // With the gradient, the forward loop stores the uniform draw (a per-step output of neither
     // group, so computed in A) and layer 1's loop reads it; without, layer 1's loop draws it.
     XCTAssertEqual(loops(on).filter { !$0.reverse }.map(draws), [2, 0])
     let fwd = [r["h"]]
     let (g, _) = try optimized(fwd, inputs: ins, withFission)
-    XCTAssertEqual(loops(g).map(draws), [1, 1], "the normal in layer 0's loop (both read it), the uniform in layer 1's")
+    XCTAssertEqual(
+      loops(g).map(draws), [1, 1], "the normal in layer 0's loop (both read it), the uniform in layer 1's")
     try assertSameValues(fwd, inputs: ins, args, options: withFission, tol: 1e-12)
   }
 
@@ -274,7 +298,9 @@ final class ScanFissionTests: XCTestCase {
     let cost = sum(r["ab"]) + sum(r["b"] * r["b"]) + sum(r["a"])
     let ins = [xs, W0, U0, W1, U1]
     let outs = [cost, r["a"], r["b"], r["ab"], r["x2"], r.final["a"], r.final["b"]] + (try grad(cost, wrt: ins))
-    let args = [F.rnd([T, B, I], 1, std: 1), F.rnd([I, H], 2), F.rnd([H, H], 3), F.rnd([H, H], 4), F.rnd([H, H], 5)]
+    let args = [
+      F.rnd([T, B, I], 1, std: 1), F.rnd([I, H], 2), F.rnd([H, H], 3), F.rnd([H, H], 4), F.rnd([H, H], 5),
+    ]
     try assertFissionKeepsValues(Case(outputs: outs, inputs: ins, args: args))
     // The forward loop alone (no gradient): A outputs a, x2 and what B reads; B outputs b and ab.
     let fwd = [r["a"], r["b"], r["ab"], r["x2"], r.final["a"], r.final["b"]]
@@ -367,10 +393,12 @@ final class ScanFissionTests: XCTestCase {
   /// `dump` (what `sketch dump-graph` prints) lists the pass with its count of split loops.
   func testStatisticsInTheDump() throws {
     let c = try stackedLSTM()
-    let text = try dump(try FunctionGraph(inputs: c.inputs, outputs: c.outputs), stage: .optimized, options: withFission)
+    let text = try dump(
+      try FunctionGraph(inputs: c.inputs, outputs: c.outputs), stage: .optimized, options: withFission)
     let line = try XCTUnwrap(text.split(separator: "\n").first { $0.contains("scan-fission:") })
     XCTAssertTrue(line.contains("split loops ×4"), String(line))
-    print("figure, without fission:", try compile(inputs: c.inputs, outputs: c.outputs, optimizer: withoutFission).summary)
+    print(
+      "figure, without fission:", try compile(inputs: c.inputs, outputs: c.outputs, optimizer: withoutFission).summary)
     print("figure, with fission:", try compile(inputs: c.inputs, outputs: c.outputs, optimizer: withFission).summary)
   }
 }
