@@ -145,6 +145,7 @@ final class ScanFissionTests: XCTestCase {
     XCTAssertEqual(report.hits("batched products"), 5, "x·W0, h0·W1, h1·W2, δ2·W2ᵀ, δ1·W1ᵀ")
     // Every weight gradient is one product after its loop.
     XCTAssertEqual(report.hits("accumulations moved out"), 9)
+    XCTAssertEqual(offReport.hits("accumulations moved out"), 9, "as without the pass")
     XCTAssertEqual(loops(on).filter(\.reverse).flatMap(\.carryNames).count, 6, "no weight-gradient carry is left")
   }
 
