@@ -19,6 +19,10 @@ public enum Pipeline {
         "stabilize", "numerically stable forms (logsumexp, log-softmax, softplus, cancelled factors)", Stabilize.rules),
       // Loops: drop what nobody reads, then move work out of them.
       LoopPrune.pass,
+      // Separate recurrences in one loop (stacked layers) run as consecutive loops, so that a later
+      // loop's products of an earlier one's states are products of sequences, which the hoists batch.
+      // After scan-merge: the forward loop and its storing copy are split once, as one loop.
+      ScanFission.pass,
       HoistInvariants.pass,
       HoistSequences.pass,
       HoistAccumulations.pass,

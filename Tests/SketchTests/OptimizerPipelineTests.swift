@@ -13,10 +13,10 @@ final class OptimizerPipelineTests: XCTestCase {
     XCTAssertEqual(
       Pipeline.passNames,
       [
-        "scan-merge", "canonicalize", "constant-folding", "simplify", "stabilize", "scan-prune", "hoist-invariants",
-        "hoist-sequences", "hoist-accumulations", "hoist-outputs", "gemm", "fusion",
+        "scan-merge", "canonicalize", "constant-folding", "simplify", "stabilize", "scan-prune", "scan-fission",
+        "hoist-invariants", "hoist-sequences", "hoist-accumulations", "hoist-outputs", "gemm", "fusion",
       ])
-    XCTAssertEqual(Pipeline.passes().count, 15, "scan-prune, simplify and constant-folding run twice")
+    XCTAssertEqual(Pipeline.passes().count, 16, "scan-prune, simplify and constant-folding run twice")
   }
 
   func testOptionsFromText() throws {
