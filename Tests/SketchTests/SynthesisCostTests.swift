@@ -126,4 +126,22 @@ final class SynthesisCostTests: XCTestCase {
       }
     }
   }
+
+  /// Scan fission splits the synthesis network's loop as Graves' structure allows: layer 0 with the
+  /// window (a recurrence of their own), then each later layer, which reads their per-step values;
+  /// forward and gradient loops alike, with the same values (the test above runs the pipeline too).
+  func testScanFissionSplitsTheNetworkIntoOneLoopPerLayer() throws {
+    let o = try oracle()
+    let params = Self.oracleNames.map { shared(o[$0]!, name: $0) }
+    let x = input("x", .float64, ["T1", "B", 3])
+    let mask = input("mask", .float64, ["T", "B"])
+    let chars = input("chars", .int32, ["B", "U"])
+    let cmask = input("cmask", .float64, ["B", "U"])
+    let r = model(params).cost(strokes: x, mask: mask, chars: chars, cmask: cmask)
+    let f = try compile(inputs: [x, mask, chars, cmask], outputs: [r.cost] + (try grad(r.cost, wrt: params)))
+    XCTAssertEqual(f.optimization.hits("split loops"), 4, "forward: 3 loops from 1; gradient: 3 from 1")
+    var loops = 0
+    for n in f.optimizedGraph.nodes { if case .scan = n.op { loops += 1 } }
+    XCTAssertEqual(loops, 6)
+  }
 }
