@@ -143,5 +143,13 @@ final class SynthesisCostTests: XCTestCase {
     var loops = 0
     for n in f.optimizedGraph.nodes { if case .scan = n.op { loops += 1 } }
     XCTAssertEqual(loops, 6)
+    // Products per step in each loop: the later layers' input products `[x, hˡ⁻¹, w] · W` are batched
+    // over all steps before their loops, leaving h · U.
+    var products: [Int] = []
+    for n in f.optimizedGraph.nodes {
+      guard case .scan(let spec) = n.op else { continue }
+      products.append(spec.bodyGraph.nodes.filter { if case .matmul = $0.op { true } else if case .gemm = $0.op { true } else { false } }.count)
+    }
+    XCTAssertEqual(products, [3, 1, 1, 1, 1, 3], "layer 0 + window: its two products and the window's; layers 1, 2: h · U")
   }
 }
