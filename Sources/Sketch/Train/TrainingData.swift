@@ -58,9 +58,10 @@ struct DatasetBatches: BatchSource {
   }
 }
 
-/// The transcriptions that `--synthesis` trains on; a clear error when the dataset has none.
+/// The transcriptions that `--synthesis` trains on; a clear error when the dataset has none (no
+/// `transcriptions`, or only empty ones, as IAM-OnDB imported without `--ascii`).
 func synthesisTranscriptions(_ dataset: StrokeDataset) throws -> [String] {
-  guard let texts = try dataset.transcriptions() else {
+  guard let texts = try dataset.transcriptions(), texts.contains(where: { !$0.isEmpty }) else {
     throw DataError(
       dataset.path, "the dataset has no transcriptions, which --synthesis needs (each line's text)",
       hint: "train on the built-in dataset (leave out --data), make one with `sketch data hershey -o FILE`, or "
