@@ -48,7 +48,8 @@ final class GravesRecipeTests: XCTestCase {
   }
 
   func testGradientCheckOfTheSynthesisNetworkWithPeepholes() throws {
-    let c = ModelConfig(depth: 2, dim: 3, mixDim: 2, peepholes: true, synthesis: true, window: 2, alphabet: [97, 98, 99])
+    let c = ModelConfig(
+      depth: 2, dim: 3, mixDim: 2, peepholes: true, synthesis: true, window: 2, alphabet: [97, 98, 99])
     let chars = constant(Tensor(shape: [2, 3], [Int32(0), 2, 1, 1, 0, 0]))
     let cmask = constant(Tensor(shape: [2, 3], [1.0, 1, 1, 1, 1, 0]))
     try checkGradient(at: points(c) + [strokes(T: 4, B: 2, seed: 8)], directions: 2) { v in

@@ -89,7 +89,8 @@ final class SynthesisTrainingTests: XCTestCase {
       records.append(StrokeRecord(rows: rows, transcription: "", source: "l\(n)"))
     }
     let path = dir.appendingPathComponent("untranscribed.h5").path
-    _ = try StrokeDatasetWriter.write(records, to: path, description: .init(kind: "svg", units: "px", maxPoints: 0, seed: 0))
+    let description = StrokeDatasetDescription(kind: "svg", units: "px", maxPoints: 0, seed: 0)
+    _ = try StrokeDatasetWriter.write(records, to: path, description: description)
     let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
     let noDataset = fixtures.appendingPathComponent("data_fuel_layout.h5").path
     for data in [path, noDataset] {

@@ -61,8 +61,9 @@ struct Alphabet: Equatable {
     try text.unicodeScalars.map { s in
       guard let id = ids[s.value] else {
         throw DataError(
-          "", "\(what) has the character \(String(reflecting: String(s))) (U+\(String(s.value, radix: 16, uppercase: true))), "
-            + "which is not in the model's alphabet of \(count) characters",
+          "",
+          "\(what) has the character \(String(reflecting: String(s))) "
+            + "(U+\(String(s.value, radix: 16, uppercase: true))), which is not in the model's alphabet of \(count) characters",
           hint: "train a new synthesis model on this dataset (its alphabet is taken from the dataset)")
       }
       return id

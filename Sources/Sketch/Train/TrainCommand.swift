@@ -40,7 +40,7 @@ struct Train: ParsableCommand {
   var maxGrad = 10.0
   @Option(
     name: .customLong("step-method"),
-    help: "adam, scale, rmsprop, adagrad, adadelta or graves-rmsprop. (default: adam; graves-rmsprop with --graves)")
+    help: "The step rule. (default: adam; graves-rmsprop with --graves)")
   var stepMethodFlag: StepMethod?
   @Option(help: "Epsilon of the mixture of gaussians.") var epsilon = 1e-5
   @Flag(help: "Just generate a sample from --model without training.") var sample = false

@@ -153,7 +153,8 @@ final class Trainer {
     let ids = try texts.map { try alphabet.encode($0, what: "the sample text \(String(reflecting: $0))") }
     let (chars, cmask) = TextBatches.tensors(ids)
     let noise = synthesisNoise(steps: sampleSteps, batch: texts.count, seed: seed)
-    let out = try synthesisSampler!(chars, cmask, noise, Tensor(shape: [texts.count], [Float](repeating: Float(bias), count: texts.count)))
+    let biases = Tensor(shape: [texts.count], [Float](repeating: Float(bias), count: texts.count))
+    let out = try synthesisSampler!(chars, cmask, noise, biases)
     let stops = out[1].array(Int32.self).map(Int.init)
     try writeSampleFiles(out[0], grid: 1, to: dir, suffix: suffix, lengths: stops)
     let listing = zip(stops, texts).map { "\($0)\t\($1)\n" }.joined()

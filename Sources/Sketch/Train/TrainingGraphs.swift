@@ -103,6 +103,8 @@ func synthesisNoise(steps S: Int, batch B: Int, seed: UInt64) -> Tensor {
   let u = Random.uniform(key: key.fold(0), shape: [S, B, 2]).array(Float.self)
   let z = Random.normal(key: key.fold(1), shape: [S, B, 2]).array(Float.self)
   var v = [Float](repeating: 0, count: S * B * 4)
-  for r in 0..<(S * B) { (v[4 * r], v[4 * r + 1], v[4 * r + 2], v[4 * r + 3]) = (u[2 * r], z[2 * r], z[2 * r + 1], u[2 * r + 1]) }
+  for r in 0..<(S * B) {
+    (v[4 * r], v[4 * r + 1], v[4 * r + 2], v[4 * r + 3]) = (u[2 * r], z[2 * r], z[2 * r + 1], u[2 * r + 1])
+  }
   return Tensor(shape: [S, B, 4], v)
 }
