@@ -193,4 +193,34 @@ final class GravesRecipeTests: XCTestCase {
     // Old training settings (no derivativeClipping key) decode with it off.
     XCTAssertNil(try TrainingSettings.fromJSON(TrainingSettings().json()).derivativeClipping)
   }
+
+  /// The prediction network trained with Graves' recipe: the cost falls, the model file records the
+  /// peepholes and the clipping, and a resumed run restores Graves' RMSprop state.
+  func testPredictionTrainingWithGravesRecipe() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sketch-graves-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let config = ModelConfig(depth: 1, dim: 6, mixDim: 2, peepholes: true)
+    let settings = TrainingSettings(
+      name: "g", epochs: 100, batchSize: 6, learningRate: 1e-3, maxLength: 30, maxGrad: 10, stepMethod: .gravesRMSprop,
+      seed: 3, data: "memory", maxBatches: 40, testEvery: 20, sampleEvery: 100000, saveEvery: 20,
+      derivativeClipping: true)
+    let source = CircleSource(count: 40, batchSize: 6, seed: 1)
+    let t = try Trainer(settings: settings, config: config, experiment: "g", folder: dir, output: { _ in })
+    (t.sampleGrid, t.sampleSteps) = (1, 5)
+    XCTAssertEqual(try t.run(source: source), .finished)
+    let tests = TinyRun.metrics(dir).compactMap { $0["test_nll_per_point"] as? Double }
+    XCTAssertEqual(tests.count, 8, "at steps 5, 10, ..., 40 (the epochs' ends)")
+    XCTAssertLessThan(tests.last!, tests.first! - 0.1, "\(tests)")
+    let saved = try Checkpoint.read(dir.appendingPathComponent("model.h5").path)
+    XCTAssertTrue(saved.config.peepholes)
+    XCTAssertTrue(try TrainingSettings.fromJSON(saved.training).clipsDerivatives)
+    XCTAssertNotNil(saved.optimizerState["optimizer/delta/transition/layer0/peephole"])
+    XCTAssertGreaterThan(saved.parameters["transition/layer0/peephole"]!.doubles.map(Swift.abs).max()!, 0)
+    var more = settings
+    more.maxBatches = 44
+    let r = try Trainer(settings: more, config: config, experiment: "g", folder: dir, resume: saved, output: { _ in })
+    (r.sampleGrid, r.sampleSteps) = (1, 5)
+    XCTAssertEqual(try r.run(source: source), .finished)
+    XCTAssertEqual(try Checkpoint.read(dir.appendingPathComponent("model.h5").path).position.step, 44)
+  }
 }

@@ -111,7 +111,9 @@ struct ModelConfig: Codable, Equatable {
   static let maxDepth = 64
   static let maxDim = 65_536
   static let maxMixDim = 4_096
+  /// The most Gaussians in the synthesis window.
   static let maxWindow = 1_024
+  /// The most characters in a synthesis alphabet.
   static let maxAlphabet = 65_536
 
   /// Throws a ``ConfigError`` naming the first setting out of range, as its command-line flag

@@ -3,7 +3,9 @@ import Codegen
 /// The network a model file or `sketch train` describes: the prediction network (``HandwritingModel``)
 /// or, with `config.synthesis`, the synthesis network (``SynthesisModel``).
 enum Network {
+  /// The prediction network (Graves section 4).
   case prediction(HandwritingModel)
+  /// The synthesis network (Graves section 5).
   case synthesis(SynthesisModel)
 
   /// The parameters' names and shapes for `config`, in the model's order.

@@ -101,7 +101,7 @@ struct Train: ParsableCommand {
 
   func validate() throws {
     var config = modelConfig
-    if synthesis { config.alphabet = [32] }  // checked when it is known
+    if synthesis { config.alphabet = [32] }  // a placeholder: the real one is checked when it is known
     do { try config.validate() } catch { throw ValidationError("\(error)") }
     if !synthesis && window != 10 { throw ValidationError("--window is the synthesis window; give --synthesis too") }
     try ExperimentName.validate(name: name)

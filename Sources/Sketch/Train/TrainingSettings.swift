@@ -50,7 +50,9 @@ struct TrainingSettings: Codable, Equatable {
 struct StrokeBatch {
   var strokes: Tensor
   var mask: Tensor
+  /// The lines' character ids [B, U] (int32; synthesis only).
   var chars: Tensor? = nil
+  /// 1 for a real character, 0 for padding [B, U] (float32; synthesis only).
   var cmask: Tensor? = nil
 }
 
