@@ -53,7 +53,7 @@ final class CheckpointTests: XCTestCase {
     let x = input("x", .float32, ["T1", "B", 3])
     let m = input("m", .float32, ["T", "B"])
     let b = try source.testBatches()[0]
-    let f1 = try compile(inputs: [x, m], outputs: [t.model.cost(strokes: x, mask: m).nll])
+    let f1 = try compile(inputs: [x, m], outputs: [t.model.prediction!.cost(strokes: x, mask: m).nll])
     let f2 = try compile(inputs: [x, m], outputs: [loaded.cost(strokes: x, mask: m).nll])
     XCTAssertEqual(try f1(b.strokes, b.mask)[0], try f2(b.strokes, b.mask)[0])
     XCTAssertFalse(c.optimizerState.isEmpty)

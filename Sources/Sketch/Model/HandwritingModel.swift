@@ -5,9 +5,14 @@ import Codegen
 ///
 /// Parameters are shared variables named by module path: `transition/layer{l}/W` `[I, gates*D]`,
 /// `transition/layer{l}/U` `[D, gates*D]`, `transition/layer{l}/b`, `readout/W` `[R, 6M+1]`, `readout/b`.
-/// Blocks' LSTM has peepholes; this one (like the JAX reference of docs/native.md) does not.
+/// Blocks' LSTM has peepholes; this one (like the JAX reference of docs/native.md) has them only with
+/// `config.peepholes`: `transition/layer{l}/peephole` `[3D]` (i | f | o), listed after the readout so
+/// that the other parameters are initialised as without them.
 struct HandwritingModel {
   let config: ModelConfig
+  /// Graves' derivative clipping in the training graph: the readout's derivatives clamped to
+  /// [-100, 100], each LSTM gate pre-activation's to [-10, 10] (a training setting, not architecture).
+  var derivativeClipping = false
   /// Parameters in a fixed order (layers bottom-up, then the readout).
   let parameters: [(name: String, variable: Var)]
   let mdn: MixtureDensity
@@ -21,24 +26,13 @@ struct HandwritingModel {
     }
     s.append(("readout/W", [c.readoutLayers.count * c.dim, c.readoutWidth]))
     s.append(("readout/b", [c.readoutWidth]))
+    if c.peepholes && !c.gru { for l in 0..<c.depth { s.append(("transition/layer\(l)/peephole", [3 * c.dim])) } }
     return s
   }
 
   /// A freshly initialised model (biases zero; weights per `config.uniform`), deterministic per seed.
   init(config: ModelConfig, seed: UInt64) {
-    let key = RandomKey(seed: seed)
-    var values: [String: Tensor] = [:]
-    for (k, (name, shape)) in Self.parameterShapes(config).enumerated() {
-      if shape.count == 1 {
-        values[name] = Tensor.zeros(.float32, shape)
-      } else if config.uniform > 0 {
-        values[name] = Initializer.uniform(shape, width: config.uniform, key: key.fold(UInt64(k)))
-      } else {
-        let block = name.hasPrefix("readout") ? shape[1] : config.dim
-        values[name] = Initializer.orthogonalGlorot(shape, blockWidth: block, key: key.fold(UInt64(k)))
-      }
-    }
-    self.init(config: config, values: values)
+    self.init(config: config, values: initialValues(Self.parameterShapes(config), config: config, seed: seed))
   }
 
   /// A model holding the given parameter values (checked by `validate(values:)` first when untrusted).
@@ -57,7 +51,7 @@ struct HandwritingModel {
 
   /// Checks that `values` has every parameter of `config` with the right shape.
   static func validate(values: [String: Tensor], config: ModelConfig) throws {
-    for (name, shape) in parameterShapes(config) {
+    for (name, shape) in Network.parameterShapes(config) {
       guard let t = values[name] else { throw ConfigError(message: "the model file has no parameter '\(name)'") }
       guard t.shape == shape, t.dtype == .float32 else {
         throw ConfigError(
@@ -66,12 +60,15 @@ struct HandwritingModel {
     }
   }
 
+  /// The parameter named `name`.
   func param(_ name: String) -> Var { parameters.first { $0.name == name }!.variable }
 
+  /// Layer l, with its peepholes when the config has them and the derivative clipping when it is on.
   func layer(_ l: Int) -> RecurrentLayer {
     RecurrentLayer(
       W: param("transition/layer\(l)/W"), U: param("transition/layer\(l)/U"), b: param("transition/layer\(l)/b"),
-      gru: config.gru)
+      gru: config.gru, peephole: config.peepholes && !config.gru ? param("transition/layer\(l)/peephole") : nil,
+      clipDerivatives: derivativeClipping)
   }
 
   /// The training graph for strokes x [T+1, B, 3] (inputs x[:-1], targets x[1:]) and mask [T, B]:
@@ -94,7 +91,8 @@ struct HandwritingModel {
     }
     let readIn = concatenate(config.readoutLayers.map { states[$0] }, axis: 2)
     let R = config.readoutLayers.count * config.dim
-    let y = matmul(reshape(readIn, [-1, .n(R)]), param("readout/W")) + param("readout/b")
+    var y = matmul(reshape(readIn, [-1, .n(R)]), param("readout/W")) + param("readout/b")
+    if derivativeClipping { y = clipGradient(y, -100, 100) }
     let nll = reshape(mdn.negativeLogLikelihood(y, reshape(targets, [-1, 3])), [.dim(inputs, 0), .dim(inputs, 1)])
     let weighted = mask.map { nll * $0 } ?? nll
     return (sum(weighted) / size(x, axes: [1]), nll, y)

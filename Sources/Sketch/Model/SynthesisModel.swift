@@ -14,19 +14,26 @@ import Codegen
 ///
 /// Parameters are shared variables named `transition/layer{l}/W` `[3 + A (+ D for l > 0), 4D]`,
 /// `transition/layer{l}/U` `[D, 4D]`, `transition/layer{l}/b` `[4D]`, `window/W` `[D, 3K]`,
-/// `window/b` `[3K]` (columns alpha | beta | kappa), `readout/W` `[L·D, 6M+1]`, `readout/b`.
+/// `window/b` `[3K]` (columns alpha | beta | kappa), `readout/W` `[L·D, 6M+1]`, `readout/b`; with
+/// peepholes, then `transition/layer{l}/peephole` `[3D]` (i | f | o) for every layer.
 struct SynthesisModel {
   let depth: Int
   let dim: Int
   let window: Int
   let alphabet: Int
+  /// LSTM peephole connections (``lstmCell(_:c:dim:peephole:clipDerivatives:)``).
+  let peepholes: Bool
   let mdn: MixtureDensity
-  /// Parameters in a fixed order (layers bottom-up, the window, the readout).
+  /// Parameters in a fixed order (layers bottom-up, the window, the readout, then any peepholes).
   let parameters: [(name: String, variable: Var)]
+  /// Graves' derivative clipping in the training graph: the readout's derivatives clamped to
+  /// [-100, 100], each LSTM gate pre-activation's to [-10, 10].
+  var derivativeClipping = false
 
-  static func parameterShapes(depth L: Int, dim D: Int, window K: Int, mixture M: Int, alphabet A: Int)
-    -> [(String, [Int])]
-  {
+  /// The parameters' names and shapes.
+  static func parameterShapes(
+    depth L: Int, dim D: Int, window K: Int, mixture M: Int, alphabet A: Int, peepholes: Bool = false
+  ) -> [(String, [Int])] {
     var s: [(String, [Int])] = []
     for l in 0..<L {
       s.append(("transition/layer\(l)/W", [3 + A + (l > 0 ? D : 0), 4 * D]))
@@ -34,28 +41,58 @@ struct SynthesisModel {
       s.append(("transition/layer\(l)/b", [4 * D]))
     }
     s += [("window/W", [D, 3 * K]), ("window/b", [3 * K]), ("readout/W", [L * D, 6 * M + 1]), ("readout/b", [6 * M + 1])]
+    if peepholes { for l in 0..<L { s.append(("transition/layer\(l)/peephole", [3 * D])) } }
     return s
   }
 
+  /// The parameters' names and shapes for a synthesis config (its alphabet gives A).
+  static func parameterShapes(_ c: ModelConfig) -> [(String, [Int])] {
+    parameterShapes(
+      depth: c.depth, dim: c.dim, window: c.window, mixture: c.mixDim, alphabet: c.alphabetSize, peepholes: c.peepholes)
+  }
+
   /// A model over existing variables, in the order of `parameterShapes`.
-  init(depth: Int, dim: Int, window: Int, mixture: Int, alphabet: Int, epsilon: Double, variables: [Var]) {
-    (self.depth, self.dim, self.window, self.alphabet) = (depth, dim, window, alphabet)
+  init(
+    depth: Int, dim: Int, window: Int, mixture: Int, alphabet: Int, epsilon: Double, peepholes: Bool = false,
+    variables: [Var]
+  ) {
+    (self.depth, self.dim, self.window, self.alphabet, self.peepholes) = (depth, dim, window, alphabet, peepholes)
     mdn = MixtureDensity(components: mixture, epsilon: epsilon)
-    let shapes = Self.parameterShapes(depth: depth, dim: dim, window: window, mixture: mixture, alphabet: alphabet)
+    let shapes = Self.parameterShapes(
+      depth: depth, dim: dim, window: window, mixture: mixture, alphabet: alphabet, peepholes: peepholes)
     parameters = zip(shapes, variables).map { ($0.0, $1) }
   }
 
+  /// A model of a synthesis `config` holding `values` (shared variables named as the parameters).
+  init(config c: ModelConfig, values: [String: Tensor]) {
+    let variables = Self.parameterShapes(c).map { name, _ in shared(values[name]!, name: name) }
+    self.init(
+      depth: c.depth, dim: c.dim, window: c.window, mixture: c.mixDim, alphabet: c.alphabetSize, epsilon: c.epsilon,
+      peepholes: c.peepholes, variables: variables)
+    configuration = c
+  }
+
+  /// The architecture: the config the model was made from, else one with its sizes (and no alphabet's
+  /// code points, which a model over variables does not know).
+  var config: ModelConfig {
+    configuration
+      ?? ModelConfig(
+        depth: depth, dim: dim, mixDim: mdn.components, epsilon: mdn.epsilon, peepholes: peepholes, synthesis: true,
+        window: window)
+  }
+
+  /// The config the model was made from (nil for a model over variables).
+  private var configuration: ModelConfig? = nil
+
+  /// The parameter named `name`.
   func param(_ name: String) -> Var { parameters.first { $0.name == name }!.variable }
 
   /// One LSTM step of layer l on its input row `x` [B, I].
   func lstm(_ l: Int, _ x: Var, h: Var, c: Var) -> (h: Var, c: Var) {
-    let D = dim
     let g = matmul(x, param("transition/layer\(l)/W")) + matmul(h, param("transition/layer\(l)/U"))
       + param("transition/layer\(l)/b")
-    let (i, f) = (sigmoid(g[.all, 0..<D]), sigmoid(g[.all, D..<(2 * D)]))
-    let (u, o) = (tanh(g[.all, (2 * D)..<(3 * D)]), sigmoid(g[.all, (3 * D)...]))
-    let c2 = f * c + i * u
-    return (o * tanh(c2), c2)
+    let p = peepholes ? param("transition/layer\(l)/peephole") : nil
+    return lstmCell(g, c: c, dim: dim, peephole: p, clipDerivatives: derivativeClipping)
   }
 
   /// The window at one step: from layer 0's output h⁰ [B, D] and the previous kappa [B, K], the log
@@ -111,9 +148,10 @@ struct SynthesisModel {
 
   /// The training graph for strokes x [T+1, B, 3] (inputs x[:-1], targets x[1:]), stroke mask [T, B],
   /// characters [B, U] (int32) and char mask [B, U]: the cost `sum(mask · nll) / B`, the per-step NLL
-  /// [T, B], and the window's trace phi [T, B, U], kappa [T, B, K], w [T, B, A].
+  /// [T, B], the window's trace phi [T, B, U], kappa [T, B, K], w [T, B, A], and the readout
+  /// [T·B, 6M+1] (whose derivatives are clipped to [-100, 100] with `derivativeClipping`).
   func cost(strokes x: Var, mask: Var?, chars: Var, cmask: Var)
-    -> (cost: Var, nll: Var, phi: Var, kappa: Var, w: Var)
+    -> (cost: Var, nll: Var, phi: Var, kappa: Var, w: Var, readout: Var)
   {
     let inputs = x[..<(-1)]
     let C = text(chars, cmask: cmask)
@@ -121,9 +159,10 @@ struct SynthesisModel {
       let (next, win, h) = step(s["x"], s, text: C, cmask: cmask)
       return ScanStepResult(carries: next, outputs: ["phi": win.phi, "kappa": win.kappa, "w": win.w, "h": h])
     }
-    let y = matmul(reshape(r["h"], [-1, depth * dim]), param("readout/W")) + param("readout/b")
+    var y = matmul(reshape(r["h"], [-1, depth * dim]), param("readout/W")) + param("readout/b")
+    if derivativeClipping { y = clipGradient(y, -100, 100) }
     let nll = reshape(mdn.negativeLogLikelihood(y, reshape(x[1...], [-1, 3])), [.dim(inputs, 0), .dim(inputs, 1)])
     let weighted = mask.map { nll * $0 } ?? nll
-    return (sum(weighted) / size(x, axes: [1]), nll, r["phi"], r["kappa"], r["w"])
+    return (sum(weighted) / size(x, axes: [1]), nll, r["phi"], r["kappa"], r["w"], y)
   }
 }

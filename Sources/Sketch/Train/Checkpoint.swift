@@ -90,7 +90,7 @@ enum Checkpoint {
       throw ConfigError(message: "\(path): the 'config' attribute is invalid: \(error.message)")
     }
     var params: [String: Tensor] = [:]
-    for (name, shape) in HandwritingModel.parameterShapes(config) {
+    for (name, shape) in Network.parameterShapes(config) {
       guard f.exists("params/\(name)") else { throw ConfigError(message: "\(path) has no parameter '\(name)'") }
       let stored = try f.info(of: "params/\(name)")
       guard stored.shape == shape else {

@@ -3,7 +3,8 @@ import Foundation
 
 /// The experiment naming of udibr/sketch: `{name}-{depth}X{dim}m{mix}d{int(dropout*10)}r{shnum(lr)}b{bs}e{shnum(eps)}`
 /// then `-L{max_length}` if not 600, `g` for GRU, `G{max_grad}` (%g) if not 5, the step method if not
-/// adam, `D` for skip, `T` for top, `u{int(uniform*100)}` if uniform > 0.
+/// adam, `D` for skip, `T` for top, `u{int(uniform*100)}` if uniform > 0; then Sketch's own: `P` for
+/// peepholes, `C` for derivative clipping, and `-synthesisK{window}` for the synthesis network.
 enum ExperimentName {
   /// The longest `--name` in UTF-8 bytes (the suffix adds under 80; a folder name may have 255).
   static let maxNameBytes = 100
@@ -33,7 +34,7 @@ enum ExperimentName {
 
   static func make(
     name: String, model c: ModelConfig, learningRate: Double, batchSize: Int, maxLength: Int, maxGrad: Double,
-    stepMethod: StepMethod
+    stepMethod: StepMethod, derivativeClipping: Bool = false
   ) -> String {
     var s =
       "\(name)-\(c.depth)X\(c.dim)m\(c.mixDim)d\(Int(c.dropout * 10))r\(shnum(learningRate))b\(batchSize)e\(shnum(c.epsilon))"
@@ -44,6 +45,9 @@ enum ExperimentName {
     if c.skip { s += "D" }
     if c.top { s += "T" }
     if c.uniform > 0 { s += "u\(Int(c.uniform * 100))" }
+    if c.peepholes { s += "P" }
+    if derivativeClipping { s += "C" }
+    if c.synthesis { s += "-synthesisK\(c.window)" }
     return s
   }
 }

@@ -19,7 +19,9 @@ final class RunFolder {
   /// The lock file (it holds the process id of the run that has the lock).
   static let lockName = ".sketch-train.lock"
   /// Everything a run writes into its folder.
-  static let runFiles = ["model.h5", "metrics.jsonl", "loss.png", "sketch.png", "pen.png", "sketch.svg", "samples"]
+  static let runFiles = [
+    "model.h5", "metrics.jsonl", "loss.png", "sketch.png", "pen.png", "sketch.svg", "sketch.txt", "samples",
+  ]
   /// The folders in which a run writes files (the experiment folder and its samples).
   static let writtenFolders = [".", "samples"]
 

@@ -41,6 +41,11 @@ struct Sample: ParsableCommand {
   static func draw(model: String, output: String?, steps: Int, grid: Int, seed: UInt64, bias: Double) throws {
     let file = modelFile(model)
     let contents = try Checkpoint.read(file)
+    guard !contents.config.synthesis else {
+      throw ConfigError(
+        message: "\(file) is a synthesis model, which writes a given text rather than free samples; "
+          + "its training run wrote samples of held-out texts in its folder (sketch.png, samples/)")
+    }
     let m = HandwritingModel(config: contents.config, values: contents.parameters)
     let sampler = try compileSampler(model: m, steps: steps, batch: grid * grid)
     let strokes = try sampler(RandomKey(seed: seed).tensor, Tensor(scalar: Float(bias)))[0]

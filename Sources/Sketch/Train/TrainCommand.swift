@@ -12,13 +12,18 @@ struct Train: ParsableCommand {
       model.h5 (parameters, optimizer state, config, position), metrics.jsonl, loss.png, samples/ and, \
       at the end, sketch.png, pen.png and sketch.svg. A folder that holds a run is never replaced \
       silently: continue it with --model continue, or replace it with --overwrite. Ctrl-C, SIGTERM and \
-      SIGHUP save and exit. See docs/reliability.md for what is guaranteed.
+      SIGHUP save and exit. See docs/reliability.md for what is guaranteed. With --synthesis it trains \
+      Graves' synthesis network on a dataset with transcriptions (the built-in one has them); --graves \
+      is Graves' own recipe (peepholes, derivative clipping, his RMSprop).
       """)
 
   @Option(help: "Name for this experiment.") var name = "handwriting"
   @Option(help: "Number of training epochs to do.") var epochs = 500
   @Option(name: [.customLong("bs"), .customLong("batch-size")], help: "Size of each mini-batch.") var batchSize = 56
-  @Option(name: [.customLong("lr"), .customLong("learning-rate")], help: "Learning rate.") var learningRate = 1e-4
+  @Option(
+    name: [.customLong("lr"), .customLong("learning-rate")],
+    help: "Learning rate. (default: 0.0001, Graves' 0.0001 with --graves)")
+  var learningRateFlag: Double?
   @Option(help: "RNN state dimension.") var dim = 700
   @Option(name: .customLong("mix-dim"), help: "Number of gaussian mixtures.") var mixDim = 20
   @Option(
@@ -33,8 +38,10 @@ struct Train: ParsableCommand {
   @Option(help: "Number of recurrent layers to be stacked.") var depth = 3
   @Option(name: [.customShort("G"), .customLong("max-grad")], help: "Maximal gradient norm (step clipping).")
   var maxGrad = 10.0
-  @Option(name: .customLong("step-method"), help: "adam, scale, rmsprop, adagrad or adadelta.")
-  var stepMethod: StepMethod = .adam
+  @Option(
+    name: .customLong("step-method"),
+    help: "The step rule. (default: adam; graves-rmsprop with --graves)")
+  var stepMethodFlag: StepMethod?
   @Option(help: "Epsilon of the mixture of gaussians.") var epsilon = 1e-5
   @Flag(help: "Just generate a sample from --model without training.") var sample = false
   @Flag(help: "Send the input to all layers, and use all layers' states for the readout.") var skip = false
@@ -42,6 +49,18 @@ struct Train: ParsableCommand {
   @Option(
     name: [.customShort("u"), .customLong("uniform")], help: "Uniform initialisation width; 0 for orthogonal/Glorot.")
   var uniform = 0.0
+  @Flag(help: "Train the synthesis network (Graves section 5: handwriting of a given text) on the lines' texts.")
+  var synthesis = false
+  @Option(help: "Gaussians in the synthesis network's soft window over the text (with --synthesis).")
+  var window = 10
+  @Flag(help: "LSTM peephole connections (Graves): the gates read the cell.") var peepholes = false
+  @Flag(
+    name: .customLong("derivative-clipping"),
+    help: "Graves' derivative clipping: the outputs' derivatives to [-100, 100], the LSTM gates' to [-10, 10].")
+  var derivativeClipping = false
+  @Flag(
+    help: "Graves' recipe: --peepholes, --derivative-clipping, --step-method graves-rmsprop and his learning rate.")
+  var graves = false
 
   @Option(help: "The dataset (HDF5). Default: the built-in dataset, made on first use.") var data: String?
   @Option(help: "Seed of initialisation, data order, dropout and samples.") var seed: UInt64 = 0
@@ -60,20 +79,31 @@ struct Train: ParsableCommand {
   )
   var threads: Int?
 
+  /// The learning rate: `--lr`, else Graves' with `--graves`, else 1e-4.
+  var learningRate: Double { learningRateFlag ?? (graves ? StepMethod.gravesLearningRate : 1e-4) }
+  /// The step method: `--step-method`, else graves-rmsprop with `--graves`, else adam.
+  var stepMethod: StepMethod { stepMethodFlag ?? (graves ? .gravesRMSprop : .adam) }
+  /// Whether the training graph clips derivatives (`--derivative-clipping` or `--graves`).
+  var clipsDerivatives: Bool { derivativeClipping || graves }
+
+  /// The architecture the flags give (a synthesis model's alphabet comes from the data or model file).
   var modelConfig: ModelConfig {
     ModelConfig(
       depth: depth, dim: dim, mixDim: mixDim, gru: gru, skip: skip, top: top, dropout: dropout, epsilon: epsilon,
-      uniform: uniform)
+      uniform: uniform, peepholes: peepholes || graves, synthesis: synthesis, window: synthesis ? window : 10)
   }
 
   var experimentName: String {
     ExperimentName.make(
       name: name, model: modelConfig, learningRate: learningRate, batchSize: batchSize, maxLength: maxLength,
-      maxGrad: maxGrad, stepMethod: stepMethod)
+      maxGrad: maxGrad, stepMethod: stepMethod, derivativeClipping: clipsDerivatives)
   }
 
   func validate() throws {
-    do { try modelConfig.validate() } catch { throw ValidationError("\(error)") }
+    var config = modelConfig
+    if synthesis { config.alphabet = [32] }  // a placeholder: the real one is checked when it is known
+    do { try config.validate() } catch { throw ValidationError("\(error)") }
+    if !synthesis && window != 10 { throw ValidationError("--window is the synthesis window; give --synthesis too") }
     try ExperimentName.validate(name: name)
     try FlagCheck.atLeast(epochs, 1, "--epochs")
     try FlagCheck.atLeast(batchSize, 1, "--bs")
@@ -113,19 +143,25 @@ struct Train: ParsableCommand {
     let flags = TrainingSettings(
       name: name, epochs: epochs, batchSize: batchSize, learningRate: learningRate, maxLength: maxLength,
       maxGrad: maxGrad, stepMethod: stepMethod, seed: seed, data: "", maxBatches: maxBatches, testEvery: testEvery,
-      sampleEvery: sampleEvery, saveEvery: saveEvery, testBatches: testBatches, threads: BLAS.threads)
+      sampleEvery: sampleEvery, saveEvery: saveEvery, testBatches: testBatches, threads: BLAS.threads,
+      derivativeClipping: clipsDerivatives ? true : nil)
     var settings = flags
+    var config = modelConfig
     var start: Checkpoint.Contents?
     var source: BatchSource?
     if !continuing {
       // What can fail is checked before the folder is claimed, which with --overwrite removes the earlier run.
+      settings.data = absolutePath(try data.map(Self.checkedPath) ?? defaultDatasetPath())
       if let old = oldModel {
         start = try Checkpoint.read(Sample.modelFile(old))
-        try Trainer.checkArchitecture(of: start!, matches: modelConfig)
         print("starting from model \(old)")
       }
-      settings.data = absolutePath(try data.map(Self.checkedPath) ?? defaultDatasetPath())
-      source = try openBatches(settings)
+      if synthesis {
+        // A model to start from keeps its alphabet (the data's texts must fit it); else the data's.
+        config.alphabet = try start?.config.alphabet ?? SynthesisData.alphabet(settings.data).codePoints
+      }
+      if let start { try Trainer.checkArchitecture(of: start, matches: config) }
+      source = try openBatches(settings, alphabet: SynthesisData.alphabet(of: config))
     }
     let runFolder = try RunFolder.claim(folder, mode: continuing ? .resume : (overwrite ? .overwrite : .fresh))
     for p in runFolder.removedTemporaries { print("removed \(p), left by a run that was killed") }
@@ -133,6 +169,7 @@ struct Train: ParsableCommand {
     var resume: Checkpoint.Contents?
     if continuing {
       resume = try Checkpoint.read(folder.appendingPathComponent("model.h5").path)
+      if synthesis { config.alphabet = resume!.config.alphabet }
       let recorded = try TrainingSettings.fromJSON(resume!.training)
       settings = recorded
       settings.epochs = epochs
@@ -142,13 +179,15 @@ struct Train: ParsableCommand {
       if settings.data != recorded.data || data != nil { settings.dataIdentity = nil }
       for note in ContinuedRun.differences(flags: flags, recorded: recorded) { print(note) }
       print("continuing \(experimentName) at epoch \(resume!.position.epoch + 1), step \(resume!.position.step)")
-      source = try openBatches(settings)
+      try Trainer.checkArchitecture(of: resume!, matches: config)
+      source = try openBatches(settings, alphabet: SynthesisData.alphabet(of: config))
     }
+    if synthesis, let batches = source as? DatasetBatches { SynthesisData.warnings(batches).forEach { print($0) } }
     if settings.dataIdentity == nil { settings.dataIdentity = try DatasetIdentity.of(settings.data) }
     print("Running experiment \(experimentName) on \(settings.data)")
     fflush(nil)
     let trainer = try Trainer(
-      settings: settings, config: modelConfig, experiment: experimentName, folder: folder, resume: resume, start: start)
+      settings: settings, config: config, experiment: experimentName, folder: folder, resume: resume, start: start)
     trainer.sampleGrid = grid
     let outcome = try withExtendedLifetime(runFolder) { try trainer.run(source: source!) }
     if case .stoppedOnNaN = outcome { throw ExitCode(3) }

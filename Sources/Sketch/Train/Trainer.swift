@@ -9,10 +9,11 @@ enum TrainingOutcome: Equatable {
   case stoppedOnNaN(step: Int)
 }
 
-/// The training loop of `sketch train`: batches, monitoring, checkpoints, samples.
+/// The training loop of `sketch train`: batches, monitoring, checkpoints, samples; for the prediction
+/// network or (with `config.synthesis`) the synthesis network.
 final class Trainer {
   let settings: TrainingSettings
-  let model: HandwritingModel
+  let model: Network
   let experiment: String
   let folder: URL
   private let graphs: TrainingGraphs
@@ -30,6 +31,11 @@ final class Trainer {
   private var sampler: (batch: Int, steps: Int, function: Function)?
   /// How many times the sampler was compiled (for tests).
   private(set) var samplerBuilds = 0
+  /// The texts a synthesis run writes at the sampling intervals (set from the batch source by `run`;
+  /// when empty, the alphabet itself is written).
+  var sampleTexts: [String] = []
+  /// The compiled synthesis sampler (compiled once; any number of texts and steps).
+  private var synthesisSampler: Function?
 
   /// A run in `folder` (created if needed). With `resume`, parameters, optimizer state and position
   /// come from it (`--model continue`); with `start`, only parameters (`--model NAME`).
@@ -50,12 +56,12 @@ final class Trainer {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     if let from = resume ?? start {
       try Self.checkArchitecture(of: from, matches: config)
-      model = HandwritingModel(config: config, values: from.parameters)
+      model = Network(config: config, values: from.parameters).clippingDerivatives(settings.clipsDerivatives)
     } else {
-      model = HandwritingModel(config: config, seed: settings.seed)
+      model = Network(config: config, seed: settings.seed).clippingDerivatives(settings.clipsDerivatives)
     }
     graphs = try TrainingGraphs(
-      model: model, rule: settings.stepMethod.rule(learningRate: settings.learningRate), maxGrad: settings.maxGrad)
+      network: model, rule: settings.stepMethod.rule(learningRate: settings.learningRate), maxGrad: settings.maxGrad)
     position = resume?.position ?? TrainingPosition(seed: settings.seed)
     if let resume {
       for v in graphs.optimizerState {
@@ -107,7 +113,7 @@ final class Trainer {
     var points = 0.0
     var sequences = 0
     for b in batches {
-      let r = try graphs.test(b.strokes, b.mask)
+      let r = try graphs.testCost(b)
       total += r[0].scalarValue
       points += r[1].scalarValue
       sequences += b.strokes.shape[1]
@@ -115,8 +121,14 @@ final class Trainer {
     return (total / Double(Swift.max(sequences, 1)), total / Swift.max(points, 1))
   }
 
-  /// Draws a grid of samples into `dir` (sketch.png, pen.png, sketch.svg, with a suffix).
+  /// Draws a grid of samples into `dir` (sketch.png, pen.png, sketch.svg, with a suffix); a synthesis
+  /// run writes `sampleTexts` instead (``writeTexts(to:suffix:seed:bias:)``).
   func writeSamples(to dir: URL, suffix: String = "", seed: UInt64 = 0, bias: Double = 0) throws {
+    guard case .prediction(var model) = model else {
+      try writeTexts(to: dir, suffix: suffix, seed: settings.seed &+ seed, bias: bias)
+      return
+    }
+    model.derivativeClipping = false
     let n = sampleGrid * sampleGrid
     if sampler == nil || sampler!.batch != n || sampler!.steps != sampleSteps {
       sampler = (n, sampleSteps, try compileSampler(model: model, steps: sampleSteps, batch: n))
@@ -127,9 +139,32 @@ final class Trainer {
     try writeSampleFiles(strokes, grid: sampleGrid, to: dir, suffix: suffix)
   }
 
+  /// The synthesis network writes `sampleTexts` (one row each, `sampleSteps` steps at most, noise from
+  /// the host's Philox generator for `seed`), each row cut at its stop step: sketch.png, pen.png,
+  /// sketch.svg and sketch.txt (each row's stop step and text), with a suffix, into `dir`.
+  func writeTexts(to dir: URL, suffix: String = "", seed: UInt64 = 0, bias: Double = 0) throws {
+    guard case .synthesis(let model) = model, let points = model.config.alphabet else { return }
+    let alphabet = Alphabet(codePoints: points)
+    let texts = sampleTexts.isEmpty ? [alphabet.decode((0..<Int32(alphabet.count)).map { $0 })] : sampleTexts
+    if synthesisSampler == nil {
+      synthesisSampler = try compileSynthesisSampler(model: model)
+      samplerBuilds += 1
+    }
+    let ids = try texts.map { try alphabet.encode($0, what: "the sample text \(String(reflecting: $0))") }
+    let (chars, cmask) = TextBatches.tensors(ids)
+    let noise = synthesisNoise(steps: sampleSteps, batch: texts.count, seed: seed)
+    let biases = Tensor(shape: [texts.count], [Float](repeating: Float(bias), count: texts.count))
+    let out = try synthesisSampler!(chars, cmask, noise, biases)
+    let stops = out[1].array(Int32.self).map(Int.init)
+    try writeSampleFiles(out[0], grid: 1, to: dir, suffix: suffix, lengths: stops)
+    let listing = zip(stops, texts).map { "\($0)\t\($1)\n" }.joined()
+    try AtomicFile.write(data: Array(listing.utf8), to: dir.appendingPathComponent("sketch\(suffix).txt").path)
+  }
+
   /// Trains until the epochs (or `maxBatches`) are done, Ctrl-C, or a NaN.
   func run(source: BatchSource) throws -> TrainingOutcome {
     let start = Date()
+    sampleTexts = source.sampleTexts
     var testSet = try source.testBatches()
     if let k = settings.testBatches { testSet = Array(testSet.prefix(k)) }
     let samplesDir = folder.appendingPathComponent("samples")
@@ -143,7 +178,7 @@ final class Trainer {
         let b = try batches.load(position.batchInEpoch)
         let key = RandomKey(seed: settings.seed).fold(UInt64(position.step)).tensor
         let t0 = Date()
-        let r = try graphs.train(b.strokes, b.mask, key)
+        let r = try graphs.trainStep(b, key: key)
         let cost = r[0].scalarValue
         if !cost.isFinite || !r[1].scalarValue.isFinite {
           output(
@@ -256,10 +291,12 @@ final class Trainer {
   }
 }
 
-/// Writes sketch.png (a grid of samples at one scale), pen.png and sketch.svg into `dir`.
-func writeSampleFiles(_ strokes: Tensor, grid: Int, to dir: URL, suffix: String = "") throws {
+/// Writes sketch.png (a grid of samples at one scale), pen.png and sketch.svg into `dir`; with
+/// `lengths`, sample b keeps only its first `lengths[b]` points (a synthesis row's stop step).
+func writeSampleFiles(_ strokes: Tensor, grid: Int, to dir: URL, suffix: String = "", lengths: [Int]? = nil) throws {
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-  let seqs = SampleRenderer.sequences(strokes)
+  var seqs = SampleRenderer.sequences(strokes)
+  if let lengths { seqs = zip(seqs, lengths).map { Array($0.prefix(Swift.max($1, 0))) } }
   try SampleRenderer.grid(seqs, columns: grid, cell: SampleRenderer.cell).write(
     to: dir.appendingPathComponent("sketch\(suffix).png").path)
   try SampleRenderer.penImage(seqs).write(to: dir.appendingPathComponent("pen\(suffix).png").path)

@@ -28,6 +28,11 @@ struct TrainingSettings: Codable, Equatable {
   /// The thread count of the native code and OpenBLAS (results are bit-identical for a seed and a
   /// thread count); nil in older model files.
   var threads: Int? = nil
+  /// Graves' derivative clipping (`--derivative-clipping`); nil in older model files (off).
+  var derivativeClipping: Bool? = nil
+
+  /// Whether the training graph clips derivatives (Graves).
+  var clipsDerivatives: Bool { derivativeClipping ?? false }
 
   func json() -> String {
     let e = JSONEncoder()
@@ -40,10 +45,15 @@ struct TrainingSettings: Codable, Equatable {
   }
 }
 
-/// One training or test batch: time-major strokes [T+1, B, 3] and a mask [T, B] of valid prediction steps.
+/// One training or test batch: time-major strokes [T+1, B, 3] and a mask [T, B] of valid prediction steps;
+/// for the synthesis network also the texts, `chars` [B, U] int32 and `cmask` [B, U] float32.
 struct StrokeBatch {
   var strokes: Tensor
   var mask: Tensor
+  /// The lines' character ids [B, U] (int32; synthesis only).
+  var chars: Tensor? = nil
+  /// 1 for a real character, 0 for padding [B, U] (float32; synthesis only).
+  var cmask: Tensor? = nil
 }
 
 /// The batches of one epoch, loaded when asked for (the dataset is streamed, not held in memory).
@@ -69,4 +79,12 @@ protocol BatchSource {
   func testBatches() throws -> [StrokeBatch]
   /// The standard deviations that the offsets were divided by (to draw samples in data units).
   var scale: (x: Double, y: Double) { get }
+  /// Held-out texts for the synthesis network to write at the sampling intervals (the first test
+  /// lines' transcriptions); empty for the prediction network.
+  var sampleTexts: [String] { get }
+}
+
+extension BatchSource {
+  /// No texts (the prediction network's sources).
+  var sampleTexts: [String] { [] }
 }
