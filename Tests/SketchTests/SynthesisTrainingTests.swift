@@ -171,5 +171,30 @@ final class SynthesisTrainingTests: XCTestCase {
     let sample = try SketchProcess.run(["sample", "--model", Self.folderName], in: dir)
     XCTAssertEqual(sample.status, 1, sample.output)
     XCTAssertTrue(sample.output.contains("is a synthesis model"), sample.output)
+
+    // `sketch write` with the trained model: PNG, SVG and attention written, lines reported, the data's
+    // scale recorded in the model file; unknown characters refused with the alphabet.
+    XCTAssertNotNil(try Checkpoint.read(folder.appendingPathComponent("model.h5").path).scale)
+    let phrase = String(texts[0].prefix(6))
+    let w = try SketchProcess.run(["write", phrase, "--model", Self.folderName, "-o", "out", "--max-draws", "2"], in: dir)
+    XCTAssertEqual(w.status, 0, w.output)
+    XCTAssertTrue(w.output.contains("line 1: "), w.output)
+    for name in ["out.png", "out.svg", "out-attention.png"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), name)
+    }
+    let svg = try String(contentsOf: dir.appendingPathComponent("out.svg"), encoding: .utf8)
+    XCTAssertTrue(svg.contains("<path d=\"M"), svg.prefix(400) + "")
+    try "\(phrase)\n\n\(texts[1].prefix(4))\n".write(to: dir.appendingPathComponent("lines.txt"), atomically: true, encoding: .utf8)
+    let two = try SketchProcess.run(["write", "--lines", "lines.txt", "--model", Self.folderName, "-o", "two"], in: dir)
+    XCTAssertEqual(two.status, 0, two.output)
+    XCTAssertTrue(two.output.contains("line 2: "), two.output)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("two-attention-2.png").path))
+    let unknown = try SketchProcess.run(["write", "ab\u{2603}", "--model", Self.folderName], in: dir)
+    XCTAssertNotEqual(unknown.status, 0, unknown.output)
+    XCTAssertTrue(unknown.output.contains("cannot write '\u{2603}'"), unknown.output)
+    XCTAssertTrue(unknown.output.contains("it knows only"), unknown.output)
+    let neither = try SketchProcess.run(["write", "--model", Self.folderName], in: dir)
+    XCTAssertNotEqual(neither.status, 0)
+    XCTAssertTrue(neither.output.contains("give the text to write"), neither.output)
   }
 }

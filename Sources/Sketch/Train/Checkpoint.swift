@@ -18,7 +18,8 @@ struct TrainingPosition: Codable, Equatable {
 ///
 /// Layout: `/params/<module path>` (float32 datasets, e.g. `/params/transition/layer0/W`),
 /// `/optimizer/<state>/<module path>` and `/optimizer/t`; root attributes `format` ("sketch-model"),
-/// `version` (1), `config` (the model's JSON), `training` (options JSON), `position` (JSON), `experiment`.
+/// `version` (1), `config` (the model's JSON), `training` (options JSON), `position` (JSON), `experiment`,
+/// `data_std` (the training data's deviations of dx and dy, when known).
 /// Written under a temporary name and renamed, so a crash never leaves a half-written model.
 enum Checkpoint {
   static let format = "sketch-model"
@@ -31,6 +32,9 @@ enum Checkpoint {
     var training: String
     var position: TrainingPosition
     var experiment: String
+    /// The deviations of dx and dy the training data was divided by (to draw in the data's units);
+    /// nil in files written before it was recorded.
+    var scale: (x: Double, y: Double)? = nil
   }
 
   static func write(_ c: Contents, to path: String) throws {
@@ -43,6 +47,7 @@ enum Checkpoint {
       try f.setAttribute("experiment", .string(c.experiment))
       let pos = String(decoding: try JSONEncoder().encode(c.position), as: UTF8.self)
       try f.setAttribute("position", .string(pos))
+      if let scale = c.scale { try f.setAttribute("data_std", .doubles([scale.x, scale.y])) }
       for (name, t) in c.parameters.sorted(by: { $0.key < $1.key }) { try f.write(t, to: "params/\(name)") }
       for (name, t) in c.optimizerState.sorted(by: { $0.key < $1.key }) { try f.write(t, to: name) }
       try f.commit()
@@ -116,9 +121,11 @@ enum Checkpoint {
         message: "\(path): the 'position' attribute has \(field) \(value); it cannot be negative "
           + "(the file is damaged)")
     }
+    let std = (try? f.doublesAttribute("data_std")) ?? []
+    let scale = std.count == 2 && std.allSatisfy({ $0.isFinite && $0 > 0 }) ? (x: std[0], y: std[1]) : nil
     return Contents(
       config: config, parameters: params, optimizerState: opt, training: try f.stringAttribute("training"),
-      position: position, experiment: try f.stringAttribute("experiment"))
+      position: position, experiment: try f.stringAttribute("experiment"), scale: scale)
   }
 
   /// The JSON attribute `field` of the model file at `path`, decoded; an error names both.

@@ -31,6 +31,9 @@ final class Trainer {
   private var sampler: (batch: Int, steps: Int, function: Function)?
   /// How many times the sampler was compiled (for tests).
   private(set) var samplerBuilds = 0
+  /// The deviations the training data's offsets were divided by (set from the batch source by `run`),
+  /// saved with the model so that `sketch write` draws in the data's units.
+  var dataScale: (x: Double, y: Double)? = nil
   /// The texts a synthesis run writes at the sampling intervals (set from the batch source by `run`;
   /// when empty, the alphabet itself is written).
   var sampleTexts: [String] = []
@@ -102,7 +105,7 @@ final class Trainer {
     try Checkpoint.write(
       .init(
         config: model.config, parameters: params, optimizerState: opt, training: settings.json(),
-        position: position, experiment: experiment), to: modelPath)
+        position: position, experiment: experiment, scale: dataScale), to: modelPath)
     savedPosition = position
     try log.lossCurve().write(to: folder.appendingPathComponent("loss.png").path)
   }
@@ -165,6 +168,7 @@ final class Trainer {
   func run(source: BatchSource) throws -> TrainingOutcome {
     let start = Date()
     sampleTexts = source.sampleTexts
+    dataScale = source.scale
     var testSet = try source.testBatches()
     if let k = settings.testBatches { testSet = Array(testSet.prefix(k)) }
     let samplesDir = folder.appendingPathComponent("samples")

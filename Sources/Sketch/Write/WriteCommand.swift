@@ -1,0 +1,76 @@
+import ArgumentParser
+import Codegen
+import Foundation
+import SketchFiles
+
+/// `sketch write`: text as handwriting, with a trained synthesis model.
+struct Write: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write text as handwriting with a synthesis model: PNG, SVG (one path per stroke), attention.",
+    discussion: """
+      Each line is drawn until the model's attention window has passed its last character (Graves' \
+      stop rule); a line whose window does not get there within its step budget, stalls or goes back is \
+      drawn again with the next seed (up to 4 draws, reported). --prime writes in the style of a sample \
+      of handwriting: an IAM-OnDB lineStrokes .xml file, an .svg drawing (one line of writing), or a \
+      dataset line DATASET.h5:INDEX, with --prime-text saying what it shows.
+      """)
+
+  @Argument(help: "The text to write (or give --lines FILE).") var text: String?
+  @Option(help: "The experiment folder or model file of a synthesis model.") var model: String
+  @Option(name: [.customShort("o"), .customLong("output")], help: "Output file stem: STEM.png, STEM.svg, STEM-attention.png.")
+  var output = "written"
+  @Option(help: "Sampling bias (Graves): 0 writes as trained; larger is neater.") var bias = 0.5
+  @Option(help: "A file of text to write, one line of writing per line.") var lines: String?
+  @Option(help: "A primer: FILE.xml, FILE.svg or DATASET.h5:INDEX.") var prime: String?
+  @Option(help: "The text the primer shows (a dataset line's own transcription by default).") var primeText: String?
+  @Option(help: "Seed of the draws.") var seed: UInt64 = 0
+  @Option(help: "Draws per line before the last is kept.") var maxDraws = 4
+
+  func validate() throws {
+    if (text == nil) == (lines == nil) { throw ValidationError("give the text to write, or --lines FILE (one of them)") }
+    try FlagCheck.finite(bias, "--bias", 0...100, "0 samples the model as trained; larger is neater")
+    if maxDraws < 1 { throw ValidationError("--max-draws must be at least 1, got \(maxDraws)") }
+    if primeText != nil && prime == nil { throw ValidationError("--prime-text needs --prime") }
+  }
+
+  func run() throws {
+    let texts: [String]
+    if let lines {
+      let content: String
+      do { content = try String(contentsOfFile: lines, encoding: .utf8) } catch {
+        throw ValidationError("--lines \(lines): cannot read it as UTF-8 text (\(error.localizedDescription))")
+      }
+      texts = content.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      guard !texts.isEmpty else { throw ValidationError("--lines \(lines) has no text") }
+    } else {
+      texts = [text!]
+    }
+    let file = Sample.modelFile(model)
+    let contents = try Checkpoint.read(file)
+    guard contents.config.synthesis, let codes = contents.config.alphabet else {
+      throw ValidationError(
+        "\(file) is a prediction model: it draws handwriting but cannot write a given text; "
+          + "train a synthesis model with `sketch train --synthesis`")
+    }
+    let alphabet = codes.compactMap { Unicode.Scalar($0).map(Character.init) }
+    var writer = try HandwritingWriter(model: SynthesisModel(config: contents.config, values: contents.parameters), alphabet: alphabet)
+    writer.maxDraws = maxDraws
+    let primer = try prime.map { try PrimerFile.load($0, text: primeText) }
+    let written = try writer.write(texts, bias: bias, seed: seed, primer: primer)
+    let scale = contents.scale ?? (1, 1)
+    let strokes = written.map { WritingOutput.strokes($0.offsets, scale: scale) }
+    try WritingOutput.png(strokes).write(to: output + ".png")
+    try AtomicFile.write(data: Array(WritingOutput.svg(strokes).utf8), to: output + ".svg")
+    for (k, line) in written.enumerated() {
+      let name = written.count == 1 ? output + "-attention.png" : output + "-attention-\(k + 1).png"
+      try WritingOutput.attention(line.phi, points: Swift.max(1, line.offsets.count)).write(to: name)
+      let strokesDrawn = strokes[k].count
+      var report = "line \(k + 1): \(line.offsets.count) points, \(strokesDrawn) strokes"
+      if line.draws > 1 { report += ", drawn \(line.draws) times (" + line.refusals.joined(separator: "; ") + ")" }
+      print(report + ": \(line.text)")
+    }
+    if contents.scale == nil { print("note: the model file does not record its data's scale; drawn in model units") }
+    print("wrote \(output).png, \(output).svg and the attention image\(written.count == 1 ? "" : "s")")
+  }
+}
