@@ -193,6 +193,14 @@ final class SynthesisTrainingTests: XCTestCase {
     XCTAssertNotEqual(unknown.status, 0, unknown.output)
     XCTAssertTrue(unknown.output.contains("cannot write '\u{2603}'"), unknown.output)
     XCTAssertTrue(unknown.output.contains("it knows only"), unknown.output)
+    // Legibility of what the model writes (a tiny model writes scribble: the rate is computed, not good).
+    let legible = try SketchProcess.run(
+      ["eval", "legibility", "--model", Self.folderName, "--data", "d.h5", "--lines", "2"], in: dir)
+    XCTAssertEqual(legible.status, 0, legible.output)
+    let rate = legible.output.split(separator: "\n").first { $0.hasPrefix("character error rate") }
+      .flatMap { Double($0.split(separator: " ")[3]) }
+    XCTAssertNotNil(rate, legible.output)
+    XCTAssertTrue(legible.output.contains("lines written by"), legible.output)
     let neither = try SketchProcess.run(["write", "--model", Self.folderName], in: dir)
     XCTAssertNotEqual(neither.status, 0)
     XCTAssertTrue(neither.output.contains("give the text to write"), neither.output)

@@ -58,16 +58,21 @@ extension Kernels {
   }
 
   static func takeGrad(shapeOf x: Tensor, _ indices: Tensor, _ g: Tensor, axis: Int) throws -> Tensor {
-    let (_, pos) = try takeIndex(x.shape, indices, axis: axis)
+    try scatterAdd(g, at: try takeIndex(x.shape, indices, axis: axis).positions, into: x.shape, op: "takeGrad")
+  }
+
+  /// Zeros of `shape` with each element `k` of `g` added at flat position `positions[k]` (the
+  /// gradients of the gathers).
+  static func scatterAdd(_ g: Tensor, at positions: [Int], into shape: [Int], op: String) throws -> Tensor {
     func run<T: TensorFloat>(_ a: [T]) -> Tensor {
-      var out = [T](repeating: 0, count: x.count)
-      for (k, p) in pos.enumerated() { out[p] += a[k] }
-      return Tensor(shape: x.shape, out)
+      var out = [T](repeating: 0, count: shape.reduce(1, *))
+      for (k, p) in positions.enumerated() { out[p] += a[k] }
+      return Tensor(shape: shape, out)
     }
     switch g.storage {
     case .float32(let a): return run(a)
     case .float64(let a): return run(a)
-    default: throw RuntimeError("takeGrad of a \(g.dtype) gradient")
+    case .int32, .bool: throw RuntimeError("\(op) of a \(g.dtype) gradient")
     }
   }
 }

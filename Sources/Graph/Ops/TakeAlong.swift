@@ -83,16 +83,6 @@ extension Kernels {
   }
 
   static func takeAlongGrad(shapeOf x: Tensor, _ indices: Tensor, _ g: Tensor, axis: Int) throws -> Tensor {
-    let pos = try takeAlongPositions(x.shape, indices, axis: axis)
-    func run<T: TensorFloat>(_ a: [T]) -> Tensor {
-      var out = [T](repeating: 0, count: x.count)
-      for (k, p) in pos.enumerated() { out[p] += a[k] }
-      return Tensor(shape: x.shape, out)
-    }
-    switch g.storage {
-    case .float32(let a): return run(a)
-    case .float64(let a): return run(a)
-    case .int32, .bool: throw RuntimeError("takeAlongGrad of a \(g.dtype) gradient")
-    }
+    try scatterAdd(g, at: try takeAlongPositions(x.shape, indices, axis: axis), into: x.shape, op: "takeAlongGrad")
   }
 }

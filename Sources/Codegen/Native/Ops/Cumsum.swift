@@ -6,9 +6,7 @@ import SketchRuntime
 extension CEmitter {
   func emitCumsum(axis: Int, reverse: Bool, id: Int, ins: [Int], into w: inout CWriter) {
     let x = ins[0]
-    let R = layout.rank[x]
-    let outer = axis == 0 ? "1" : (0..<axis).map { dim(x, $0) }.joined(separator: " * ")
-    let inner = axis == R - 1 ? "1" : ((axis + 1)..<R).map { dim(x, $0) }.joined(separator: " * ")
+    let (outer, inner) = aroundAxis(x, axis)
     let isInt = layout.dtype[id] == .int32
     w.block("") { w in
       w.line("const int64_t outer = \(outer), na = \(dim(x, axis)), inner = \(inner);")

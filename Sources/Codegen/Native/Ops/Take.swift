@@ -3,10 +3,17 @@ import SketchRuntime
 
 /// The C lowering of `take` and `takeGrad` (their other facets: `Graph/Ops/Take.swift`).
 extension CEmitter {
-  func emitTake(id: Int, x: Int, idx: Int, axis: Int, grad: Int?, into w: inout CWriter) {
+  /// The C expressions of the element counts of buffer `x` before and after `axis` (the outer and
+  /// inner loops of an op along one axis).
+  func aroundAxis(_ x: Int, _ axis: Int) -> (outer: String, inner: String) {
     let R = layout.rank[x]
     let outer = axis == 0 ? "1" : (0..<axis).map { dim(x, $0) }.joined(separator: " * ")
     let inner = axis == R - 1 ? "1" : ((axis + 1)..<R).map { dim(x, $0) }.joined(separator: " * ")
+    return (outer, inner)
+  }
+
+  func emitTake(id: Int, x: Int, idx: Int, axis: Int, grad: Int?, into w: inout CWriter) {
+    let (outer, inner) = aroundAxis(x, axis)
     let ct = Self.ctype(layout.dtype[id])
     w.block("") { w in
       w.line("const int64_t outer = \(outer), na = \(dim(x, axis)), inner = \(inner), m = \(n(idx));")

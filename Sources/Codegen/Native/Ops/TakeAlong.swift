@@ -5,9 +5,7 @@ import SketchRuntime
 /// The size plan has already checked that the indices agree with x on every axis but `axis`.
 extension CEmitter {
   func emitTakeAlong(id: Int, x: Int, idx: Int, axis: Int, grad: Int?, into w: inout CWriter) {
-    let R = layout.rank[x]
-    let outer = axis == 0 ? "1" : (0..<axis).map { dim(x, $0) }.joined(separator: " * ")
-    let inner = axis == R - 1 ? "1" : ((axis + 1)..<R).map { dim(x, $0) }.joined(separator: " * ")
+    let (outer, inner) = aroundAxis(x, axis)
     let ct = Self.ctype(layout.dtype[id])
     w.block("") { w in
       w.line("const int64_t outer = \(outer), na = \(dim(x, axis)), inner = \(inner), m = \(dim(idx, axis));")
