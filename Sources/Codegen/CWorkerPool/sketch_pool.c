@@ -18,17 +18,21 @@
      next chunk to take (0-15). The caller and the workers take chunks by fetch-add on it, so whoever
      runs does the work; a worker that comes late finds no chunk and goes back to waiting. The caller
      returns when the chunks done (a futex word) reach the count.
-   - Waiting (a worker for the next job, the caller for a worker's last chunk) spins on pause for at
-     most a budget (pause iterations calibrated once against the clock), then a worker yields once,
-     then both sleep on a futex. Each waiter doubles its budget (up to the limit) when the wait was
+   - Waiting (a worker for the next job, the caller for a worker's last chunk) spins for at most a
+     budget (pause iterations calibrated once against the clock; a worker spins on pause for the first
+     SK_PAUSE_US of it, then on sched_yield), then sleeps on a futex. Each waiter doubles its budget (up to the limit) when the wait was
      shorter than the limit, and halves it (down to 1/64 of it) when it was longer or when the worker
      came late; so a worker that is often descheduled, or jobs far apart, spin little. */
 
 #define SK_MAX_THREADS 64
 /* The ticket's chunk fields are 16 bits; each participant overshoots the count by one at most. */
 #define SK_MAX_CHUNKS 4096
-/* The longest spin before a wait yields and sleeps (SKETCH_POOL_SPIN_US overrides; 0: never spin). */
-#define SK_SPIN_US 50.0
+/* The longest spin of an idle worker before it sleeps (SKETCH_POOL_SPIN_US overrides; 0: never spin)
+   and of the caller waiting for a worker's last chunk; the gaps between the parallel loops of a
+   training step or a sampler step are mostly shorter. */
+#define SK_SPIN_US 200.0
+/* The part of a worker's spin on pause, before it spins on sched_yield. */
+#define SK_PAUSE_US 20.0
 
 static pthread_mutex_t submit = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -49,7 +53,7 @@ static void* job_arg;
 static int64_t job_n;
 
 /* The spin limit in pause iterations, and the caller's current budget (the workers keep their own). */
-static long spin_limit = -1;
+static long spin_limit = -1, pause_limit;
 static double spin_limit_us, pauses_per_us;
 static atomic_long caller_budget;
 
@@ -91,6 +95,7 @@ static void calibrate(void) {
   if (env) us = atof(env) < 0 ? 0 : atof(env);
   spin_limit_us = us;
   spin_limit = (long)(us * pauses_per_us);
+  pause_limit = (long)(SK_PAUSE_US * pauses_per_us);
   atomic_store(&caller_budget, spin_limit);
 }
 
@@ -123,12 +128,13 @@ static void* worker(void* p) {
   unsigned seen = atomic_load(&posted);
   long budget = spin_limit;
   for (;;) {
-    /* Wait for a job after `seen`: spin, yield once, sleep. */
-    int yielded = 0;
-    double t0 = now_us();
+    /* Wait for a job after `seen`: spin on pause (SK_PAUSE_US at most), then on sched_yield (another
+       thread of this CPU runs meanwhile) until the budget is spent, then sleep. */
+    double t0 = now_us(), budget_us = (double)budget / pauses_per_us;
+    long pauses = budget < pause_limit ? budget : pause_limit;
     for (long s = 0; atomic_load(&posted) == seen; s++) {
-      if (s < budget) { pause_cpu(); continue; }
-      if (!yielded) { yielded = 1; sched_yield(); continue; }
+      if (s < pauses) { pause_cpu(); continue; }
+      if (now_us() - t0 < budget_us) { sched_yield(); continue; }
       atomic_fetch_add(&sleepers, 1);
       if (atomic_load(&posted) == seen) {
         atomic_fetch_add(&n_worker_sleeps, 1);

@@ -56,18 +56,31 @@ enum CPrelude {
        fork/join with spinning workers costs about 1.5 us on the 2-core test machine, and a unit about
        0.055 ns (a vectorized tanh loop), so a chunk (about 11 us) loses some 10 per cent at most to it
        (docs/native.md, "The worker pool under contention"); loops are split from two chunks. */
+    #ifndef SK_CHUNK_WORK
     #define SK_CHUNK_WORK 200000.0
-    /* Chunks per thread at most: more than one, so that a thread that starts late leaves chunks to the others. */
+    #endif
+    /* Chunks per thread at most: more than one, so that a thread that starts late leaves chunks to the
+       others; products 2 (each chunk of a product packs the whole shared operand again). */
+    #ifndef SK_CHUNKS_PER_THREAD
     #define SK_CHUNKS_PER_THREAD 4
+    #endif
+    #ifndef SK_GEMM_CHUNKS_PER_THREAD
+    #define SK_GEMM_CHUNKS_PER_THREAD 2
+    #endif
     /* Flops of a matrix product per unit of work. */
     #define SK_FLOPS_PER_WORK 10.0
-    /* Runs f over [0, n) whose work is `work`: alone, or in chunks of SK_CHUNK_WORK at least across the
-       threads. The chunks depend on n, work and the thread count only, never on the schedule. */
-    static inline void sk_parallel(sk_task_fn f, void* a, int64_t n, double work) {
+    /* Runs f over [0, n) whose work is `work`: alone, or in chunks of SK_CHUNK_WORK at least (per_thread
+       per thread at most) across the threads. The chunks depend on n, work and the thread count only,
+       never on the schedule. */
+    static inline void sk_parallel_by(sk_task_fn f, void* a, int64_t n, double work, int64_t per_thread) {
       int64_t chunks = sk_threads > 1 && sk_par_impl && work >= 2 * SK_CHUNK_WORK ? (int64_t)(work / SK_CHUNK_WORK) : 1;
-      if (chunks > SK_CHUNKS_PER_THREAD * sk_threads) chunks = SK_CHUNKS_PER_THREAD * sk_threads;
+      if (chunks > per_thread * sk_threads) chunks = per_thread * sk_threads;
       if (chunks > n) chunks = n;
       if (chunks > 1) sk_par_impl(f, a, n, chunks); else f(a, 0, n);
+    }
+    /* A loop: sk_parallel_by with SK_CHUNKS_PER_THREAD. */
+    static inline void sk_parallel(sk_task_fn f, void* a, int64_t n, double work) {
+      sk_parallel_by(f, a, n, work, SK_CHUNKS_PER_THREAD);
     }
     /* C = alpha op(A) op(B) + beta C, row-major, split by blocks of 16 columns (or of 8 rows when C is
        narrow) across the threads. */
@@ -89,8 +102,8 @@ enum CPrelude {
       NAME##_job j = {ta, tb, m, n, k, lda, ldb, ldc, 0, alpha, beta, A, B, C}; \
       const double work = 2.0 * m * n * k / SK_FLOPS_PER_WORK; \
       if (sk_threads > 1 && work >= 2 * SK_CHUNK_WORK) { \
-        if (n >= 32 * sk_threads) { sk_parallel(NAME##_part, &j, (n + 15) / 16, work); return; } \
-        if (m >= 16 * sk_threads) { j.rows = 1; sk_parallel(NAME##_part, &j, (m + 7) / 8, work); return; } \
+        if (n >= 32 * sk_threads) { sk_parallel_by(NAME##_part, &j, (n + 15) / 16, work, SK_GEMM_CHUNKS_PER_THREAD); return; } \
+        if (m >= 16 * sk_threads) { j.rows = 1; sk_parallel_by(NAME##_part, &j, (m + 7) / 8, work, SK_GEMM_CHUNKS_PER_THREAD); return; } \
       } \
       BLAS(101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); \
     }
