@@ -31,17 +31,20 @@ let package = Package(
     // The scalar maths both backends run (float32 exp/log/tanh/sigmoid, Philox, pow...): one C header
     // that the interpreter calls and that generated C starts with (its text embedded with #embed).
     .target(name: "CSketchScalar", path: "Sources/Runtime/CSketchScalar"),
+    // The native backend's worker threads (C: chunks taken from a shared counter, bounded adaptive
+    // spinning, then futex sleep); the runtime uses its count of the CPUs available for OpenBLAS's default.
+    .target(name: "CWorkerPool", path: "Sources/Codegen/CWorkerPool"),
     // The module built from Sources/Runtime is SketchRuntime (the toolchain has a module named Runtime).
     .target(
       name: "SketchRuntime",
-      dependencies: ["CBLAS", "CSketchScalar", .product(name: "RealModule", package: "swift-numerics")],
+      dependencies: [
+        "CBLAS", "CSketchScalar", "CWorkerPool", .product(name: "RealModule", package: "swift-numerics"),
+      ],
       path: "Sources/Runtime", exclude: ["CBLAS", "CSketchScalar"]),
     .target(name: "Graph", dependencies: ["SketchRuntime"], exclude: ["Training"]),
     // Training helpers beside the graph (like optax beside JAX): step rules, clipping, initialisers.
     .target(name: "Training", dependencies: ["Graph"], path: "Sources/Graph/Training"),
     .target(name: "Optimizer", dependencies: ["Graph"]),
-    // The native backend's worker threads (C: spinning on atomics between a step's parallel loops).
-    .target(name: "CWorkerPool", path: "Sources/Codegen/CWorkerPool"),
     .target(name: "Codegen", dependencies: ["Optimizer", "Training", "CWorkerPool"], exclude: ["CWorkerPool"]),
     // HDF5 and PNG files: the app's datasets, checkpoints and images (the library links neither).
     .target(

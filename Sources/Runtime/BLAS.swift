@@ -1,4 +1,6 @@
 import CBLAS
+import CWorkerPool
+import Glibc
 
 /// Matrix multiplication through OpenBLAS (`cblas_sgemm` / `cblas_dgemm`), row-major throughout.
 ///
@@ -8,11 +10,38 @@ import CBLAS
 public enum BLAS {
   /// The number of threads OpenBLAS uses (`openblas_get_num_threads` / `openblas_set_num_threads`).
   ///
-  /// Setting a value below 1 sets 1. The setting is process-wide.
+  /// Setting a value below 1 sets 1. The setting is process-wide. By default it is OpenBLAS's own
+  /// (`OPENBLAS_NUM_THREADS`, `GOTO_NUM_THREADS` or `OMP_NUM_THREADS` when set), lowered to
+  /// ``availableCPUs`` when none of those is set.
   public static var threads: Int {
-    get { Int(openblas_get_num_threads()) }
-    set { openblas_set_num_threads(Int32(clamping: max(1, newValue))) }
+    get {
+      _ = defaultThreads
+      return Int(openblas_get_num_threads())
+    }
+    set {
+      _ = defaultThreads
+      openblas_set_num_threads(Int32(clamping: max(1, newValue)))
+    }
   }
+
+  /// The CPUs this process may use: its affinity mask (`sched_getaffinity`, as `taskset` sets it)
+  /// lowered to its cgroup's CPU quota (`cpu.max`, quota / period rounded up), at least 1.
+  public static var availableCPUs: Int { Int(sk_pool_available_cpus()) }
+
+  /// Whether the environment sets OpenBLAS's thread count (then it is kept as given).
+  public static var threadsFromEnvironment: Bool {
+    let names: [String] = ["OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"]
+    return names.contains { getenv($0) != nil }
+  }
+
+  /// Once per process, before the first use: OpenBLAS's default lowered to ``availableCPUs`` (OpenBLAS
+  /// counts the affinity mask but not a cgroup quota) unless the environment sets it.
+  private static let defaultThreads: Void = {
+    if !threadsFromEnvironment {
+      let n = Swift.min(Int(openblas_get_num_threads()), availableCPUs)
+      openblas_set_num_threads(Int32(Swift.max(1, n)))
+    }
+  }()
 
   // MARK: Pointer interface
 
@@ -25,6 +54,7 @@ public enum BLAS {
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    _ = defaultThreads
     checkArguments(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
     if m == 0 || n == 0 { return }
     if k == 0 || alpha == 0 {
@@ -45,6 +75,7 @@ public enum BLAS {
     b: UnsafePointer<Double>, ldb: Int,
     beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
   ) {
+    _ = defaultThreads
     checkArguments(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
     if m == 0 || n == 0 { return }
     if k == 0 || alpha == 0 {

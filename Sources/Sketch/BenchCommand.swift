@@ -27,6 +27,12 @@ struct Bench: ParsableCommand {
   var tinyScan = false
   @Flag(help: "Time every node of the native code (SKETCH_PROFILE=1) and print where the time goes (stderr).")
   var profile = false
+  @Option(help: "Busy-looping processes (sh) to run beside the measurement, to see it under contention.")
+  var busy = 0
+  @Flag(
+    name: .customLong("report-threads"),
+    help: "Only print the thread count native code would use and the CPUs this process may use, then exit.")
+  var reportThreads = false
 
   func validate() throws {
     guard Mode(rawValue: backend) == .native || Mode(rawValue: backend) == .interpreter else {
@@ -34,12 +40,16 @@ struct Bench: ParsableCommand {
     }
     if let c = config, !["A", "B", "C"].contains(c) { throw ValidationError("--config must be A, B or C") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if busy < 0 || busy > 64 { throw ValidationError("--busy must be between 0 and 64") }
   }
 
   func run() throws {
     setenv("SKETCH_MODE", backend, 1)
     if profile { setenv("SKETCH_PROFILE", "1", 1) }
     if let threads { BLAS.threads = threads }
+    if reportThreads { return try printThreads() }
+    let spinners = try Bench.startBusy(busy)
+    defer { Bench.stopBusy(spinners) }
     if tinyScan { return try runTinyScan() }
     var (depth, dim, batch, steps, mixDim) = (self.depth, self.dim, self.batch, self.steps, self.mixDim)
     switch config {
@@ -53,7 +63,7 @@ struct Bench: ParsableCommand {
     var result: [String: Any] = [
       "config": config ?? "custom", "backend": backend, "depth": depth, "dim": dim, "batch": batch, "steps": steps,
       "mix": mixDim, "machine": Bench.cpuModel(), "cores": ProcessInfo.processInfo.processorCount,
-      "blas_threads": BLAS.threads,
+      "blas_threads": BLAS.threads, "cpus_available": BLAS.availableCPUs, "busy": busy,
     ]
     if backend == "native" {
       let (cold, warm) = try graphs.train.measureNativeCompile()
@@ -90,6 +100,7 @@ struct Bench: ParsableCommand {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     result["peak_rss_mb"] = Double(usage.ru_maxrss) / 1024
+    for (k, v) in WorkerPool.counters { result["pool_" + k] = v }
     if json {
       let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))
@@ -100,6 +111,41 @@ struct Bench: ParsableCommand {
       print(
         "\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v is Double ? String(format: "%.4g", v as! Double) : "\(v)")"
       )
+    }
+  }
+
+  /// `--report-threads`: the thread count native code would use, the CPUs available (affinity and
+  /// cgroup quota) and the cores of the machine.
+  func printThreads() throws {
+    let report: [String: Any] = [
+      "threads": WorkerPool.threads, "cpus_available": BLAS.availableCPUs,
+      "cores": ProcessInfo.processInfo.processorCount, "threads_from_environment": BLAS.threadsFromEnvironment,
+    ]
+    if json {
+      let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+      print(String(decoding: data, as: UTF8.self))
+    } else {
+      for k in report.keys.sorted() { print("\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(report[k]!)") }
+    }
+  }
+
+  /// `--busy N`: N processes looping in `sh` (`while :; do :; done`), started before the measurement.
+  static func startBusy(_ count: Int) throws -> [Process] {
+    try (0..<count).map { _ in
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/bin/sh")
+      p.arguments = ["-c", "while :; do :; done"]
+      p.standardInput = FileHandle.nullDevice
+      try p.run()
+      return p
+    }
+  }
+
+  /// Ends the processes of `startBusy`.
+  static func stopBusy(_ processes: [Process]) {
+    for p in processes {
+      p.terminate()
+      p.waitUntilExit()
     }
   }
 

@@ -52,7 +52,7 @@ extension CEmitter {
   /// alias checks, which it gives up on past ten pointers; no buffer a loop writes is read through
   /// another name). `body(input names)` returns the statements defining values and the (buffer, value)
   /// pairs stored at each element. `cost` is the work per element (``Kernel/cost``): the loop is split
-  /// across the worker threads when elements × cost reaches SK_PARALLEL_WORK.
+  /// across the worker threads in chunks of SK_CHUNK_WORK (elements × cost) at least.
   func elementwiseMulti(
     _ shapeOf: Int, _ ins: [Int], cost: Int, into w: inout CWriter, _ body: ([String]) -> (String, [(Int, String)])
   ) {
@@ -239,13 +239,11 @@ extension CEmitter {
         }
       }
       if flat {
-        w.line("if (n * \(cost) >= SK_PARALLEL_WORK) sk_parallel(\(task_), &a, n); else \(task_)(&a, 0, n);")
+        w.line("sk_parallel(\(task_), &a, n, (double)n * \(cost));")
       } else {
         w.line("a.od = \(od);")
         w.line("const int64_t rows = n / \(dim(shapeOf, R - 1));")
-        w.line(
-          "if (n * \(cost) >= SK_PARALLEL_WORK && rows > 1) sk_parallel(\(task_), &a, rows); else \(task_)(&a, 0, rows);"
-        )
+        w.line("sk_parallel(\(task_), &a, rows, (double)n * \(cost));")
       }
     }
   }

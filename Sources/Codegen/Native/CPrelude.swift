@@ -46,17 +46,41 @@ enum CPrelude {
       sk_err[0] = (double)node; sk_err[1] = a; sk_err[2] = b; return code;
     }
 
-    /* The worker threads (Sources/Codegen/CWorkerPool), set by sk_main for the whole library. */
+    /* The worker threads (Sources/Codegen/CWorkerPool), set by sk_main for the whole library: par runs
+       a task over n items cut into a number of chunks (at least 2). */
     typedef void (*sk_task_fn)(void*, int64_t, int64_t);
-    typedef void (*sk_parallel_fn)(sk_task_fn, void*, int64_t);
+    typedef void (*sk_parallel_fn)(sk_task_fn, void*, int64_t, int64_t);
     extern sk_parallel_fn sk_par_impl __attribute__((visibility("hidden")));
     extern int64_t sk_threads __attribute__((visibility("hidden")));
-    /* Work (elements x cost per element, see Kernel.cost) from which a loop is split. */
-    #define SK_PARALLEL_WORK 400000
-    /* Matrix products from this many flops are split (each part one single-threaded BLAS call). */
-    #define SK_PARALLEL_FLOPS 4000000.0
-    static inline void sk_parallel(sk_task_fn f, void* a, int64_t n) {
-      if (sk_threads > 1 && sk_par_impl && n > 1) sk_par_impl(f, a, n); else f(a, 0, n);
+    /* The least work (elements x cost per element, see Kernel.cost) of one chunk of a split loop. A
+       fork/join with spinning workers costs about 1.5 us on the 2-core test machine, and a unit about
+       0.055 ns (a vectorized tanh loop), so a chunk (about 11 us) loses some 10 per cent at most to it
+       (docs/native.md, "The worker pool under contention"); loops are split from two chunks. */
+    #ifndef SK_CHUNK_WORK
+    #define SK_CHUNK_WORK 200000.0
+    #endif
+    /* Chunks per thread at most: more than one, so that a thread that starts late leaves chunks to the
+       others; products 2 (each chunk of a product packs the whole shared operand again). */
+    #ifndef SK_CHUNKS_PER_THREAD
+    #define SK_CHUNKS_PER_THREAD 4
+    #endif
+    #ifndef SK_GEMM_CHUNKS_PER_THREAD
+    #define SK_GEMM_CHUNKS_PER_THREAD 2
+    #endif
+    /* Flops of a matrix product per unit of work. */
+    #define SK_FLOPS_PER_WORK 10.0
+    /* Runs f over [0, n) whose work is `work`: alone, or in chunks of SK_CHUNK_WORK at least (per_thread
+       per thread at most) across the threads. The chunks depend on n, work and the thread count only,
+       never on the schedule. */
+    static inline void sk_parallel_by(sk_task_fn f, void* a, int64_t n, double work, int64_t per_thread) {
+      int64_t chunks = sk_threads > 1 && sk_par_impl && work >= 2 * SK_CHUNK_WORK ? (int64_t)(work / SK_CHUNK_WORK) : 1;
+      if (chunks > per_thread * sk_threads) chunks = per_thread * sk_threads;
+      if (chunks > n) chunks = n;
+      if (chunks > 1) sk_par_impl(f, a, n, chunks); else f(a, 0, n);
+    }
+    /* A loop: sk_parallel_by with SK_CHUNKS_PER_THREAD. */
+    static inline void sk_parallel(sk_task_fn f, void* a, int64_t n, double work) {
+      sk_parallel_by(f, a, n, work, SK_CHUNKS_PER_THREAD);
     }
     /* C = alpha op(A) op(B) + beta C, row-major, split by blocks of 16 columns (or of 8 rows when C is
        narrow) across the threads. */
@@ -76,9 +100,10 @@ enum CPrelude {
     } \
     static void NAME(int ta, int tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb, T beta, T* C, int ldc) { \
       NAME##_job j = {ta, tb, m, n, k, lda, ldb, ldc, 0, alpha, beta, A, B, C}; \
-      if (sk_threads > 1 && 2.0 * m * n * k >= SK_PARALLEL_FLOPS) { \
-        if (n >= 32 * sk_threads) { sk_parallel(NAME##_part, &j, (n + 15) / 16); return; } \
-        if (m >= 16 * sk_threads) { j.rows = 1; sk_parallel(NAME##_part, &j, (m + 7) / 8); return; } \
+      const double work = 2.0 * m * n * k / SK_FLOPS_PER_WORK; \
+      if (sk_threads > 1 && work >= 2 * SK_CHUNK_WORK) { \
+        if (n >= 32 * sk_threads) { sk_parallel_by(NAME##_part, &j, (n + 15) / 16, work, SK_GEMM_CHUNKS_PER_THREAD); return; } \
+        if (m >= 16 * sk_threads) { j.rows = 1; sk_parallel_by(NAME##_part, &j, (m + 7) / 8, work, SK_GEMM_CHUNKS_PER_THREAD); return; } \
       } \
       BLAS(101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); \
     }

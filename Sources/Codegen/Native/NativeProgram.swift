@@ -9,7 +9,7 @@ final class NativeProgram: @unchecked Sendable {
   typealias Entry =
     @convention(c) (
       UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafePointer<Int64>,
-      (@convention(c) (sk_task_fn?, UnsafeMutableRawPointer?, Int64) -> Void)?, Int64
+      (@convention(c) (sk_task_fn?, UnsafeMutableRawPointer?, Int64, Int64) -> Void)?, Int64
     ) -> Int32
 
   let layout: NativeLayout
@@ -284,14 +284,22 @@ final class ResidentBuffer: SharedValueHolder, @unchecked Sendable {
 }
 
 /// The threads native code runs on: as many as OpenBLAS was given (`OPENBLAS_NUM_THREADS`, `--threads`,
-/// `BLAS.threads`; all cores by default). While native code runs, OpenBLAS itself is set to one thread
-/// and the generated code splits big loops and products across the worker pool instead (OpenBLAS's
-/// own threads would spin against the pool's); the setting is restored when no native code runs.
+/// `BLAS.threads`; by default the CPUs the process may use, `BLAS.availableCPUs`). While native code
+/// runs, OpenBLAS itself is set to one thread and the generated code splits big loops and products
+/// across the worker pool instead (OpenBLAS's own threads would spin against the pool's); the setting
+/// is restored when no native code runs.
 enum NativeThreads {
+  /// Guards `active` and `saved`.
   private static let lock = NSLock()
+  /// Native calls running now.
   nonisolated(unsafe) private static var active = 0
+  /// OpenBLAS's thread count before the first of them.
   nonisolated(unsafe) private static var saved = 1
 
+  /// The thread count a native call starting now uses.
+  static var configured: Int { lock.withLock { active > 0 ? saved : BLAS.threads } }
+
+  /// Starts a native call: returns its thread count (OpenBLAS set to one thread meanwhile).
   static func enter() -> Int {
     lock.withLock {
       if active == 0 {
@@ -304,6 +312,7 @@ enum NativeThreads {
     }
   }
 
+  /// Ends a native call (OpenBLAS's setting restored after the last).
   static func exit() {
     lock.withLock {
       active -= 1

@@ -84,7 +84,7 @@ extension CEmitter {
       w.line("s.A = \(b(a)); s.B = \(b(bb)); s.C = \(ins.count == 3 ? b(ins[2]) : "0"); s.O = \(b(id));")
       w.line("s.n = \(dim(id, 1)); s.ldb = \(dim(bb, 1));")
       w.line("const int64_t m = \(dim(id, 0));")
-      w.line("if (m * s.n * \(K + 1) >= 4 * SK_PARALLEL_WORK) sk_parallel(\(name), &s, m); else \(name)(&s, 0, m);")
+      w.line("sk_parallel(\(name), &s, m, (double)m * s.n * \(K + 1) / 4);")
     }
     return true
   }
