@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
 
   @Option(help: "A, B or C (overrides the sizes).") var config: String?
   @Option(help: "native or interpreter.") var backend = "native"
-  @Option(help: "Threads for products and big loops, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores).")
+  @Option(help: "Threads for products and big loops, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else the CPUs available).")
   var threads: Int?
   @Flag(help: "Print one JSON object instead of a table.") var json = false
   @Option(help: "Recurrent layers.") var depth = 1
