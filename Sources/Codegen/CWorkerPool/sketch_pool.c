@@ -30,6 +30,7 @@
      was longer or when the worker came late; so a worker that is often descheduled, or jobs far apart,
      spin little. */
 
+/* Threads at most, and chunks of one job at most (one claim word each). */
 #define SK_MAX_THREADS 64
 #define SK_MAX_CHUNKS 1024
 /* The longest spin of an idle worker before it sleeps (SKETCH_POOL_SPIN_US overrides; 0: never spin)
