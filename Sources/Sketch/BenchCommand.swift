@@ -10,7 +10,8 @@ struct Bench: ParsableCommand {
 
   @Option(help: "A, B or C (overrides the sizes).") var config: String?
   @Option(help: "native or interpreter.") var backend = "native"
-  @Option(help: "Threads for products and big loops, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores).")
+  @Option(
+    help: "Threads for products, big loops and OpenBLAS (default: OPENBLAS_NUM_THREADS, else the CPUs available).")
   var threads: Int?
   @Flag(help: "Print one JSON object instead of a table.") var json = false
   @Option(help: "Recurrent layers.") var depth = 1
@@ -129,12 +130,14 @@ struct Bench: ParsableCommand {
     }
   }
 
-  /// `--busy N`: N processes looping in `sh` (`while :; do :; done`), started before the measurement.
+  /// `--busy N`: N processes looping in `sh`, started before the measurement (each checks every
+  /// 100,000 turns that this process still runs, so none outlives a killed bench).
   static func startBusy(_ count: Int) throws -> [Process] {
     try (0..<count).map { _ in
       let p = Process()
       p.executableURL = URL(fileURLWithPath: "/bin/sh")
-      p.arguments = ["-c", "while :; do :; done"]
+      let check = "kill -0 \(getpid()) 2>/dev/null || exit"
+      p.arguments = ["-c", "i=0; while :; do i=$((i + 1)); [ $i -lt 100000 ] || { \(check); i=0; }; done"]
       p.standardInput = FileHandle.nullDevice
       try p.run()
       return p

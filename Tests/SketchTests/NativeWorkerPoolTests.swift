@@ -193,7 +193,9 @@ final class NativeWorkerPoolTests: XCTestCase {
     spinners.stop()
     XCTAssertEqual(results.errors, [])
     XCTAssertEqual(results.bits.count, 24)
-    for r in results.bits { XCTAssertTrue(r.bits == expected[r.label]!, "a concurrent call of \(r.label) gave other bits") }
+    for r in results.bits {
+      XCTAssertTrue(r.bits == expected[r.label]!, "a concurrent call of \(r.label) gave other bits")
+    }
     // Whether a caller found the pool busy depends on the schedule; the counter only never goes down.
     XCTAssertGreaterThanOrEqual(WorkerPool.counters["solo"]!, solosBefore)
   }
@@ -245,7 +247,9 @@ final class NativeWorkerPoolTests: XCTestCase {
     // And pinned to one CPU, through taskset as the program with sketch's path after it.
     let p = Process()
     p.executableURL = URL(fileURLWithPath: taskset)
-    p.arguments = ["-c", "0", try SketchProcess.executable().path, "bench", "--threads", "3", "--report-threads", "--json"]
+    p.arguments = [
+      "-c", "0", try SketchProcess.executable().path, "bench", "--threads", "3", "--report-threads", "--json",
+    ]
     let out = Pipe()
     p.standardOutput = out
     try p.run()

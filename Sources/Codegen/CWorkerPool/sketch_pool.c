@@ -14,19 +14,25 @@
 #include <unistd.h>
 
 /* How the pool works (docs/native.md, "The worker pool under contention"):
-   - A job is posted as a ticket, one 64-bit word: generation (bits 32-63), chunk count (16-31) and the
-     next chunk to take (0-15). The caller and the workers take chunks by fetch-add on it, so whoever
-     runs does the work; a worker that comes late finds no chunk and goes back to waiting. The caller
-     returns when the chunks done (a futex word) reach the count.
+   - A job of C chunks is posted with a generation g (64 bits, never reused) in one of two slots (its
+     fields under a sequence stamp, so a worker that reads a slot being rewritten sees so). Each chunk c
+     has a claim word: the generation that last took it. Whoever runs takes a chunk by raising its claim
+     word to g (compare-and-swap), so every chunk runs once per job and a worker that is not running
+     holds nothing but the chunk it is in.
+   - Participant p (the caller 0, worker i) first takes the chunks of its own share [C p/P, C (p+1)/P),
+     in order (so consecutive loops give each thread the same part of the data, as a static split
+     does), then those left of the others' shares, from their ends. A worker that comes late finds
+     nothing and goes back to waiting. The caller returns when the chunks done (a futex word) reach C.
    - Waiting (a worker for the next job, the caller for a worker's last chunk) spins for at most a
      budget (pause iterations calibrated once against the clock; a worker spins on pause for the first
-     SK_PAUSE_US of it, then on sched_yield), then sleeps on a futex. Each waiter doubles its budget (up to the limit) when the wait was
-     shorter than the limit, and halves it (down to 1/64 of it) when it was longer or when the worker
-     came late; so a worker that is often descheduled, or jobs far apart, spin little. */
+     SK_PAUSE_US of it, then on sched_yield), then sleeps on a futex. Each waiter doubles its budget (up
+     to the limit) when the wait was shorter than the limit, and halves it (down to 1/64 of it) when it
+     was longer or when the worker came late; so a worker that is often descheduled, or jobs far apart,
+     spin little. */
 
+/* Threads at most, and chunks of one job at most (one claim word each). */
 #define SK_MAX_THREADS 64
-/* The ticket's chunk fields are 16 bits; each participant overshoots the count by one at most. */
-#define SK_MAX_CHUNKS 4096
+#define SK_MAX_CHUNKS 1024
 /* The longest spin of an idle worker before it sleeps (SKETCH_POOL_SPIN_US overrides; 0: never spin)
    and of the caller waiting for a worker's last chunk; the gaps between the parallel loops of a
    training step or a sampler step are mostly shorter. */
@@ -36,21 +42,25 @@
 
 static pthread_mutex_t submit = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic uint64_t ticket;
-/* The generation of the last posted job (futex word of the idle workers) and their sleeping count. */
+
+/* A posted job: its fields, valid while stamp is the job's generation (0 while they are written). */
+typedef struct {
+  _Atomic uint64_t stamp;
+  _Atomic(sk_task_fn) fn;
+  _Atomic(void*) arg;
+  _Atomic int64_t n, chunks;
+  atomic_int parts;
+} job_slot;
+static job_slot slots[2];
+static _Atomic uint64_t claims[SK_MAX_CHUNKS];
+/* The generation of the last posted job, and its low half: the futex word of the idle workers. */
+static _Atomic uint64_t current;
 static atomic_uint posted;
 static atomic_int sleepers;
 /* Chunks done of the current job (futex word of the caller) and whether the caller sleeps on it. */
 static atomic_int done;
 static atomic_int caller_waiting;
-/* Workers invited to the current job (workers 1...invited take part; more may be started and idle). */
-static atomic_int invited;
 static atomic_int wanted = 1, started;
-
-/* The current job, written before its ticket is posted and stable until its last chunk is done. */
-static sk_task_fn job_fn;
-static void* job_arg;
-static int64_t job_n;
 
 /* The spin limit in pause iterations, and the caller's current budget (the workers keep their own). */
 static long spin_limit = -1, pause_limit;
@@ -104,23 +114,58 @@ static inline long twice(long budget) { return budget * 2 + 1 < spin_limit ? bud
 
 static inline int64_t chunk_lo(int64_t n, int64_t chunks, int64_t c) { return n * c / chunks; }
 
-/* Takes and runs chunks of the posted job until none is left; returns how many it ran and sets *t to
-   the last ticket taken (its chunk count is the job's). */
-static int take_chunks(uint64_t* t) {
-  int mine = 0;
-  sk_task_fn fn = 0;
-  void* arg = 0;
-  int64_t n = 0;
-  for (;;) {
-    uint64_t v = atomic_fetch_add(&ticket, 1);
-    int64_t c = (int64_t)(v & 0xffff), chunks = (int64_t)((v >> 16) & 0xffff);
-    *t = v;
-    if (c >= chunks) return mine;
-    /* A valid chunk: the job cannot end (nor its fields change) before this one is counted done. */
-    if (!fn) { fn = job_fn; arg = job_arg; n = job_n; }
-    fn(arg, chunk_lo(n, chunks, c), chunk_lo(n, chunks, c + 1));
-    mine++;
+/* A job as one participant read it. */
+typedef struct {
+  uint64_t g;
+  sk_task_fn fn;
+  void* arg;
+  int64_t n, chunks;
+  int parts;
+} job_view;
+
+/* Reads job g's slot; 0 when it holds another job (g is over: its slot is being reused). */
+static int read_job(uint64_t g, job_view* j) {
+  job_slot* s = &slots[g & 1];
+  if (atomic_load_explicit(&s->stamp, memory_order_acquire) != g) return 0;
+  j->g = g;
+  j->fn = atomic_load_explicit(&s->fn, memory_order_relaxed);
+  j->arg = atomic_load_explicit(&s->arg, memory_order_relaxed);
+  j->n = atomic_load_explicit(&s->n, memory_order_relaxed);
+  j->chunks = atomic_load_explicit(&s->chunks, memory_order_relaxed);
+  j->parts = atomic_load_explicit(&s->parts, memory_order_relaxed);
+  atomic_thread_fence(memory_order_acquire);
+  return atomic_load_explicit(&s->stamp, memory_order_relaxed) == g;
+}
+
+/* Takes chunk c for job g: its claim word goes from an earlier generation to g. A claim can succeed
+   only while g runs (g's chunks are all claimed before a later job is posted). */
+static inline int claim(int64_t c, uint64_t g) {
+  uint64_t v = atomic_load_explicit(&claims[c], memory_order_relaxed);
+  while (v < g)
+    if (atomic_compare_exchange_weak(&claims[c], &v, g)) return 1;
+  return 0;
+}
+
+/* Runs chunk c if it can take it. */
+static inline int run_chunk(const job_view* j, int64_t c) {
+  if (!claim(c, j->g)) return 0;
+  j->fn(j->arg, chunk_lo(j->n, j->chunks, c), chunk_lo(j->n, j->chunks, c + 1));
+  return 1;
+}
+
+/* Participant p's part of job j: its own share in order, then what is left of the others' shares
+   from their ends. Returns the chunks it ran. */
+static int take_chunks(const job_view* j, int p) {
+  int mine = 0, parts = j->parts;
+  int64_t lo = j->chunks * p / parts, hi = j->chunks * (p + 1) / parts;
+  for (int64_t c = lo; c < hi; c++) mine += run_chunk(j, c);
+  for (int k = 1; k < parts; k++) {
+    int q = (p + k) % parts;
+    int64_t qlo = j->chunks * q / parts, qhi = j->chunks * (q + 1) / parts;
+    for (int64_t c = qhi - 1; c >= qlo; c--)
+      if (atomic_load_explicit(&claims[c], memory_order_relaxed) < j->g) mine += run_chunk(j, c);
   }
+  return mine;
 }
 
 static void* worker(void* p) {
@@ -143,16 +188,15 @@ static void* worker(void* p) {
       atomic_fetch_sub(&sleepers, 1);
     }
     double waited = now_us() - t0;
-    /* The job it woke for: the next wait is for a later one (the ticket may already be newer than
-       `posted`; a worker that took it waits for `posted` to catch up, so it comes to each job twice at most). */
-    seen = atomic_load(&posted);
-    if (i > atomic_load(&invited)) continue;
-    uint64_t t;
-    int mine = take_chunks(&t);
+    /* The newest job (`current` is set before `posted`, so the next wait is for a later one). */
+    uint64_t g = atomic_load(&current);
+    seen = (unsigned)g;
+    job_view j;
+    if (!read_job(g, &j) || i >= j.parts) continue;
+    int mine = take_chunks(&j, i);
     if (mine) {
-      int chunks = (int)((t >> 16) & 0xffff);
       atomic_fetch_add(&n_worker_chunks, mine);
-      if (atomic_fetch_add(&done, mine) + mine == chunks && atomic_load(&caller_waiting))
+      if (atomic_fetch_add(&done, mine) + mine == j.chunks && atomic_load(&caller_waiting))
         futex_wake((atomic_uint*)&done, 1);
     } else {
       atomic_fetch_add(&n_late, 1);
@@ -218,19 +262,24 @@ void sk_pool_parallel(sk_task_fn fn, void* arg, int64_t n, int64_t chunks) {
     run_alone(fn, arg, n, chunks);
     return;
   }
-  job_fn = fn;
-  job_arg = arg;
-  job_n = n;
+  uint64_t g = atomic_load(&current) + 1;
+  job_slot* slot = &slots[g & 1];
+  atomic_store_explicit(&slot->stamp, 0, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&slot->fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&slot->arg, arg, memory_order_relaxed);
+  atomic_store_explicit(&slot->n, n, memory_order_relaxed);
+  atomic_store_explicit(&slot->chunks, chunks, memory_order_relaxed);
+  atomic_store_explicit(&slot->parts, workers + 1, memory_order_relaxed);
+  atomic_store_explicit(&slot->stamp, g, memory_order_release);
   atomic_store(&done, 0);
-  atomic_store(&invited, workers);
-  unsigned g = atomic_load(&posted) + 1;
-  atomic_store(&ticket, ((uint64_t)g << 32) | ((uint64_t)chunks << 16));
-  atomic_store(&posted, g);
+  atomic_store(&current, g);
+  atomic_store(&posted, (unsigned)g);
   int asleep = atomic_load(&sleepers);
   if (asleep > 0) futex_wake(&posted, asleep < chunks - 1 ? asleep : (int)chunks - 1);
   atomic_fetch_add(&n_jobs, 1);
-  uint64_t t;
-  int mine = take_chunks(&t);
+  job_view j = {g, fn, arg, n, chunks, workers + 1};
+  int mine = take_chunks(&j, 0);
   atomic_fetch_add(&n_caller_chunks, mine);
   if (atomic_fetch_add(&done, mine) + mine < chunks) {
     /* Workers hold the last chunks: spin within the budget, then sleep until the last one ends. */

@@ -75,7 +75,7 @@ struct Train: ParsableCommand {
   @Option(help: "Samples per side of the sample grid.") var grid = 8
   @Option(
     help:
-      "Threads for products and big loops of the native code, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else all cores)."
+      "Threads for products and big loops of the native code, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else the CPUs available)."
   )
   var threads: Int?
 

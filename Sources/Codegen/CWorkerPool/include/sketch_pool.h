@@ -10,8 +10,9 @@
 typedef void (*sk_task_fn)(void* arg, int64_t lo, int64_t hi);
 
 /* Runs fn over [0, n) cut into `chunks` contiguous ranges (chunk c is [n*c/chunks, n*(c+1)/chunks))
-   and returns when all are done. The caller and the running workers take chunks from a shared counter,
-   so a descheduled worker delays nothing it has not started; the ranges depend on n and chunks only. */
+   and returns when all are done. The caller and the running workers claim the chunks (each its own
+   share first, then what is left of the others'), so a descheduled worker delays nothing it has not
+   started; the ranges depend on n and chunks (at most 1024) only. */
 void sk_pool_parallel(sk_task_fn fn, void* arg, int64_t n, int64_t chunks);
 
 /* Threads taking part, the caller included (1: no workers); started on first use. */
@@ -33,7 +34,7 @@ typedef struct {
   int64_t late;          /* times a worker came to a job and found no chunk left */
   int64_t worker_sleeps; /* times a worker stopped spinning and slept on the futex */
   int64_t caller_sleeps; /* times the caller slept waiting for a worker's last chunk */
-  int64_t spin_limit;    /* the longest spin, in pause iterations (SK_SPIN_US calibrated) */
+  int64_t spin_limit;    /* the longest spin, in pause iterations (SK_SPIN_US calibrated; 0 before the first job) */
   double pauses_per_us;  /* the calibration: pause iterations per microsecond */
 } sk_pool_stats;
 void sk_pool_get_stats(sk_pool_stats* out);
