@@ -118,16 +118,17 @@ final class ReliabilityFileContentTests: XCTestCase {
   }
 
   /// A dataset the fuzz test made (two bytes changed): libhdf5 1.10 copies its 'kind' attribute from a
-  /// wild global-heap address and segfaults. Read first in a child (HDF5Probe), it is refused and the
-  /// process survives.
+  /// wild global-heap address and segfaults, or aborts in malloc's checks, depending on what the heap
+  /// holds at that moment. Read first in a child (HDF5Probe), it is refused and the process survives.
   func testFileWhoseStringsCrashLibHDF5IsRefused() throws {
     let fixture = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
       .appendingPathComponent("damaged_global_heap.h5").path
     XCTAssertThrowsError(try StrokeDataset(path: fixture)) {
-      XCTAssertEqual(
-        ($0 as? DataError)?.message,
-        "the file is damaged: reading it crashes the HDF5 "
-          + "library (signal 11); nothing was read")
+      let message = ($0 as? DataError)?.message ?? "\($0)"
+      let crashes = [SIGSEGV, SIGABRT, SIGBUS].map {
+        "the file is damaged: reading it crashes the HDF5 library (signal \($0)); nothing was read"
+      }
+      XCTAssertTrue(crashes.contains(message), message)
     }
   }
 
