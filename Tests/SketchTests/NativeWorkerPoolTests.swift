@@ -122,6 +122,19 @@ final class NativeWorkerPoolTests: XCTestCase {
     try p.run(g, arguments: args).map(bitsOf)
   }
 
+  /// Runs `program` `times` times while busy threads saturate every core; what the calls gave.
+  private func runWhileBusy(_ program: NativeProgram, _ g: FunctionGraph, _ args: [Tensor], times: Int) -> Results {
+    let results = Results()
+    let spinners = Spinners(ProcessInfo.processInfo.activeProcessorCount)
+    within(300) {
+      for _ in 0..<times {
+        do { results.add("busy", try program.run(g, arguments: args)) } catch { results.fail(error) }
+      }
+    }
+    spinners.stop()
+    return results
+  }
+
   /// Parallel products and loops while busy threads saturate the cores: the bits of a quiet call.
   func testSameBitsWhileBusyThreadsSaturateTheCores() throws {
     BLAS.threads = 4
@@ -129,14 +142,7 @@ final class NativeWorkerPoolTests: XCTestCase {
     let program = try NativeProgram(graph: g, compiler: CCompiler(cacheDirectory: dir))
     let expected = try reference(program, g, args)
     let jobsBefore = WorkerPool.counters["jobs"]!
-    let results = Results()
-    let spinners = Spinners(ProcessInfo.processInfo.activeProcessorCount)
-    within(300) {
-      for _ in 0..<12 {
-        do { results.add("busy", try program.run(g, arguments: args)) } catch { results.fail(error) }
-      }
-    }
-    spinners.stop()
+    let results = runWhileBusy(program, g, args, times: 12)
     XCTAssertEqual(results.errors, [])
     XCTAssertEqual(results.bits.count, 12)
     for r in results.bits { XCTAssertTrue(r.bits == expected, "a call under load gave other bits") }
@@ -150,14 +156,7 @@ final class NativeWorkerPoolTests: XCTestCase {
     BLAS.threads = 1
     let expected = try reference(program, g, args)
     BLAS.threads = 4
-    let results = Results()
-    let spinners = Spinners(ProcessInfo.processInfo.activeProcessorCount)
-    within(300) {
-      for _ in 0..<8 {
-        do { results.add("busy", try program.run(g, arguments: args)) } catch { results.fail(error) }
-      }
-    }
-    spinners.stop()
+    let results = runWhileBusy(program, g, args, times: 8)
     XCTAssertEqual(results.errors, [])
     XCTAssertEqual(results.bits.count, 8)
     for r in results.bits { XCTAssertTrue(r.bits == expected, "four threads under load gave other bits than one") }
