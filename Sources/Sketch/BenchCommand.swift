@@ -6,9 +6,14 @@ import Foundation
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Time the training step and the sampler on synthetic data (medians over repeated calls).",
-    discussion: "Configurations: A = 1x400, batch 32, 300 steps; B = 3x400, 32, 300; C = 1x900, 56, 600; 20 mixtures.")
+    discussion: """
+      Configurations: A = 1x400, batch 32, 300 steps; B = 3x400, 32, 300; C = 1x900, 56, 600; 20 mixtures. \
+      --synthesis: config S of the synthesis network (3x400, window of 10, 20 mixtures, batch 32, 600 steps, \
+      40 characters, an alphabet of 64; the sampler writes 64 lines of 600 steps).
+      """)
 
   @Option(help: "A, B or C (overrides the sizes).") var config: String?
+  @Flag(help: "Time the synthesis network instead, at config S (docs/synthesis.md).") var synthesis = false
   @Option(help: "native or interpreter.") var backend = "native"
   @Option(
     help: "Threads for products, big loops and OpenBLAS (default: OPENBLAS_NUM_THREADS, else the CPUs available).")
@@ -42,6 +47,7 @@ struct Bench: ParsableCommand {
     if let c = config, !["A", "B", "C"].contains(c) { throw ValidationError("--config must be A, B or C") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if busy < 0 || busy > 64 { throw ValidationError("--busy must be between 0 and 64") }
+    if synthesis && (config != nil || tinyScan) { throw ValidationError("--synthesis times config S; leave out --config and --tiny-scan") }
   }
 
   func run() throws {
@@ -52,6 +58,7 @@ struct Bench: ParsableCommand {
     let spinners = try Bench.startBusy(busy)
     defer { Bench.stopBusy(spinners) }
     if tinyScan { return try runTinyScan() }
+    if synthesis { return try report(finished(try runSynthesis())) }
     var (depth, dim, batch, steps, mixDim) = (self.depth, self.dim, self.batch, self.steps, self.mixDim)
     switch config {
     case "A": (depth, dim, batch, steps, mixDim) = (1, 400, 32, 300, 20)
@@ -98,10 +105,21 @@ struct Bench: ParsableCommand {
     result["gemm_bound_s"] = bound
     result["gflops"] = flops / 1e9 / Bench.median(trainTimes)
     result["fraction_of_gemm_bound"] = bound / Bench.median(trainTimes)
+    try report(finished(result))
+  }
+
+  /// `result` with the peak RSS and the worker pool's counters.
+  func finished(_ result: [String: Any]) -> [String: Any] {
+    var result = result
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     result["peak_rss_mb"] = Double(usage.ru_maxrss) / 1024
     for (k, v) in WorkerPool.counters { result["pool_" + k] = v }
+    return result
+  }
+
+  /// Prints `result` as a table, or as one JSON object with `--json`.
+  func report(_ result: [String: Any]) throws {
     if json {
       let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
       print(String(decoding: data, as: UTF8.self))

@@ -201,6 +201,23 @@ final class SynthesisTrainingTests: XCTestCase {
       .flatMap { Double($0.split(separator: " ")[3]) }
     XCTAssertNotNil(rate, legible.output)
     XCTAssertTrue(legible.output.contains("lines written by"), legible.output)
+    // Styles by name: the run kept one test line of each of the data's styles next to its model.
+    let data = try StrokeDataset(path: dir.appendingPathComponent("d.h5").path)
+    let styles = try StyleSamples.load(besides: folder.appendingPathComponent("model.h5").path)
+    let present = data.styleNames.enumerated().filter { data.styleCounts[$0.offset] > 0 }.map(\.element)
+    XCTAssertEqual(styles.samples.map(\.name), present)
+    for sample in styles.samples {
+      XCTAssertEqual(sample.rows, try data.rows(sample.line), sample.name)
+      XCTAssertEqual(sample.text, texts[sample.line])
+      XCTAssertEqual(data.styleNames[data.styles[sample.line]], sample.name)
+    }
+    let styled = try SketchProcess.run(
+      ["write", phrase, "--model", Self.folderName, "-o", "styled", "--style", present[0], "--max-draws", "1"], in: dir)
+    XCTAssertEqual(styled.status, 0, styled.output)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("styled.svg").path))
+    let noStyle = try SketchProcess.run(["write", phrase, "--model", Self.folderName, "--style", "gothic"], in: dir)
+    XCTAssertNotEqual(noStyle.status, 0, noStyle.output)
+    XCTAssertTrue(noStyle.output.contains("this model knows the styles \(present.joined(separator: ", "))"), noStyle.output)
     let neither = try SketchProcess.run(["write", "--model", Self.folderName], in: dir)
     XCTAssertNotEqual(neither.status, 0)
     XCTAssertTrue(neither.output.contains("give the text to write"), neither.output)

@@ -92,4 +92,11 @@ enum StrokeRows {
     if !current.isEmpty { strokes.append(current) }
     return strokes
   }
+
+  /// The number of strokes in a line given its pen values in order: each stroke ends at a point whose
+  /// pen is lifted, and a last one may end unfinished (a line cut short).
+  static func strokeCount(pens: [Double]) -> Int {
+    let lifts = pens.filter { $0 > 0.5 }.count
+    return lifts + (pens.last.map { $0 > 0.5 ? 0 : 1 } ?? 0)
+  }
 }

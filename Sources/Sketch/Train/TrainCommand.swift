@@ -189,6 +189,9 @@ struct Train: ParsableCommand {
     let trainer = try Trainer(
       settings: settings, config: config, experiment: experimentName, folder: folder, resume: resume, start: start)
     trainer.sampleGrid = grid
+    if synthesis, let batches = source as? DatasetBatches {
+      try StyleSamples.writeIfMissing(folder: folder, dataset: batches.train.dataset)
+    }
     let outcome = try withExtendedLifetime(runFolder) { try trainer.run(source: source!) }
     if case .stoppedOnNaN = outcome { throw ExitCode(3) }
     if outcome == .interrupted { throw ExitCode(Interrupts.exitStatus) }

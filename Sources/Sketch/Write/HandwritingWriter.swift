@@ -68,7 +68,10 @@ struct HandwritingWriter {
   /// `seed + k`), with Graves' bias.
   func write(_ lines: [String], bias: Double, seed: UInt64, primer: Primer? = nil) throws -> [Line] {
     let ids = try lines.map(encode)
-    let primerIds = try primer.map { try encode($0.text) } ?? []
+    // The primer's text precedes each line's, with a space between them (when the model knows one),
+    // so that the first word written is not joined to the primer's last.
+    let space = alphabet.firstIndex(of: " ").map { [Int32($0)] } ?? []
+    let primerIds = try primer.map { try encode($0.text) + ($0.text.last == " " ? [] : space) } ?? []
     var result = [Line?](repeating: nil, count: lines.count)
     var refusals = [[String]](repeating: [], count: lines.count)
     var pending = Array(lines.indices)

@@ -10,7 +10,8 @@ struct Write: ParsableCommand {
     discussion: """
       Each line is drawn until the model's attention window has passed its last character (Graves' \
       stop rule); a line whose window does not get there within its step budget, stalls or goes back is \
-      drawn again with the next seed (up to 4 draws, reported). --prime writes in the style of a sample \
+      drawn again with the next seed (up to 4 draws, reported). --style NAME writes in one of the styles \
+      of the model's training data (styles.json in its folder); --prime writes in the style of a sample \
       of handwriting: an IAM-OnDB lineStrokes .xml file, an .svg drawing (one line of writing), or a \
       dataset line DATASET.h5:INDEX, with --prime-text saying what it shows.
       """)
@@ -21,6 +22,8 @@ struct Write: ParsableCommand {
   var output = "written"
   @Option(help: "Sampling bias (Graves): 0 writes as trained; larger is neater.") var bias = 0.5
   @Option(help: "A file of text to write, one line of writing per line.") var lines: String?
+  @Option(help: "Write in one of the model's styles (the names are listed when a wrong one is given).")
+  var style: String?
   @Option(help: "A primer: FILE.xml, FILE.svg or DATASET.h5:INDEX.") var prime: String?
   @Option(help: "The text the primer shows (a dataset line's own transcription by default).") var primeText: String?
   @Option(help: "Seed of the draws.") var seed: UInt64 = 0
@@ -31,6 +34,7 @@ struct Write: ParsableCommand {
     try FlagCheck.finite(bias, "--bias", 0...100, "0 samples the model as trained; larger is neater")
     if maxDraws < 1 { throw ValidationError("--max-draws must be at least 1, got \(maxDraws)") }
     if primeText != nil && prime == nil { throw ValidationError("--prime-text needs --prime") }
+    if style != nil && prime != nil { throw ValidationError("give --style NAME or --prime FILE, not both") }
   }
 
   func run() throws {
@@ -56,7 +60,8 @@ struct Write: ParsableCommand {
     let alphabet = codes.compactMap { Unicode.Scalar($0).map(Character.init) }
     var writer = try HandwritingWriter(model: SynthesisModel(config: contents.config, values: contents.parameters), alphabet: alphabet)
     writer.maxDraws = maxDraws
-    let primer = try prime.map { try PrimerFile.load($0, text: primeText) }
+    let primer = try style.map { try StyleSamples.load(besides: file).primer($0) }
+      ?? prime.map { try PrimerFile.load($0, text: primeText) }
     let written = try writer.write(texts, bias: bias, seed: seed, primer: primer)
     let scale = contents.scale ?? (1, 1)
     let strokes = written.map { WritingOutput.strokes($0.offsets, scale: scale) }
