@@ -7,11 +7,15 @@ deps:
 build: deps
 	swift build -c release --product sketch
 
-# The main job: train a quick configuration of the handwriting model on the built-in dataset (made on
-# first use) for a few minutes, then write samples: demo/<experiment>/sketch.png, pen.png, sketch.svg.
+# The main job: write text with the synthesis model that ships in models/writer (seconds: demo/written.png
+# and .svg, each line in each of the model's four styles), then train a quick configuration of the
+# handwriting model on the built-in dataset (made on first use) for a few minutes and write samples:
+# demo/<experiment>/sketch.png, pen.png, sketch.svg.
 DEMO_FLAGS ?= --depth 2 --dim 128 --mix-dim 10 --bs 32 --lr 1e-3 --max-length 300 --epochs 3 \
 	--max-batches 500 --test-every 100 --test-batches 10 --sample-every 250 --save-every 100 --grid 4
 demo: build
+	mkdir -p demo
+	.build/release/sketch write --lines models/demo.txt --model models/writer --style all --bias 0.75 -o demo/written
 	.build/release/sketch train $(DEMO_FLAGS) --output demo
 
 # Every test (XCTest and Swift Testing), debug build: once on the default native backend, then once in

@@ -2,12 +2,14 @@
 """Sketch against a JAX implementation of the same network, side by side in one session.
 
 Runs `sketch bench --config X --json` and `FOLDER/bench_jax.py` (train and sample; its interface is in
-the README, "Comparing with JAX") in turn,
-`--rounds` times, alternating so that both see the same machine, and prints the medians as a
-Markdown table (and every run as JSON lines with --raw).
+the README, "Comparing with JAX") in turn, and for config S (the synthesis network) `sketch bench
+--synthesis --json` and `FOLDER/bench_synthesis.py` (its split and fused training steps, and its
+sampler), `--rounds` times, alternating so that both see the same machine, and prints the medians as a
+Markdown table (and every run as JSON lines with --raw). `--busy N` runs N busy-looping processes
+beside both for the whole comparison (the machine under contention).
 
   scripts/compare-jax.py --sketch .build/release/sketch --peers FOLDER \
-      --python /tmp/jax/bin/python --configs A B C --rounds 5
+      --python /tmp/jax/bin/python --configs A B C S --rounds 5 [--busy 1]
 """
 import argparse
 import json
@@ -37,12 +39,53 @@ def main():
     ap.add_argument("--configs", nargs="+", default=["A", "B", "C"])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--raw", action="store_true")
+    ap.add_argument("--busy", type=int, default=0, help="busy-looping processes beside both")
     args = ap.parse_args()
+    busy = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(args.busy)]
+    try:
+        compare(args)
+    finally:
+        for p in busy:
+            p.kill()
+
+
+def compare_synthesis(args, env, rnd, rows):
+    """One round of config S: Sketch's step and sampler, then JAX's split and fused steps and sampler."""
+    bench = os.path.join(args.peers, "bench_synthesis.py")
+    s = run_json([args.sketch, "bench", "--synthesis", "--json", "--repeats", "3"], env=env)
+    split = run_json([args.python, bench, "--mode", "train", "--variant", "split", "--steps", "3"],
+                     env=env, prefix="RESULT_JSON ")
+    fused = run_json([args.python, bench, "--mode", "train", "--variant", "fused", "--steps", "3"],
+                     env=env, prefix="RESULT_JSON ")
+    js = run_json([args.python, bench, "--mode", "sample", "--steps", "3"], env=env, prefix="RESULT_JSON ")
+    r = rows.setdefault("S", {k: [] for k in ["train", "split", "fused", "sample", "sample_jax", "cold",
+                                              "jax_compile", "rss", "rss_jax"]})
+    r["train"].append(s["train_step_s"])
+    r["split"].append(split["step_median_s"])
+    r["fused"].append(fused["step_median_s"])
+    r["sample"].append(s["sample_s"])
+    r["sample_jax"].append(js["run_median_s"])
+    r["cold"].append(s["compile_cold_s"])
+    r["jax_compile"].append(split["compile_s"])
+    r["rss"].append(s["peak_rss_mb"])
+    r["rss_jax"].append(split["peak_rss_mb"])
+    if args.raw:
+        print(json.dumps(dict(round=rnd, config="S", sketch=s, jax_split=split, jax_fused=fused, jax_sample=js)))
+    print(f"round {rnd + 1} S: train {s['train_step_s']:.3f} s vs JAX split {split['step_median_s']:.3f} s, "
+          f"fused {fused['step_median_s']:.3f} s; sample {s['sample_s']:.3f} s vs {js['run_median_s']:.3f} s",
+          file=sys.stderr)
+    return s
+
+
+def compare(args):
     env = dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", str(os.cpu_count())))
     bench_jax = os.path.join(args.peers, "bench_jax.py")
     rows = {}
     for rnd in range(args.rounds):
         for c in args.configs:
+            if c == "S":
+                s = compare_synthesis(args, env, rnd, rows)
+                continue
             sample = c != "C"  # the reference's sampler configurations are A and B
             steps = "3" if c == "C" else "5"
             s = run_json([args.sketch, "bench", "--config", c, "--json", "--repeats", steps]
@@ -71,16 +114,28 @@ def main():
                   file=sys.stderr)
     med = lambda xs: statistics.median(xs) if xs else float("nan")
     print(f"machine: {s['machine']}, {s['cores']} cores, OpenBLAS threads {s['blas_threads']}; "
-          f"medians of {args.rounds} alternating rounds\n")
+          f"medians of {args.rounds} alternating rounds, {args.busy} busy processes beside\n")
     print("| config | training step: Sketch | JAX | Sketch / JAX | GEMM bound | Sketch at % of bound "
           "| sampling 64x600: Sketch | JAX | compile cold / warm | JAX compile | peak RSS Sketch / JAX |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for c, r in rows.items():
+        if c == "S":
+            continue
         t, tj, b = med(r["train"]), med(r["train_jax"]), med(r["bound"])
         sm = f"{med(r['sample']):.3f} s | {med(r['sample_jax']):.3f} s" if r["sample"] else "- | -"
         print(f"| {c} | {t:.3f} s | {tj:.3f} s | {t / tj:.2f} | {b:.3f} s | {100 * b / t:.0f}% | {sm} "
               f"| {med(r['cold']):.2f} / {med(r['warm']):.3f} s | {med(r['jax_compile']):.2f} s "
               f"| {med(r['rss']):.0f} / {med(r['rss_jax']):.0f} MB |")
+
+    if "S" in rows:
+        r = rows["S"]
+        t, sp, fu = med(r["train"]), med(r["split"]), med(r["fused"])
+        print("\n| config S (synthesis) | training step: Sketch | JAX split | JAX fused | Sketch / best JAX "
+              "| sampling 64x600: Sketch | JAX | Sketch / JAX | compile cold: Sketch / JAX | peak RSS Sketch / JAX |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        print(f"| S | {t:.3f} s | {sp:.3f} s | {fu:.3f} s | {t / min(sp, fu):.2f} | {med(r['sample']):.3f} s "
+              f"| {med(r['sample_jax']):.3f} s | {med(r['sample']) / med(r['sample_jax']):.2f} "
+              f"| {med(r['cold']):.2f} / {med(r['jax_compile']):.2f} s | {med(r['rss']):.0f} / {med(r['rss_jax']):.0f} MB |")
 
 
 if __name__ == "__main__":

@@ -218,6 +218,25 @@ final class SynthesisTrainingTests: XCTestCase {
     let noStyle = try SketchProcess.run(["write", phrase, "--model", Self.folderName, "--style", "gothic"], in: dir)
     XCTAssertNotEqual(noStyle.status, 0, noStyle.output)
     XCTAssertTrue(noStyle.output.contains("this model knows the styles \(present.joined(separator: ", "))"), noStyle.output)
+    // `sketch export`: the parameters and the styles without the optimizer state; it writes as the run does.
+    let exported = try SketchProcess.run(["export", "--model", Self.folderName, "-o", "shipped"], in: dir)
+    XCTAssertEqual(exported.status, 0, exported.output)
+    let slim = try Checkpoint.read(dir.appendingPathComponent("shipped/model.h5").path)
+    XCTAssertTrue(slim.optimizerState.isEmpty)
+    let last = try Checkpoint.read(folder.appendingPathComponent("model.h5").path)
+    XCTAssertFalse(last.optimizerState.isEmpty)
+    XCTAssertEqual(Set(slim.parameters.keys), Set(last.parameters.keys))
+    for (name, t) in last.parameters { XCTAssertEqual(slim.parameters[name]?.doubles, t.doubles, name) }
+    XCTAssertEqual(try StyleSamples.load(besides: dir.appendingPathComponent("shipped/model.h5").path), styles)
+    let fromExport = try SketchProcess.run(
+      ["write", phrase, "--model", "shipped", "-o", "exported", "--style", present[0], "--max-draws", "1"], in: dir)
+    XCTAssertEqual(fromExport.status, 0, fromExport.output)
+    XCTAssertEqual(
+      try String(contentsOf: dir.appendingPathComponent("exported.svg"), encoding: .utf8),
+      try String(contentsOf: dir.appendingPathComponent("styled.svg"), encoding: .utf8))
+    let again2 = try SketchProcess.run(["export", "--model", Self.folderName, "-o", "shipped"], in: dir)
+    XCTAssertNotEqual(again2.status, 0, again2.output)
+    XCTAssertTrue(again2.output.contains("give --overwrite"), again2.output)
     let neither = try SketchProcess.run(["write", "--model", Self.folderName], in: dir)
     XCTAssertNotEqual(neither.status, 0)
     XCTAssertTrue(neither.output.contains("give the text to write"), neither.output)

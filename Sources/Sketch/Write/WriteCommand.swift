@@ -22,7 +22,8 @@ struct Write: ParsableCommand {
   var output = "written"
   @Option(help: "Sampling bias (Graves): 0 writes as trained; larger is neater.") var bias = 0.5
   @Option(help: "A file of text to write, one line of writing per line.") var lines: String?
-  @Option(help: "Write in one of the model's styles (the names are listed when a wrong one is given).")
+  @Option(
+    help: "Write in the model's style NAME; several (NAME,NAME,... or all) write every line in each, in turn.")
   var style: String?
   @Option(help: "A primer: FILE.xml, FILE.svg or DATASET.h5:INDEX.") var prime: String?
   @Option(help: "The text the primer shows (a dataset line's own transcription by default).") var primeText: String?
@@ -60,9 +61,20 @@ struct Write: ParsableCommand {
     let alphabet = codes.compactMap { Unicode.Scalar($0).map(Character.init) }
     var writer = try HandwritingWriter(model: SynthesisModel(config: contents.config, values: contents.parameters), alphabet: alphabet)
     writer.maxDraws = maxDraws
-    let primer = try style.map { try StyleSamples.load(besides: file).primer($0) }
-      ?? prime.map { try PrimerFile.load($0, text: primeText) }
-    let written = try writer.write(texts, bias: bias, seed: seed, primer: primer)
+    var written: [HandwritingWriter.Line] = []
+    var styleOf: [String?] = []
+    if let style {
+      let known = try StyleSamples.load(besides: file)
+      let names = style == "all" ? known.samples.map(\.name) : style.split(separator: ",").map(String.init)
+      let primers = try names.map { ($0, try known.primer($0)) }  // every name checked before writing
+      for (name, primer) in primers {
+        written += try writer.write(texts, bias: bias, seed: seed, primer: primer)
+        styleOf += texts.map { _ in name }
+      }
+    } else {
+      written = try writer.write(texts, bias: bias, seed: seed, primer: try prime.map { try PrimerFile.load($0, text: primeText) })
+      styleOf = texts.map { _ in nil }
+    }
     let scale = contents.scale ?? (1, 1)
     let strokes = written.map { WritingOutput.strokes($0.offsets, scale: scale) }
     try WritingOutput.png(strokes).write(to: output + ".png")
@@ -71,7 +83,7 @@ struct Write: ParsableCommand {
       let name = written.count == 1 ? output + "-attention.png" : output + "-attention-\(k + 1).png"
       try WritingOutput.attention(line.phi, points: Swift.max(1, line.offsets.count)).write(to: name)
       let strokesDrawn = strokes[k].count
-      var report = "line \(k + 1): \(line.offsets.count) points, \(strokesDrawn) strokes"
+      var report = "line \(k + 1)" + (styleOf[k].map { " (\($0))" } ?? "") + ": \(line.offsets.count) points, \(strokesDrawn) strokes"
       if line.draws > 1 { report += ", drawn \(line.draws) times (" + line.refusals.joined(separator: "; ") + ")" }
       print(report + ": \(line.text)")
     }
