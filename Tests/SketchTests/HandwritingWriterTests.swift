@@ -66,6 +66,16 @@ final class HandwritingWriterTests: XCTestCase {
     XCTAssertTrue(line.refusals[2].hasSuffix("(kept: last draw)"))
   }
 
+  func testAWindowThatRacesPastTheTextIsRedrawnAndReported() throws {
+    var writer = try HandwritingWriter(model: model(speed: 3), alphabet: alphabet)
+    writer.maxDraws = 2
+    let line = try writer.write(["he had a bed"], bias: 0, seed: 0)[0]
+    XCTAssertEqual(line.draws, 2)
+    XCTAssertLessThan(line.offsets.count, 3 * 12)
+    XCTAssertTrue(line.refusals[0].contains("passed the end of the text after"), "\(line.refusals)")
+    XCTAssertTrue(line.refusals[0].contains("(fewer than 36)"), "\(line.refusals)")
+  }
+
   func testAPrimedLineWritesOnlyTheNewText() throws {
     let writer = try HandwritingWriter(model: model(speed: 0.25), alphabet: alphabet)
     let primer = HandwritingWriter.Primer(

@@ -19,6 +19,8 @@ struct Export: ParsableCommand {
   @Option(help: "The experiment folder or model file to export.") var model: String
   @Option(name: [.customShort("o"), .customLong("output")], help: "The folder to write (created if needed).")
   var output: String
+  @Option(help: "Take the style samples from this dataset instead of the run's styles.json (a synthesis model).")
+  var stylesFrom: String?
   @Flag(help: "Replace a model already in the output folder.") var overwrite = false
 
   func run() throws {
@@ -32,12 +34,16 @@ struct Export: ParsableCommand {
       throw ValidationError("\(target) exists; give --overwrite to replace it, or another --output")
     }
     try Checkpoint.write(contents, to: target)
-    let styles = URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(StyleSamples.fileName)
-    if let data = FileManager.default.contents(atPath: styles.path) {
-      try AtomicFile.write(data: Array(data), to: folder.appendingPathComponent(StyleSamples.fileName).path)
+    let styles = folder.appendingPathComponent(StyleSamples.fileName).path
+    if let stylesFrom {
+      guard contents.config.synthesis else { throw ValidationError("--styles-from: \(source) is a prediction model") }
+      try StyleSamples.write(try StyleSamples.pick(from: StrokeDataset(path: stylesFrom)), to: styles)
+    } else {
+      let kept = URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(StyleSamples.fileName)
+      if let data = FileManager.default.contents(atPath: kept.path) { try AtomicFile.write(data: Array(data), to: styles) }
     }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
     print(String(format: "wrote %@ (%.1f MB, step %d)", target, Double(bytes) / 1e6, contents.position.step)
-      + (FileManager.default.fileExists(atPath: styles.path) ? " and \(StyleSamples.fileName)" : ""))
+      + (FileManager.default.fileExists(atPath: styles) ? " and \(StyleSamples.fileName)" : ""))
   }
 }

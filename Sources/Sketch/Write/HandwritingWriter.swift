@@ -28,6 +28,9 @@ struct HandwritingWriter {
   /// Points per character of the step budget: a line of n characters may take up to
   /// `stepsPerCharacter · (n + 1)` steps before it counts as not reaching its end.
   var stepsPerCharacter = 40
+  /// The fewest points per character a line may have: a window that races past the text (it jumped to
+  /// the end instead of reading it) writes fewer.
+  var minPointsPerCharacter = 3
   /// The longest run of steps the window may stay on one character before the draw counts as stalled.
   var maxStepsOnOneCharacter = 120
   /// Draws per line before giving up (the last draw is kept, and reported).
@@ -98,12 +101,16 @@ struct HandwritingWriter {
     return result.map { $0! }
   }
 
-  /// Why a draw is refused, or nil: the window did not pass the end within the budget, stayed too
-  /// long on one character, or went back by two characters or more.
+  /// Why a draw is refused, or nil: the window did not pass the end within the budget, passed it
+  /// too soon, stayed too long on one character, or went back by two characters or more.
   func check(_ line: Line, characters n: Int, primerCharacters: Int) -> String? {
     let budget = stepsPerCharacter * (n - primerCharacters + 1)
     if line.offsets.count >= budget {
       return "the window did not reach the end of the text within \(budget) points"
+    }
+    let least = minPointsPerCharacter * (n - primerCharacters)
+    if line.offsets.count < least {
+      return "the window passed the end of the text after \(line.offsets.count) points (fewer than \(least))"
     }
     var furthest = -1
     var run = 0

@@ -25,13 +25,15 @@ struct StyleSamples: Codable, Equatable {
   /// The texts of sample lines are at least this long, so a primer shows a style's joins and spacing.
   static let minimumText = 10
 
+  /// The file name of the dataset the samples come from.
   var dataset: String
   var samples: [Sample]
 
   /// One line per style of `dataset`: the first line of its test split (else of its training split) of
   /// that style whose text has at least ``minimumText`` characters (else its longest text).
   static func pick(from dataset: StrokeDataset) throws -> StyleSamples {
-    guard let texts = try dataset.transcriptions() else { return StyleSamples(dataset: dataset.path, samples: []) }
+    let name = URL(fileURLWithPath: dataset.path).lastPathComponent
+    guard let texts = try dataset.transcriptions() else { return StyleSamples(dataset: name, samples: []) }
     let order = Array(dataset.range(.test)) + Array(dataset.range(.train))
     var samples: [Sample] = []
     for (id, name) in dataset.styleNames.enumerated() {
@@ -40,7 +42,7 @@ struct StyleSamples: Codable, Equatable {
       else { continue }
       samples.append(Sample(name: name, text: texts[best], line: best, rows: try dataset.rows(best)))
     }
-    return StyleSamples(dataset: dataset.path, samples: samples)
+    return StyleSamples(dataset: name, samples: samples)
   }
 
   /// Writes `styles.json` into `folder` unless it is there already (a resumed run keeps its file).
@@ -49,6 +51,11 @@ struct StyleSamples: Codable, Equatable {
     guard !FileManager.default.fileExists(atPath: path) else { return }
     let styles = try pick(from: dataset)
     guard !styles.samples.isEmpty else { return }
+    try write(styles, to: path)
+  }
+
+  /// Writes `styles` to `path` (atomically).
+  static func write(_ styles: StyleSamples, to path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     try AtomicFile.write(data: Array(try encoder.encode(styles)), to: path)
