@@ -109,6 +109,27 @@ final class SynthesisTrainingTests: XCTestCase {
   ]
   static let folderName = "handwriting-2X12m3d0r12b8e15-L120G10-synthesisK3"
 
+  /// A fresh network's window starts at about 1/25 character per point (its kappa bias), so that it
+  /// reads the text from the first batches instead of racing past its end.
+  func testAnUntrainedWindowMovesAtAboutTheSpeedOfWriting() throws {
+    for uniform in [0.0, 0.08] {
+      let config = ModelConfig(
+        depth: 2, dim: 16, mixDim: 3, uniform: uniform, synthesis: true, window: 3, alphabet: [32, 97, 98, 99])
+      guard case .synthesis(let model) = Network(config: config, seed: 4) else { return XCTFail("not a synthesis network") }
+      let bias = try XCTUnwrap(model.parameters.first { $0.name == "window/b" }).variable.sharedVariable!.value.doubles
+      XCTAssertEqual(Array(bias[0..<6]), [0, 0, 0, 0, 0, 0])
+      for b in bias[6..<9] { XCTAssertEqual(b, Foundation.log(1.0 / 25), accuracy: 1e-6) }
+      // Ten characters take each sampled line well over a hundred points (a zero bias: about ten).
+      let sampler = try compileSynthesisSampler(model: model)
+      let (B, U, S) = (4, 10, 600)
+      let chars = Tensor(shape: [B, U], (0..<(B * U)).map { Int32($0 % 4) })
+      let out = try sampler(
+        chars, Tensor.filled(1, dtype: .float32, shape: [B, U]), synthesisNoise(steps: S, batch: B, seed: 1),
+        Tensor.filled(0, dtype: .float32, shape: [B]))
+      for stop in out[1].array(Int32.self) { XCTAssertGreaterThan(stop, 100, "uniform \(uniform)") }
+    }
+  }
+
   func testATinySynthesisRunEndToEnd() throws {
     let made = try SketchProcess.run(["data", "hershey", "-o", "d.h5", "--lines", "60", "--seed", "5"], in: dir)
     XCTAssertEqual(made.status, 0, made.output)

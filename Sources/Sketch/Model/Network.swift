@@ -66,7 +66,8 @@ enum Network {
   }
 }
 
-/// Initial values for parameters of `shapes`: vectors (biases, peepholes) zero; matrices uniform in
+/// Initial values for parameters of `shapes`: vectors (biases, peepholes) zero, except the synthesis
+/// window's bias (``SynthesisModel/initialWindowBias(window:)``); matrices uniform in
 /// [-u, u] with `config.uniform` u > 0, else orthogonal blocks scaled as Glorot (blocks of the state
 /// width for the transitions, the whole width otherwise). Parameter k draws from the seed's key folded
 /// with k.
@@ -74,7 +75,9 @@ func initialValues(_ shapes: [(String, [Int])], config: ModelConfig, seed: UInt6
   let key = RandomKey(seed: seed)
   var values: [String: Tensor] = [:]
   for (k, (name, shape)) in shapes.enumerated() {
-    if shape.count == 1 {
+    if config.synthesis && name == "window/b" {
+      values[name] = SynthesisModel.initialWindowBias(window: config.window)
+    } else if shape.count == 1 {
       values[name] = Tensor.zeros(.float32, shape)
     } else if config.uniform > 0 {
       values[name] = Initializer.uniform(shape, width: config.uniform, key: key.fold(UInt64(k)))

@@ -1,4 +1,5 @@
 import Codegen
+import Foundation
 
 /// Graves' handwriting synthesis network (arXiv:1308.0850, section 5, eqs 46-54), written with the
 /// library's ops as a user would write it: L LSTM layers (gates i, f, g, o; no peepholes), a soft
@@ -29,6 +30,20 @@ struct SynthesisModel {
   /// Graves' derivative clipping in the training graph: the readout's derivatives clamped to
   /// [-100, 100], each LSTM gate pre-activation's to [-10, 10].
   var derivativeClipping = false
+
+  /// The untrained window's speed in characters per point: the kappa columns of `window/b` start at
+  /// its log (the others at 0). Handwriting takes about 25 points per character (the built-in
+  /// dataset 24, IAM-OnDB 25 to 30); a bias of 0 would move the window one character per point, past
+  /// the end of any text within a few dozen points, where phi, and with it kappa's gradient,
+  /// vanishes, so that the window never learns to read (Graves' kappa has no scale; implementations
+  /// that divide the increments by 25 start at this speed too).
+  static let initialCharactersPerPoint = 1.0 / 25
+
+  /// The initial value of `window/b` for K components: alpha and beta columns 0, kappa columns
+  /// log(``initialCharactersPerPoint``).
+  static func initialWindowBias(window K: Int) -> Tensor {
+    Tensor(shape: [3 * K], [Float](repeating: 0, count: 2 * K) + [Float](repeating: Float(log(initialCharactersPerPoint)), count: K))
+  }
 
   /// The parameters' names and shapes.
   static func parameterShapes(
