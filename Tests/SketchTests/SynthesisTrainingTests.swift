@@ -147,7 +147,7 @@ final class SynthesisTrainingTests: XCTestCase {
 
     // Samples: the held-out texts at each interval and at the end, each row cut at its stop step.
     for name in ["samples/sketch-000020.png", "samples/sketch-000040.svg", "samples/sketch-000060.txt", "sketch.png",
-      "pen.png", "sketch.svg", "sketch.txt", "loss.png"]
+      "pen.png", "sketch.svg", "sketch.txt", "loss.png", "loss.svg"]
     {
       XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
     }
@@ -206,7 +206,8 @@ final class SynthesisTrainingTests: XCTestCase {
       .split(separator: " ").compactMap { Double($0) }
     XCTAssertEqual(travel.count, 2, g.output)
     XCTAssertLessThanOrEqual(travel[1], travel[0], g.output)
-    let p = try SketchProcess.run(["write", phrase, "-o", "plot", "--format", "svg-plotter", "--margin", "20"] + plotFlags, in: dir)
+    let p = try SketchProcess.run(
+      ["write", phrase, "-o", "plot", "--format", "svg-plotter", "--margin", "20"] + plotFlags, in: dir)
     XCTAssertEqual(p.status, 0, p.output)
     let plotted = try String(contentsOf: dir.appendingPathComponent("plot.svg"), encoding: .utf8)
     XCTAssertTrue(plotted.contains("width=\"210mm\" height=\"297mm\" viewBox=\"0 0 210 297\""), plotted)
@@ -215,7 +216,8 @@ final class SynthesisTrainingTests: XCTestCase {
     let misplaced = try SketchProcess.run(["write", phrase, "--page-width", "100"] + plotFlags, in: dir)
     XCTAssertEqual(misplaced.status, 64, misplaced.output)
     XCTAssertTrue(misplaced.output.contains("--page-width applies to the plotter formats"), misplaced.output)
-    let tooBig = try SketchProcess.run(["write", phrase, "--format", "hpgl", "--line-height", "400"] + plotFlags, in: dir)
+    let tooBig = try SketchProcess.run(
+      ["write", phrase, "--format", "hpgl", "--line-height", "400"] + plotFlags, in: dir)
     XCTAssertEqual(tooBig.status, 64, tooBig.output)
     XCTAssertTrue(tooBig.output.contains("give a smaller --line-height"), tooBig.output)
     let unknown = try SketchProcess.run(["write", "ab\u{2603}", "--model", Self.folderName], in: dir)

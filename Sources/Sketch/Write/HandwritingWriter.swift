@@ -68,10 +68,7 @@ struct HandwritingWriter {
   /// `seed + k`), with Graves' bias.
   func write(_ lines: [String], bias: Double, seed: UInt64, primer: Primer? = nil) throws -> [Line] {
     let ids = try lines.map(encode)
-    // The primer's text precedes each line's, with a space between them (when the model knows one),
-    // so that the first word written is not joined to the primer's last.
-    let space = alphabet.firstIndex(of: " ").map { [Int32($0)] } ?? []
-    let primerIds = try primer.map { try encode($0.text) + ($0.text.last == " " ? [] : space) } ?? []
+    let primerIds = try primer.map { try encode(primerPrefix($0)) } ?? []
     var result = [Line?](repeating: nil, count: lines.count)
     var refusals = [[String]](repeating: [], count: lines.count)
     var pending = Array(lines.indices)
@@ -96,6 +93,13 @@ struct HandwritingWriter {
       pending = still
     }
     return result.map { $0! }
+  }
+
+  /// The text the window reads before a line's own when primed: the primer's text, then a space (when
+  /// the model knows one and the text does not end with one), so that the first word written is not
+  /// joined to the primer's last.
+  func primerPrefix(_ primer: Primer) -> String {
+    primer.text + (primer.text.last == " " || !alphabet.contains(" ") ? "" : " ")
   }
 
   /// Why a draw is refused, or nil: the window did not pass the end within the budget, stayed too

@@ -94,7 +94,8 @@ struct Write: ParsableCommand {
     try AtomicFile.write(data: Array(WritingOutput.svg(strokes).utf8), to: output + ".svg")
     for (k, line) in written.enumerated() {
       let name = written.count == 1 ? output + "-attention.png" : output + "-attention-\(k + 1).png"
-      try WritingOutput.attention(line.phi, points: Swift.max(1, line.offsets.count)).write(to: name)
+      let read = (primer.map(writer.primerPrefix) ?? "") + line.text
+      try WritingOutput.attention(line.phi, points: Swift.max(1, line.offsets.count), text: read).png().write(to: name)
     }
     print("wrote \(output).png, \(output).svg and the attention image\(written.count == 1 ? "" : "s")")
   }
