@@ -141,6 +141,33 @@ final class PlotterTests: XCTestCase {
     XCTAssertEqual(hpgl, "IN;SP1;\nPU200,1800;PD1400,600,2600,1800;\nPU3800,1800;PD3800,1800;\nPU;SP0;\n")
   }
 
+  /// The flags: defaults (A4, servo pen), a Z pen, and each mistake refused with what to do.
+  func testPlotterFlags() throws {
+    let plain = try PlotterFlags.parse(["--format", "gcode"])
+    XCTAssertEqual(plain.page, PlotterPage(width: 210, height: 297, margin: 15, lineHeight: nil))
+    XCTAssertEqual(plain.gcode, GCodeWriter(pen: .commands(down: "M3 S30", up: "M5"), feed: 1_000, travelFeed: 3_000))
+    let z = try PlotterFlags.parse(
+      ["--format", "gcode", "--pen-z-up", "2", "--pen-z-down", "-1", "--feed", "500", "--page-width", "100"])
+    XCTAssertEqual(z.gcode, GCodeWriter(pen: .z(up: 2, down: -1), feed: 500, travelFeed: 3_000))
+    XCTAssertEqual(z.page.width, 100)
+    let refused: [([String], String)] = [
+      (["--margin", "5"], "--margin applies to the plotter formats; add --format svg-plotter, gcode or hpgl"),
+      (["--format", "hpgl", "--feed", "100"], "--feed applies to G-code only; add --format gcode"),
+      (["--format", "gcode", "--pen-z-up", "3"], "give --pen-z-up and --pen-z-down together"),
+      (["--format", "gcode", "--pen-z-up", "0", "--pen-z-down", "2"], "must be above --pen-z-down"),
+      (["--format", "gcode", "--pen-z-up", "2", "--pen-z-down", "0", "--pen-up", "M5"], "not both"),
+      (["--format", "svg-plotter", "--margin", "110"], "no room inside 110 mm margins"),
+      (["--format", "svg-plotter", "--line-height", "0"], "--line-height must be a finite number in (0, 10000]"),
+      (["--format", "gcode", "--pen-down", " "], "--pen-down must be one line of G-code"),
+    ]
+    for (args, message) in refused {
+      XCTAssertThrowsError(try PlotterFlags.parse(args), "\(args)") { error in
+        let text = PlotterFlags.message(for: error)
+        XCTAssertTrue(text.contains(message), "\(args): \(text)")
+      }
+    }
+  }
+
   /// The G-code of a page of scattered strokes, read by pygcode: millimetres and absolute distances,
   /// every position inside the page, drawing only with the pen down and travel only with it up, one
   /// pen-down per stroke; with servo commands and with Z heights.

@@ -20,9 +20,11 @@ struct PlotterFlags: ParsableArguments {
   var lineHeight: Double?
   @Option(help: "G-code that lowers the pen (servo style). (default: \(GCodeWriter().penDown[0]))") var penDown: String?
   @Option(help: "G-code that lifts the pen (servo style). (default: \(GCodeWriter().penUp[0]))") var penUp: String?
-  @Option(help: "Z height in mm with the pen up (with --pen-z-down, instead of servo commands).")
+  // Z heights are often negative (the surface at Z = 0): the value may start with a dash.
+  @Option(
+    parsing: .unconditional, help: "Z height in mm with the pen up (with --pen-z-down, instead of servo commands).")
   var penZUp: Double?
-  @Option(help: "Z height in mm with the pen down (with --pen-z-up).") var penZDown: Double?
+  @Option(parsing: .unconditional, help: "Z height in mm with the pen down (with --pen-z-up).") var penZDown: Double?
   @Option(help: "Drawing feed rate in mm/min (G-code). (default: \(mm(GCodeWriter().feed)))") var feed: Double?
   @Option(help: "Travel feed rate in mm/min (G-code, on G0). (default: \(mm(GCodeWriter().travelFeed)))")
   var travelFeed: Double?
