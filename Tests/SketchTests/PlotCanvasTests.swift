@@ -112,8 +112,11 @@ final class PlotCanvasTests: XCTestCase {
     XCTAssertEqual(pen.width, 64 + 800 + 16)
     // Step 99 of 400 is at x = 64 + 99 / 400 * 800 (columns of 2 pixels), in the first row (34...58).
     XCTAssertEqual(pen[64 + 198, 46].gray, 0)
-    XCTAssertEqual(pen[64 + 196, 46].gray, 255)
-    XCTAssertEqual(pen[64 + 198, 70].gray, 255, "the second sample never lifts")
+    XCTAssertEqual(pen[64 + 196, 40].gray, 255)
+    XCTAssertEqual(pen[64 + 196, 46].gray, 190, "the gray line of the sample's steps")
+    XCTAssertEqual(pen[64 + 198, 66].gray, 255, "the second sample never lifts")
+    XCTAssertEqual(pen[64 + 198, 70].gray, 190, "the gray line of the second sample's 200 steps")
+    XCTAssertEqual(pen[64 + 402, 70].gray, 255, "past the second sample's 200 steps")
     XCTAssertTrue(ink(pen, 64, 864, 86, 100), "step numbers under the axis")
     XCTAssertTrue(ink(pen, 40, 60, 40, 52), "sample number 1")
     // 600,000 steps fit the same width (a column holds 750 steps).

@@ -31,7 +31,8 @@ final class ReliabilitySampleOutputTests: XCTestCase {
     XCTAssertEqual(image[64, 46].gray, 0)
     XCTAssertEqual(image[64 + 3, 46].gray, 0)
     XCTAssertEqual(image[64 + 799, 46].gray, 0)
-    XCTAssertEqual(image[64 + 400, 46].gray, 255)
+    XCTAssertEqual(image[64 + 400, 40].gray, 255)
+    XCTAssertEqual(image[64 + 400, 46].gray, 190, "the gray line of the sample's steps")
   }
 
   func testSizesNoImageCanHoldAreRefusedUpFront() throws {

@@ -9,21 +9,27 @@ struct PlotCanvas {
 
   /// Where a text's `at` point lies along the text.
   enum Anchor: String {
+    /// The text starts at `at`, is centred on it, or ends at it (SVG's `text-anchor` names).
     case start, middle, end
   }
 
   /// One thing drawn; gray levels are 0 (black) to 255 (white).
   enum Mark {
+    /// A line through the points, `width` pixels wide, round caps and joins.
     case polyline([Point], width: Double, gray: UInt8)
+    /// A filled disc.
     case dot(Point, radius: Double, gray: UInt8)
+    /// A filled rectangle (an edge pixel is covered by the part of it inside the box).
     case box(x: Double, y: Double, width: Double, height: Double, gray: UInt8)
     /// Text whose capitals are `size` pixels high, vertically centred on `at`; `vertical` runs it
     /// upward (a y-axis label).
     case text(String, at: Point, size: Double, anchor: Anchor, vertical: Bool)
   }
 
+  /// The size in pixels.
   let width: Int
   let height: Int
+  /// What is drawn, in order.
   private(set) var marks: [Mark] = []
 
   /// An empty white canvas of `width` x `height` pixels.
@@ -155,10 +161,14 @@ struct PlotCanvas {
 
 /// An axis of a plot: its range, linear or logarithmic (base 10), its ticks and their labels.
 struct PlotAxis {
+  /// The values at the axis's two ends.
   var lo: Double
   var hi: Double
+  /// Whether values are placed by their logarithm.
   var log = false
+  /// The axis's title ("batch").
   var label: String
+  /// The values where ticks are drawn.
   var ticks: [Double] = []
   /// The text at each tick (by default the tick's value, in as few digits as the step needs).
   var tickLabels: [String] = []
@@ -217,10 +227,12 @@ struct PlotAxis {
 
 /// The plot area of a canvas (pixels) with its two axes.
 struct PlotFrame {
+  /// The plot area's edges, in pixels.
   var left: Double
   var top: Double
   var right: Double
   var bottom: Double
+  /// The horizontal and vertical axes.
   var x: PlotAxis
   var y: PlotAxis
   /// Draws the y axis's lowest value at the bottom (false: at the top, as rows of an image).

@@ -127,8 +127,8 @@ enum SampleRenderer {
   }
 
   /// pen.png: where each sample's strokes end, a row per sample and the steps along x, black where the
-  /// pen lifts (when a column holds several steps, darker the more lifts it holds), with axes "step"
-  /// and "sample" and a title.
+  /// pen lifts (when a column holds several steps, darker the more lifts it holds), a thin gray line
+  /// over the steps the sample has, with axes "step" and "sample" and a title.
   static func penPlot(_ seqs: [[(dx: Double, dy: Double, pen: Double)]]) -> PlotCanvas {
     let steps = Swift.max(seqs.map(\.count).max() ?? 0, 1)
     let frame = penFrame(count: seqs.count, steps: steps)
@@ -139,6 +139,11 @@ enum SampleRenderer {
     var lifts = [[Int]](repeating: [Int](repeating: 0, count: columns), count: seqs.count)
     for (b, s) in seqs.enumerated() {
       for (t, o) in s.enumerated() where o.pen > 0.5 { lifts[b][t * columns / steps] += 1 }
+    }
+    // A thin gray line along each row shows the steps the sample has (a synthesis row stops early).
+    for (b, s) in seqs.enumerated() where !s.isEmpty {
+      let (start, end) = (frame.point(0, Double(b) + 0.5), frame.point(Double(s.count), Double(b) + 0.5))
+      canvas.add(.polyline([start, end], width: 2, gray: 190))
     }
     let most = Swift.max(lifts.flatMap { $0 }.max() ?? 0, 1)
     for (b, row) in lifts.enumerated() {
