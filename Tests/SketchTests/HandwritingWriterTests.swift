@@ -75,6 +75,9 @@ final class HandwritingWriterTests: XCTestCase {
     // The primer's 12 points moved the window by about 3 characters already; the rest is "he".
     XCTAssertLessThan(line.offsets.count, 4 * 2 + 10)
     XCTAssertGreaterThan(line.offsets.count, 0)
+    // The window read the primer's text, a space, then the line's: one phi column per character.
+    XCTAssertEqual(line.windowText, "bad he")
+    XCTAssertEqual(line.phi.first?.count, 6)
   }
 
   /// The files of a written line: absolute strokes in data units, one SVG path per stroke, and the

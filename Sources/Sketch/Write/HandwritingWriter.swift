@@ -9,6 +9,8 @@ struct HandwritingWriter {
   /// window's trace phi [steps][characters], and how many draws it took.
   struct Line {
     var text: String
+    /// The characters the window read, one per column of phi: a primer's text (and a space), then `text`.
+    var windowText = ""
     var offsets: [(dx: Double, dy: Double, pen: Double)]
     var phi: [[Double]]
     var draws: Int
@@ -68,7 +70,10 @@ struct HandwritingWriter {
   /// `seed + k`), with Graves' bias.
   func write(_ lines: [String], bias: Double, seed: UInt64, primer: Primer? = nil) throws -> [Line] {
     let ids = try lines.map(encode)
-    let primerIds = try primer.map { try encode(primerPrefix($0)) } ?? []
+    // The primer's text precedes each line's, with a space between them (when the model knows one),
+    // so that the first word written is not joined to the primer's last.
+    let primerText = primer.map { $0.text + ($0.text.last == " " || !alphabet.contains(" ") ? "" : " ") } ?? ""
+    let primerIds = try encode(primerText)
     var result = [Line?](repeating: nil, count: lines.count)
     var refusals = [[String]](repeating: [], count: lines.count)
     var pending = Array(lines.indices)
@@ -79,6 +84,7 @@ struct HandwritingWriter {
       for (row, i) in pending.enumerated() {
         var line = drawn[row]
         line.text = lines[i]
+        line.windowText = primerText + lines[i]
         line.draws = draw + 1
         let problem = check(line, characters: primerIds.count + ids[i].count, primerCharacters: primerIds.count)
         if let problem, draw + 1 < maxDraws {
@@ -93,13 +99,6 @@ struct HandwritingWriter {
       pending = still
     }
     return result.map { $0! }
-  }
-
-  /// The text the window reads before a line's own when primed: the primer's text, then a space (when
-  /// the model knows one and the text does not end with one), so that the first word written is not
-  /// joined to the primer's last.
-  func primerPrefix(_ primer: Primer) -> String {
-    primer.text + (primer.text.last == " " || !alphabet.contains(" ") ? "" : " ")
   }
 
   /// Why a draw is refused, or nil: the window did not pass the end within the budget, stayed too

@@ -71,32 +71,40 @@ struct Write: ParsableCommand {
     let written = try writer.write(texts, bias: bias, seed: seed, primer: primer)
     let scale = contents.scale ?? (1, 1)
     let strokes = written.map { WritingOutput.strokes($0.offsets, scale: scale) }
+    let images = plotter.format == .pngSVG
+    if images {
+      try WritingOutput.png(strokes).write(to: output + ".png")
+      try AtomicFile.write(data: Array(WritingOutput.svg(strokes).utf8), to: output + ".svg")
+    }
     for (k, line) in written.enumerated() {
-      var report = "line \(k + 1): \(line.offsets.count) points, \(strokes[k].count) strokes"
+      let name = written.count == 1 ? output + "-attention.png" : output + "-attention-\(k + 1).png"
+      if images { try WritingOutput.attention(line.phi, points: line.offsets.count, text: line.windowText).png().write(to: name) }
+      let strokesDrawn = strokes[k].count
+      var report = "line \(k + 1): \(line.offsets.count) points, \(strokesDrawn) strokes"
       if line.draws > 1 { report += ", drawn \(line.draws) times (" + line.refusals.joined(separator: "; ") + ")" }
       print(report + ": \(line.text)")
     }
     if contents.scale == nil { print("note: the model file does not record its data's scale; drawn in model units") }
-    if let ext = plotter.format.plotterExtension {
-      let page = plotter.page
-      let plot: PlotterOutput
-      do { plot = try PlotterOutput(lines: strokes, page: page) } catch let misfit as PlotterPage.Misfit {
-        throw ValidationError(misfit.description)
-      }
-      let text = plot.text(plotter.format, page: page, gcode: plotter.gcode)
-      try AtomicFile.write(data: Array(text.utf8), to: output + "." + ext)
-      print(plot.travelReport)
-      let size = String(format: "%g x %g mm", page.width, page.height)
-      print("wrote \(output).\(ext) (\(plotter.format.rawValue) on a \(size) page)")
-      return
+    if images {
+      print("wrote \(output).png, \(output).svg and the attention image\(written.count == 1 ? "" : "s")")
+    } else {
+      try writePlotterFile(strokes)
     }
-    try WritingOutput.png(strokes).write(to: output + ".png")
-    try AtomicFile.write(data: Array(WritingOutput.svg(strokes).utf8), to: output + ".svg")
-    for (k, line) in written.enumerated() {
-      let name = written.count == 1 ? output + "-attention.png" : output + "-attention-\(k + 1).png"
-      let read = (primer.map(writer.primerPrefix) ?? "") + line.text
-      try WritingOutput.attention(line.phi, points: Swift.max(1, line.offsets.count), text: read).png().write(to: name)
+  }
+
+  /// The plotter file of `strokes` (one entry per line of writing, data units) in `--format`, and the
+  /// report of its pen-up travel.
+  func writePlotterFile(_ strokes: [[[Double]]]) throws {
+    let page = plotter.page
+    let plot: PlotterOutput
+    do { plot = try PlotterOutput(lines: strokes, page: page) } catch let misfit as PlotterPage.Misfit {
+      throw ValidationError(misfit.description)
     }
-    print("wrote \(output).png, \(output).svg and the attention image\(written.count == 1 ? "" : "s")")
+    let ext = plotter.format.plotterExtension ?? "svg"
+    let text = plot.text(plotter.format, page: page, gcode: plotter.gcode)
+    try AtomicFile.write(data: Array(text.utf8), to: output + "." + ext)
+    print(plot.travelReport)
+    let size = String(format: "%g x %g mm", page.width, page.height)
+    print("wrote \(output).\(ext) (\(plotter.format.rawValue) on a \(size) page)")
   }
 }
