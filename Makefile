@@ -14,11 +14,11 @@ DEMO_FLAGS ?= --depth 2 --dim 128 --mix-dim 10 --bs 32 --lr 1e-3 --max-length 30
 demo: build
 	.build/release/sketch train $(DEMO_FLAGS) --output demo
 
-# Every test (XCTest and Swift Testing), debug build (after the Python tools the tests check output
-# with, in .build/test-tools/venv: scripts/install-test-tools.sh): once on the default native backend, then once in
-# debug mode, where every compiled function runs on both backends and their outputs are compared
-# (SKETCH_BACKEND=native: a function the native backend cannot build fails the run instead of being
-# compared with the interpreter itself). Then the reference documentation, which fails when a public
+# Every test (XCTest and Swift Testing), debug build, after the Python tools the tests check output
+# with (pygcode, in .build/test-tools/venv: scripts/install-test-tools.sh): once on the default native
+# backend, then once in debug mode, where every compiled function runs on both backends and their
+# outputs are compared (SKETCH_BACKEND=native: a function the native backend cannot build fails the
+# run instead of being compared with the interpreter itself). Then the reference documentation, which fails when a public
 # symbol has no one-line summary.
 test: deps
 	bash scripts/install-test-tools.sh
