@@ -18,12 +18,14 @@ demo: build
 	.build/release/sketch write --lines models/demo.txt --model models/writer --style all --bias 0.75 -o demo/written
 	.build/release/sketch train $(DEMO_FLAGS) --output demo
 
-# Every test (XCTest and Swift Testing), debug build: once on the default native backend, then once in
-# debug mode, where every compiled function runs on both backends and their outputs are compared
-# (SKETCH_BACKEND=native: a function the native backend cannot build fails the run instead of being
-# compared with the interpreter itself). Then the reference documentation, which fails when a public
+# Every test (XCTest and Swift Testing), debug build, after the Python tools the tests check output
+# with (pygcode, in .build/test-tools/venv: scripts/install-test-tools.sh): once on the default native
+# backend, then once in debug mode, where every compiled function runs on both backends and their
+# outputs are compared (SKETCH_BACKEND=native: a function the native backend cannot build fails the
+# run instead of being compared with the interpreter itself). Then the reference documentation, which fails when a public
 # symbol has no one-line summary.
 test: deps
+	bash scripts/install-test-tools.sh
 	swift build --build-tests
 	swift test --skip-build
 	SKETCH_MODE=debug SKETCH_BACKEND=native swift test --skip-build

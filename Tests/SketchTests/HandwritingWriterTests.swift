@@ -85,10 +85,13 @@ final class HandwritingWriterTests: XCTestCase {
     // The primer's 12 points moved the window by about 3 characters already; the rest is "he".
     XCTAssertLessThan(line.offsets.count, 4 * 2 + 10)
     XCTAssertGreaterThan(line.offsets.count, 0)
+    // The window read the primer's text, a space, then the line's: one phi column per character.
+    XCTAssertEqual(line.windowText, "bad he")
+    XCTAssertEqual(line.phi.first?.count, 6)
   }
 
   /// The files of a written line: absolute strokes in data units, one SVG path per stroke, and the
-  /// attention image's size and shading.
+  /// attention image's size.
   func testOutputsOfAWrittenLine() throws {
     let offsets: [(dx: Double, dy: Double, pen: Double)] = [(1, 0, 0), (1, 1, 1), (0, -2, 0), (2, 0, 1), (1, 1, 0)]
     let strokes = WritingOutput.strokes(offsets, scale: (x: 10, y: 5))
@@ -96,10 +99,9 @@ final class HandwritingWriterTests: XCTestCase {
     let svg = WritingOutput.svg([strokes, strokes])
     XCTAssertEqual(svg.components(separatedBy: "<path ").count - 1, 6, svg)
     XCTAssertTrue(svg.contains("M"), svg)
+    // The attention plot (its pixels: PlotCanvasTests.testPenPlotAndAttentionPlot): one row per character.
     let phi: [[Double]] = [[1, 0, 0], [0.5, 0.5, 0], [0, 0, 2]]
-    let image = WritingOutput.attention(phi, points: 3, pixel: 2)
-    XCTAssertEqual(image.width, 6)
-    XCTAssertEqual(image.height, 24)
+    XCTAssertEqual(WritingOutput.attention(phi, points: 3, text: "abc").png().height, 34 + 3 * 12 + 52)
   }
 
   /// Primers from an SVG drawing (normalised by its own deviations) and a dataset line, and the

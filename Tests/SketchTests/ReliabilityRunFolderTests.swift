@@ -52,7 +52,8 @@ final class ReliabilityRunFolderTests: XCTestCase {
 
   func testOverwriteRemovesEveryFileOfTheEarlierRun() throws {
     for name in [
-      "model.h5", "metrics.jsonl", "loss.png", "sketch.png", "pen.png", "sketch.svg", "samples/sketch-000100.png",
+      "model.h5", "metrics.jsonl", "loss.png", "loss.svg", "sketch.png", "pen.png", "sketch.svg",
+      "samples/sketch-000100.png",
     ] {
       try write("old", name)
     }

@@ -168,7 +168,7 @@ final class SynthesisTrainingTests: XCTestCase {
 
     // Samples: the held-out texts at each interval and at the end, each row cut at its stop step.
     for name in ["samples/sketch-000020.png", "samples/sketch-000040.svg", "samples/sketch-000060.txt", "sketch.png",
-      "pen.png", "sketch.svg", "sketch.txt", "loss.png"]
+      "pen.png", "sketch.svg", "sketch.txt", "loss.png", "loss.svg"]
     {
       XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
     }
@@ -210,6 +210,37 @@ final class SynthesisTrainingTests: XCTestCase {
     XCTAssertEqual(two.status, 0, two.output)
     XCTAssertTrue(two.output.contains("line 2: "), two.output)
     XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("two-attention-2.png").path))
+    // Plotter output (docs/writing.md): G-code with a Z axis and an SVG in millimetres, one pen-down
+    // move per stroke, the pen-up travel reported and never longer after ordering.
+    let plotFlags = ["--model", Self.folderName, "--max-draws", "2"]
+    let g = try SketchProcess.run(
+      ["write", "--lines", "lines.txt", "-o", "plot", "--format", "gcode", "--pen-z-up", "3", "--pen-z-down", "0"]
+        + plotFlags, in: dir)
+    XCTAssertEqual(g.status, 0, g.output)
+    let strokeCount = g.output.split(separator: "\n").filter { $0.hasPrefix("line ") }.map {
+      Int($0.split(separator: " ")[4])!
+    }.reduce(0, +)
+    let gcode = try String(contentsOf: dir.appendingPathComponent("plot.gcode"), encoding: .utf8)
+    XCTAssertTrue(gcode.contains("G21") && gcode.contains("G90"), gcode)
+    XCTAssertEqual(gcode.components(separatedBy: "G1 Z0 F1000\n").count - 1, strokeCount, g.output)
+    let travel = try XCTUnwrap(g.output.split(separator: "\n").first { $0.hasPrefix("pen-up travel: ") }, g.output)
+      .split(separator: " ").compactMap { Double($0) }
+    XCTAssertEqual(travel.count, 2, g.output)
+    XCTAssertLessThanOrEqual(travel[1], travel[0], g.output)
+    let p = try SketchProcess.run(
+      ["write", phrase, "-o", "plot", "--format", "svg-plotter", "--margin", "20"] + plotFlags, in: dir)
+    XCTAssertEqual(p.status, 0, p.output)
+    let plotted = try String(contentsOf: dir.appendingPathComponent("plot.svg"), encoding: .utf8)
+    XCTAssertTrue(plotted.contains("width=\"210mm\" height=\"297mm\" viewBox=\"0 0 210 297\""), plotted)
+    let lineStrokes = Int(p.output.split(separator: "\n").first { $0.hasPrefix("line 1: ") }!.split(separator: " ")[4])!
+    XCTAssertEqual(plotted.components(separatedBy: "<polyline ").count - 1, lineStrokes, p.output)
+    let misplaced = try SketchProcess.run(["write", phrase, "--page-width", "100"] + plotFlags, in: dir)
+    XCTAssertEqual(misplaced.status, 64, misplaced.output)
+    XCTAssertTrue(misplaced.output.contains("--page-width applies to the plotter formats"), misplaced.output)
+    let tooBig = try SketchProcess.run(
+      ["write", phrase, "--format", "hpgl", "--line-height", "400"] + plotFlags, in: dir)
+    XCTAssertEqual(tooBig.status, 64, tooBig.output)
+    XCTAssertTrue(tooBig.output.contains("give a smaller --line-height"), tooBig.output)
     let unknown = try SketchProcess.run(["write", "ab\u{2603}", "--model", Self.folderName], in: dir)
     XCTAssertNotEqual(unknown.status, 0, unknown.output)
     XCTAssertTrue(unknown.output.contains("cannot write '\u{2603}'"), unknown.output)

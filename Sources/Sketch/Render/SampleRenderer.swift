@@ -67,27 +67,40 @@ enum SampleRenderer {
 
   /// The side of a grid cell in sketch.png and sketch.svg, in pixels.
   static let cell = 160
-  /// The pixels of one step in pen.png (a square).
-  static let penPixel = 2
-  /// The widest pen.png: longer samples wrap into bands of this many pixels, one under the other.
-  static let penWidth = 4_000
+  /// The width in pixels of pen.png's plot area; longer samples share a column between several steps.
+  static let penPlotWidth = 800
+  /// The most points one sampling may draw (samples x steps; three floats each): 2^26, 768 MiB.
+  static let maxPoints = 1 << 26
   /// The most pixels one image may have (256 MiB of gray), so that any accepted size can be written.
   static let maxPixels = 1 << 28
 
-  /// The size of pen.png for `count` sequences of `steps` steps: bands of ``penWidth`` pixels (one row
-  /// of ``penPixel`` per sequence, a blank row between bands).
-  static func penImageSize(count: Int, steps: Int) -> (width: Int, height: Int, stepsPerBand: Int, bandHeight: Int) {
-    let stepsPerBand = penWidth / penPixel
-    let bands = Swift.max(1, (steps + stepsPerBand - 1) / stepsPerBand)
-    let bandHeight = count * penPixel + (bands > 1 ? penPixel : 0)
-    return (
-      Swift.max(Swift.min(steps, stepsPerBand) * penPixel, 1), Swift.max(bands * bandHeight, 1), stepsPerBand,
-      bandHeight
-    )
+  /// The height in pixels of one sample's row in pen.png: 24 for a few samples, down to 6 for many.
+  static func penRowHeight(count: Int) -> Int { Swift.max(6, Swift.min(24, 240 / Swift.max(count, 1))) }
+
+  /// The plot area of pen.png for `count` samples of `steps` steps: a row per sample (the first at the
+  /// top), the steps along x.
+  static func penFrame(count: Int, steps: Int) -> PlotFrame {
+    let n = Swift.max(count, 1)
+    let every = n <= 16 ? 1.0 : PlotAxis.niceStep(Double(n), count: 8)
+    let shown = stride(from: every == 1 ? 1 : every, through: Double(n), by: every).map { Int($0) }
+    let top = 34.0
+    return PlotFrame(
+      left: 64, top: top, right: 64 + Double(penPlotWidth), bottom: top + Double(n * penRowHeight(count: n)),
+      x: .linear(0, Double(Swift.max(steps, 1)), label: "step", minimumStep: 1),
+      y: PlotAxis(
+        lo: 0, hi: Double(n), label: "sample", ticks: shown.map { Double($0) - 0.5 }, tickLabels: shown.map { "\($0)" }),
+      yUp: false)
   }
 
-  /// Throws unless every image of `grid` x `grid` samples of `steps` steps can be written (sketch.png,
-  /// pen.png): called before sampling, so that no work is done for output that cannot be written.
+  /// The size of pen.png for `count` samples (the steps do not change it).
+  static func penImageSize(count: Int) -> (width: Int, height: Int) {
+    let frame = penFrame(count: count, steps: 1)
+    return (Int(frame.right) + 16, Int(frame.bottom) + 52)
+  }
+
+  /// Throws unless `grid` x `grid` samples of `steps` steps can be drawn and their images written
+  /// (sketch.png, pen.png): called before sampling, so that no work is done for output that cannot be
+  /// written.
   static func requireDrawable(steps: Int, grid: Int) throws {
     let side = grid.multipliedReportingOverflow(by: cell)
     let (count, overflow) = grid.multipliedReportingOverflow(by: grid)
@@ -99,28 +112,50 @@ enum SampleRenderer {
           + "image can hold (\(maxPixels) pixels); use a --grid of at most \(Int(Double(maxPixels).squareRoot()) / cell)"
       )
     }
-    let pen = penImageSize(count: count, steps: steps)
+    let points = count.multipliedReportingOverflow(by: steps)
+    guard !points.overflow, points.partialValue <= maxPoints else {
+      throw ConfigError(
+        message: "--steps \(steps) with --grid \(grid) is \(count) samples of \(steps) points, more than one "
+          + "sampling may draw (\(maxPoints) points); use fewer steps or a smaller grid")
+    }
+    let pen = penImageSize(count: count)
     guard pen.height <= PNGImage.maxDimension, pen.width * pen.height <= maxPixels else {
       throw ConfigError(
-        message: "--steps \(steps) with --grid \(grid) makes pen.png \(pen.width)x\(pen.height) "
-          + "pixels, more than an image can hold (\(maxPixels) pixels); use fewer steps or a smaller grid")
+        message: "--grid \(grid) makes pen.png \(pen.width)x\(pen.height) pixels, more than an image can hold "
+          + "(\(maxPixels) pixels); use a smaller grid")
     }
   }
 
-  /// One image row per sequence and one column per step: black where the pen lifts (pen.png). Long
-  /// samples wrap into bands of ``penWidth`` pixels (``penImageSize(count:steps:)``).
-  static func penImage(_ seqs: [[(dx: Double, dy: Double, pen: Double)]]) -> PNGImage {
-    let pixel = penPixel
-    let size = penImageSize(count: seqs.count, steps: seqs.map(\.count).max() ?? 0)
-    var img = PNGImage(width: size.width, height: size.height)
+  /// pen.png: where each sample's strokes end, a row per sample and the steps along x, black where the
+  /// pen lifts (when a column holds several steps, darker the more lifts it holds), a thin gray line
+  /// over the steps the sample has, with axes "step" and "sample" and a title.
+  static func penPlot(_ seqs: [[(dx: Double, dy: Double, pen: Double)]]) -> PlotCanvas {
+    let steps = Swift.max(seqs.map(\.count).max() ?? 0, 1)
+    let frame = penFrame(count: seqs.count, steps: steps)
+    let size = penImageSize(count: seqs.count)
+    var canvas = PlotCanvas(width: size.width, height: size.height)
+    // Lifts per column of the plot area (a column is one pixel, or one step when there are fewer steps).
+    let columns = Swift.min(steps, penPlotWidth)
+    var lifts = [[Int]](repeating: [Int](repeating: 0, count: columns), count: seqs.count)
     for (b, s) in seqs.enumerated() {
-      for (t, o) in s.enumerated() where o.pen > 0.5 {
-        let x = (t % size.stepsPerBand) * pixel
-        let y = (t / size.stepsPerBand) * size.bandHeight + b * pixel
-        for dy in 0..<pixel { for dx in 0..<pixel { img.blend(x: x + dx, y: y + dy, color: .black, coverage: 1) } }
+      for (t, o) in s.enumerated() where o.pen > 0.5 { lifts[b][t * columns / steps] += 1 }
+    }
+    // A thin gray line along each row shows the steps the sample has (a synthesis row stops early).
+    for (b, s) in seqs.enumerated() where !s.isEmpty {
+      let (start, end) = (frame.point(0, Double(b) + 0.5), frame.point(Double(s.count), Double(b) + 0.5))
+      canvas.add(.polyline([start, end], width: 2, gray: 190))
+    }
+    let most = Swift.max(lifts.flatMap { $0 }.max() ?? 0, 1)
+    for (b, row) in lifts.enumerated() {
+      for (c, n) in row.enumerated() where n > 0 {
+        let a = frame.point(Double(c) * Double(steps) / Double(columns), Double(b))
+        let z = frame.point(Double(c + 1) * Double(steps) / Double(columns), Double(b + 1))
+        let ink = most == 1 ? 1 : 0.3 + 0.7 * Double(n) / Double(most)
+        canvas.add(.box(x: a.x, y: a.y, width: z.x - a.x, height: z.y - a.y, gray: UInt8((255 * (1 - ink)).rounded())))
       }
     }
-    return img
+    canvas.axes(frame, title: "pen lifts: where each sample's strokes end")
+    return canvas
   }
 
   /// An SVG of the same grid: one `<path>` per stroke, in a common scale.

@@ -95,22 +95,28 @@ final class MetricsLog {
     }
   }
 
-  /// A loss-curve image: the train cost (gray) and the test per-sequence NLL (black dots), step on x.
-  func lossCurve(width: Int = 640, height: Int = 400) -> PNGImage {
-    var img = PNGImage(width: width, height: height)
-    let all = (trainCurve + testCurve).filter { $0.1.isFinite }
-    guard let maxStep = all.map(\.0).max(), let lo = all.map(\.1).min(), let hi = all.map(\.1).max() else { return img }
-    let m = 20.0
-    func px(_ s: Int, _ v: Double) -> (x: Double, y: Double) {
-      let x = m + Double(s) / Double(Swift.max(maxStep, 1)) * (Double(width) - 2 * m)
-      let y = Double(height) - m - (v - lo) / Swift.max(hi - lo, 1e-9) * (Double(height) - 2 * m)
-      return (x, y)
+  /// The loss plot (loss.png, loss.svg): the train cost (a gray line, every recorded batch) and the test
+  /// per-sequence NLL (black dots) in nats per sequence against the batch, with axes, ticks, labels and
+  /// a legend; the y axis is logarithmic when every value is positive and they span two decades or more.
+  func lossCurve(width: Int = 640, height: Int = 400) -> PlotCanvas {
+    var canvas = PlotCanvas(width: width, height: height)
+    let train = trainCurve.filter { $0.1.isFinite }
+    let test = testCurve.filter { $0.1.isFinite }
+    let values = (train + test).map(\.1)
+    let lastStep = (train + test).map(\.0).max() ?? 0
+    let frame = PlotFrame(
+      left: 84, top: 34, right: Double(width) - 16, bottom: Double(height) - 52,
+      x: .linear(0, Double(Swift.max(lastStep, 1)), label: "batch", minimumStep: 1),
+      y: .fitting(values.isEmpty ? [0, 1] : values, label: "NLL per sequence (nats)"))
+    canvas.axes(frame, title: "loss: train cost and test NLL")
+    if train.count > 0 {
+      canvas.add(.polyline(train.map { frame.point(Double($0.0), $0.1) }, width: 1.5, gray: 140))
     }
-    img.drawPolyline([(m, m), (m, Double(height) - m), (Double(width) - m, Double(height) - m)], width: 1)
-    let train = trainCurve.filter { $0.1.isFinite }.map { px($0.0, $0.1) }
-    if !train.isEmpty { img.drawPolyline(train, width: 1.5, color: PNGImage.Color(gray: 140)) }
-    for (s, v) in testCurve where v.isFinite { img.drawPolyline([px(s, v)], width: 5) }
-    return img
+    for (s, v) in test { canvas.add(.dot(frame.point(Double(s), v), radius: 2.5, gray: 0)) }
+    canvas.legend(
+      [("train cost", .line(width: 1.5, gray: 140)), ("test NLL", .dot(radius: 2.5, gray: 0))],
+      topRight: (frame.right - 8, frame.top + 8))
+    return canvas
   }
 }
 

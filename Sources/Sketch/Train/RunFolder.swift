@@ -20,7 +20,7 @@ final class RunFolder {
   static let lockName = ".sketch-train.lock"
   /// Everything a run writes into its folder.
   static let runFiles = [
-    "model.h5", "metrics.jsonl", "loss.png", "sketch.png", "pen.png", "sketch.svg", "sketch.txt", "samples",
+    "model.h5", "metrics.jsonl", "loss.png", "loss.svg", "sketch.png", "pen.png", "sketch.svg", "sketch.txt", "samples",
   ]
   /// The folders in which a run writes files (the experiment folder and its samples).
   static let writtenFolders = [".", "samples"]

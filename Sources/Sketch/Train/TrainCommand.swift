@@ -9,9 +9,10 @@ struct Train: ParsableCommand {
     abstract: "Train the handwriting model (the original sketch.py flags and defaults).",
     discussion: """
       Creates a folder named after the experiment (e.g. handwriting-3X700m20d0r14b56e15G10) holding \
-      model.h5 (parameters, optimizer state, config, position), metrics.jsonl, loss.png, samples/ and, \
-      at the end, sketch.png, pen.png and sketch.svg. A folder that holds a run is never replaced \
-      silently: continue it with --model continue, or replace it with --overwrite. Ctrl-C, SIGTERM and \
+      model.h5 (parameters, optimizer state, config, position), metrics.jsonl, loss.png and loss.svg \
+      (labelled plots), samples/ and, at the end, sketch.png, pen.png and sketch.svg. A folder that \
+      holds a run is never replaced silently: continue it with --model continue, or replace it with \
+      --overwrite. Ctrl-C, SIGTERM and \
       SIGHUP save and exit. See docs/reliability.md for what is guaranteed. With --synthesis it trains \
       Graves' synthesis network on a dataset with transcriptions (the built-in one has them); --graves \
       is Graves' own recipe (peepholes, derivative clipping, his RMSprop).

@@ -107,7 +107,9 @@ final class Trainer {
         config: model.config, parameters: params, optimizerState: opt, training: settings.json(),
         position: position, experiment: experiment, scale: dataScale), to: modelPath)
     savedPosition = position
-    try log.lossCurve().write(to: folder.appendingPathComponent("loss.png").path)
+    let loss = log.lossCurve()
+    try loss.png().write(to: folder.appendingPathComponent("loss.png").path)
+    try AtomicFile.write(data: Array(loss.svg().utf8), to: folder.appendingPathComponent("loss.svg").path)
   }
 
   /// The mean per-sequence NLL (the original's test_sequence_log_likelihood) and the NLL per point.
@@ -303,7 +305,7 @@ func writeSampleFiles(_ strokes: Tensor, grid: Int, to dir: URL, suffix: String 
   if let lengths { seqs = zip(seqs, lengths).map { Array($0.prefix(Swift.max($1, 0))) } }
   try SampleRenderer.grid(seqs, columns: grid, cell: SampleRenderer.cell).write(
     to: dir.appendingPathComponent("sketch\(suffix).png").path)
-  try SampleRenderer.penImage(seqs).write(to: dir.appendingPathComponent("pen\(suffix).png").path)
+  try SampleRenderer.penPlot(seqs).png().write(to: dir.appendingPathComponent("pen\(suffix).png").path)
   let svg = SampleRenderer.svg(seqs, columns: grid, cell: SampleRenderer.cell)
   try AtomicFile.write(data: Array(svg.utf8), to: dir.appendingPathComponent("sketch\(suffix).svg").path)
 }

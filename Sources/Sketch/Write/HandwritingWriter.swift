@@ -9,6 +9,8 @@ struct HandwritingWriter {
   /// window's trace phi [steps][characters], and how many draws it took.
   struct Line {
     var text: String
+    /// The characters the window read, one per column of phi: a primer's text (and a space), then `text`.
+    var windowText = ""
     var offsets: [(dx: Double, dy: Double, pen: Double)]
     var phi: [[Double]]
     var draws: Int
@@ -73,8 +75,8 @@ struct HandwritingWriter {
     let ids = try lines.map(encode)
     // The primer's text precedes each line's, with a space between them (when the model knows one),
     // so that the first word written is not joined to the primer's last.
-    let space = alphabet.firstIndex(of: " ").map { [Int32($0)] } ?? []
-    let primerIds = try primer.map { try encode($0.text) + ($0.text.last == " " ? [] : space) } ?? []
+    let primerText = primer.map { $0.text + ($0.text.last == " " || !alphabet.contains(" ") ? "" : " ") } ?? ""
+    let primerIds = try encode(primerText)
     var result = [Line?](repeating: nil, count: lines.count)
     var refusals = [[String]](repeating: [], count: lines.count)
     var pending = Array(lines.indices)
@@ -85,6 +87,7 @@ struct HandwritingWriter {
       for (row, i) in pending.enumerated() {
         var line = drawn[row]
         line.text = lines[i]
+        line.windowText = primerText + lines[i]
         line.draws = draw + 1
         let problem = check(line, characters: primerIds.count + ids[i].count, primerCharacters: primerIds.count)
         if let problem, draw + 1 < maxDraws {

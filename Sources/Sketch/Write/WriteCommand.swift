@@ -13,12 +13,17 @@ struct Write: ParsableCommand {
       drawn again with the next seed (up to 4 draws, reported). --style NAME writes in one of the styles \
       of the model's training data (styles.json in its folder); --prime writes in the style of a sample \
       of handwriting: an IAM-OnDB lineStrokes .xml file, an .svg drawing (one line of writing), or a \
-      dataset line DATASET.h5:INDEX, with --prime-text saying what it shows.
+      dataset line DATASET.h5:INDEX, with --prime-text saying what it shows. --format svg-plotter, gcode \
+      or hpgl writes one file for a pen plotter instead (STEM.svg, STEM.gcode, STEM.hpgl): the lines on \
+      a page in millimetres (A4 portrait, 15 mm margins by default), one pen-down move per stroke, the \
+      strokes ordered to shorten the pen-up travel (reported); see docs/writing.md.
       """)
 
   @Argument(help: "The text to write (or give --lines FILE).") var text: String?
   @Option(help: "The experiment folder or model file of a synthesis model.") var model: String
-  @Option(name: [.customShort("o"), .customLong("output")], help: "Output file stem: STEM.png, STEM.svg, STEM-attention.png.")
+  @Option(
+    name: [.customShort("o"), .customLong("output")],
+    help: "Output file stem: STEM.png, STEM.svg, STEM-attention.png (with --format: STEM.svg, .gcode or .hpgl).")
   var output = "written"
   @Option(help: "Sampling bias (Graves): 0 writes as trained; larger is neater.") var bias = 0.5
   @Option(help: "A file of text to write, one line of writing per line.") var lines: String?
@@ -29,6 +34,7 @@ struct Write: ParsableCommand {
   @Option(help: "The text the primer shows (a dataset line's own transcription by default).") var primeText: String?
   @Option(help: "Seed of the draws.") var seed: UInt64 = 0
   @Option(help: "Draws per line before the last is kept.") var maxDraws = 4
+  @OptionGroup var plotter: PlotterFlags
 
   func validate() throws {
     if (text == nil) == (lines == nil) { throw ValidationError("give the text to write, or --lines FILE (one of them)") }
@@ -77,17 +83,40 @@ struct Write: ParsableCommand {
     }
     let scale = contents.scale ?? (1, 1)
     let strokes = written.map { WritingOutput.strokes($0.offsets, scale: scale) }
-    try WritingOutput.png(strokes).write(to: output + ".png")
-    try AtomicFile.write(data: Array(WritingOutput.svg(strokes).utf8), to: output + ".svg")
+    let images = plotter.format == .pngSVG
+    if images {
+      try WritingOutput.png(strokes).write(to: output + ".png")
+      try AtomicFile.write(data: Array(WritingOutput.svg(strokes).utf8), to: output + ".svg")
+    }
     for (k, line) in written.enumerated() {
       let name = written.count == 1 ? output + "-attention.png" : output + "-attention-\(k + 1).png"
-      try WritingOutput.attention(line.phi, points: Swift.max(1, line.offsets.count)).write(to: name)
+      if images { try WritingOutput.attention(line.phi, points: line.offsets.count, text: line.windowText).png().write(to: name) }
       let strokesDrawn = strokes[k].count
       var report = "line \(k + 1)" + (styleOf[k].map { " (\($0))" } ?? "") + ": \(line.offsets.count) points, \(strokesDrawn) strokes"
       if line.draws > 1 { report += ", drawn \(line.draws) times (" + line.refusals.joined(separator: "; ") + ")" }
       print(report + ": \(line.text)")
     }
     if contents.scale == nil { print("note: the model file does not record its data's scale; drawn in model units") }
-    print("wrote \(output).png, \(output).svg and the attention image\(written.count == 1 ? "" : "s")")
+    if images {
+      print("wrote \(output).png, \(output).svg and the attention image\(written.count == 1 ? "" : "s")")
+    } else {
+      try writePlotterFile(strokes)
+    }
+  }
+
+  /// The plotter file of `strokes` (one entry per line of writing, data units) in `--format`, and the
+  /// report of its pen-up travel.
+  func writePlotterFile(_ strokes: [[[Double]]]) throws {
+    let page = plotter.page
+    let plot: PlotterOutput
+    do { plot = try PlotterOutput(lines: strokes, page: page) } catch let misfit as PlotterPage.Misfit {
+      throw ValidationError(misfit.description)
+    }
+    let ext = plotter.format.plotterExtension ?? "svg"
+    let text = plot.text(plotter.format, page: page, gcode: plotter.gcode)
+    try AtomicFile.write(data: Array(text.utf8), to: output + "." + ext)
+    print(plot.travelReport)
+    let size = String(format: "%g x %g mm", page.width, page.height)
+    print("wrote \(output).\(ext) (\(plotter.format.rawValue) on a \(size) page)")
   }
 }

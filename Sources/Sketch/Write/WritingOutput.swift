@@ -60,22 +60,35 @@ enum WritingOutput {
       """
   }
 
-  /// The window of one line: a column per point (`pixel` wide), a row per character (`pixel` · 4
-  /// high), darker where phi is larger (scaled by its largest value).
-  static func attention(_ phi: [[Double]], points: Int, pixel: Int = 2) -> PNGImage {
-    let U = phi.first?.count ?? 0
+  /// The window of one line as a plot (Graves fig. 13): a column per point and a row per character of
+  /// `text` (the characters the window read, written along the character axis; a space as `_`), darker
+  /// where phi is larger (scaled by its largest value), with axes "point" and "character".
+  static func attention(_ phi: [[Double]], points: Int, text: String) -> PlotCanvas {
+    let characters = Array(text)
+    let U = Swift.max(phi.first?.count ?? 0, 1)
     let S = Swift.max(1, Swift.min(points, phi.count))
-    var image = PNGImage(width: S * pixel, height: Swift.max(1, U * pixel * 4))
+    let title = "attention: window weight phi"
+    let titleWidth = PlotCanvas.strokes(title, size: PlotCanvas.titleSize).width
+    let (areaWidth, rowHeight) = (Swift.max(Double(Swift.min(Swift.max(S * 2, 300), 1600)), titleWidth + 8), 12.0)
+    let frame = PlotFrame(
+      left: 64, top: 34, right: 64 + areaWidth, bottom: 34 + Double(U) * rowHeight,
+      x: .linear(0, Double(S), label: "point", minimumStep: 1),
+      y: PlotAxis(
+        lo: 0, hi: Double(U), label: "character", ticks: (0..<U).map { Double($0) + 0.5 },
+        tickLabels: (0..<U).map { $0 < characters.count ? (characters[$0] == " " ? "_" : String(characters[$0])) : "" }),
+      yUp: false)
+    var canvas = PlotCanvas(width: Int(frame.right) + 16, height: Int(frame.bottom) + 52)
     let top = phi.prefix(S).flatMap { $0 }.max() ?? 0
-    guard top > 0 else { return image }
-    for s in 0..<S {
-      for u in 0..<U {
-        let shade = phi[s][u] / top
-        for dx in 0..<pixel {
-          for dy in 0..<(pixel * 4) { image.blend(x: s * pixel + dx, y: u * pixel * 4 + dy, color: .black, coverage: shade) }
+    if top > 0 {
+      for s in 0..<S {
+        for u in 0..<Swift.min(U, phi[s].count) where phi[s][u] / top >= 1.0 / 255 {
+          let (a, b) = (frame.point(Double(s), Double(u)), frame.point(Double(s + 1), Double(u + 1)))
+          let gray = UInt8((255 * (1 - phi[s][u] / top)).rounded())
+          canvas.add(.box(x: a.x, y: a.y, width: b.x - a.x, height: b.y - a.y, gray: gray))
         }
       }
     }
-    return image
+    canvas.axes(frame, title: title)
+    return canvas
   }
 }
