@@ -19,6 +19,8 @@ final class DataParallel {
   /// Whether some rank asked to stop (Ctrl-C, SIGTERM) during the last step: every rank stops after
   /// the same step.
   private(set) var stopRequested = false
+  /// The seconds the last step spent in the sum across ranks (waiting for the slowest rank included).
+  private(set) var lastReduceSeconds = 0.0
 
   init(world: Communicator?, shards: Int, fixedOrder: Bool) {
     self.world = world
@@ -67,6 +69,8 @@ final class DataParallel {
     }
     var sum = Self.addInOrder(partials)
     if let world {
+      let t0 = Date()
+      defer { lastReduceSeconds = Date().timeIntervalSince(t0) }
       if fixedOrder {
         let all = try world.gather(sum)
         sum = Self.addInOrder((0..<world.size).map { Array(all[($0 * width)..<(($0 + 1) * width)]) })

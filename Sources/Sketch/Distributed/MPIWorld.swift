@@ -22,6 +22,8 @@ protocol Communicator: AnyObject {
   func gather(_ values: [Float]) throws -> [Float]
   /// Every rank's `bytes` (all of one length), concatenated in rank order.
   func gather(bytes: [UInt8]) throws -> [UInt8]
+  /// Waits until every rank has called it (MPI_Barrier).
+  func barrier() throws
   /// Stops every process of the job with `code` (MPI_Abort); does not return.
   func abort(_ code: Int32) -> Never
 }
@@ -115,6 +117,8 @@ final class MPIWorld: Communicator {
     try check(rc, "MPI_Allgather")
     return all
   }
+
+  func barrier() throws { try check(sketch_mpi_barrier(), "MPI_Barrier") }
 
   func abort(_ code: Int32) -> Never {
     fflush(nil)

@@ -232,6 +232,7 @@ final class Trainer {
             "readout_min": r[3].scalarValue, "readout_max": r[4].scalarValue,
             "seconds": Date().timeIntervalSince(start),
           ]
+          if let parallel, parallel.world != nil { fields["allreduce_seconds"] = parallel.lastReduceSeconds }
           let names = graphs.parameterNames
           for (i, n) in names.enumerated() {
             fields["norm/\(n)"] = r[5 + i].scalarValue
