@@ -150,6 +150,40 @@ final class DistributedProcessTests: XCTestCase {
     }
   }
 
+  func testRanksThatDivergeStopTheJobWithTheRankNamed() throws {
+    // Rank 1 started with another learning rate (mpirun's MPMD form: two programs, one rank each):
+    // its parameters leave rank 0's at the first step, and the check before the first save sees it.
+    let common = flags + ["--max-batches", "20", "--save-every", "2", "--distributed"]
+    let line = MPIRun.shell(ranks: 1).replacingOccurrences(of: "\"$S\" \"$@\"", with: "")
+      + "\"$S\" train \(common.joined(separator: " ")) --lr 1e-4 : -np 1 \"$S\" train \(common.joined(separator: " ")) --lr 1e-2"
+    let r = try SketchProcess.run([], in: dir, shell: line)
+    XCTAssertNotEqual(r.status, 0, r.output)
+    XCTAssertTrue(r.output.contains("step 2: the parameters of rank 1 ("), r.output)
+    XCTAssertTrue(r.output.contains("differ from rank 0's"), r.output)
+    XCTAssertTrue(r.output.contains("rank 0 of 2: error"), r.output)
+    XCTAssertFalse(r.output.contains("Fatal error"), r.output)
+    // Nothing was saved after the divergence was seen.
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(experiment)/model.h5").path))
+  }
+
+  func testSIGTERMToMpirunStopsEveryRankAfterOneStepAndSaves() throws {
+    let job = try SketchProcess.Running(
+      ["train"] + flags + ["--max-batches", "100000", "--save-every", "100000", "--test-every", "100000", "--distributed"],
+      in: dir, log: dir.appendingPathComponent("mpirun.log"), shell: MPIRun.shell(ranks: 2))
+    let folder = dir.appendingPathComponent(experiment)
+    SketchProcess.waitFor("step 10 in metrics.jsonl", limit: 120) {
+      TinyRun.metrics(folder).contains { ($0["step"] as? Int ?? 0) >= 10 } || !job.process.isRunning
+    }
+    job.signal(SIGTERM)
+    let (status, output) = job.wait(limit: 120)
+    XCTAssertNotEqual(status, 0, output)
+    XCTAssertTrue(output.contains("interrupted (SIGTERM): saved"), output)
+    let saved = try Checkpoint.read(folder.appendingPathComponent("model.h5").path)
+    let logged = TinyRun.metrics(folder).compactMap { $0["step"] as? Int }.max() ?? 0
+    XCTAssertGreaterThanOrEqual(saved.position.step, 10)
+    XCTAssertGreaterThanOrEqual(saved.position.step, logged)
+  }
+
   func testAKilledRankStopsTheJobAndTheLastCheckpointLoads() throws {
     let tag = UUID().uuidString
     let log = dir.appendingPathComponent("mpirun.log")
