@@ -135,6 +135,23 @@ final class DistributedProcessTests: XCTestCase {
     for (a, b) in zip(t1, t2) { XCTAssertEqual(a, b, accuracy: 1e-4 * abs(a)) }
   }
 
+  func testTheSynthesisNetworkTrainsOnTwoRanksAsInOneProcess() throws {
+    // The texts (chars, cmask) are cut into the ranks' shards with the strokes.
+    let synthesis = ["--synthesis", "--window", "2", "--max-batches", "3"]
+    try train("one", synthesis)
+    let two = try train("two", ranks: 2, synthesis + ["--distributed"])
+    XCTAssertTrue(two.contains("data-parallel: 2 MPI ranks"), two)
+    XCTAssertLessThanOrEqual(try largestDifference("one", "two"), tolerance)
+  }
+
+  func testABatchSmallerThanTheRanksIsRefusedOnEveryRank() throws {
+    let r = try SketchProcess.run(
+      ["train"] + flags + ["--bs", "1", "--max-batches", "1", "--distributed"], in: dir, shell: MPIRun.shell(ranks: 2))
+    XCTAssertNotEqual(r.status, 0, r.output)
+    XCTAssertTrue(r.output.contains("--bs 1 is smaller than the number of ranks (2)"), r.output)
+    XCTAssertFalse(r.output.contains("Fatal error"), r.output)
+  }
+
   func testACheckpointContinuesWithAnyNumberOfRanks() throws {
     try train("straight", ["--max-batches", "8"])
     try train("from2", ranks: 2, ["--max-batches", "4", "--distributed"])
@@ -154,7 +171,8 @@ final class DistributedProcessTests: XCTestCase {
     // Rank 1 started with another learning rate (mpirun's MPMD form: two programs, one rank each):
     // its parameters leave rank 0's at the first step, and the check before the first save sees it.
     let common = flags + ["--max-batches", "20", "--save-every", "2", "--distributed"]
-    let line = MPIRun.shell(ranks: 1).replacingOccurrences(of: "\"$S\" \"$@\"", with: "")
+    let line =
+      MPIRun.shell(ranks: 1).replacingOccurrences(of: "\"$S\" \"$@\"", with: "")
       + "\"$S\" train \(common.joined(separator: " ")) --lr 1e-4 : -np 1 \"$S\" train \(common.joined(separator: " ")) --lr 1e-2"
     let r = try SketchProcess.run([], in: dir, shell: line)
     XCTAssertNotEqual(r.status, 0, r.output)
@@ -168,7 +186,9 @@ final class DistributedProcessTests: XCTestCase {
 
   func testSIGTERMToMpirunStopsEveryRankAfterOneStepAndSaves() throws {
     let job = try SketchProcess.Running(
-      ["train"] + flags + ["--max-batches", "100000", "--save-every", "100000", "--test-every", "100000", "--distributed"],
+      ["train"] + flags + [
+        "--max-batches", "100000", "--save-every", "100000", "--test-every", "100000", "--distributed",
+      ],
       in: dir, log: dir.appendingPathComponent("mpirun.log"), shell: MPIRun.shell(ranks: 2))
     let folder = dir.appendingPathComponent(experiment)
     SketchProcess.waitFor("step 10 in metrics.jsonl", limit: 120) {
