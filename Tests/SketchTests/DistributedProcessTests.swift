@@ -204,6 +204,31 @@ final class DistributedProcessTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(saved.position.step, logged)
   }
 
+  func testARankThatHangsStopsTheJobAfterTheMPITimeout() throws {
+    let tag = UUID().uuidString
+    let job = try SketchProcess.Running(
+      ["train"] + flags + [
+        "--max-batches", "100000", "--save-every", "5", "--test-every", "100000", "--distributed", "--mpi-timeout",
+        "10",
+      ], in: dir, log: dir.appendingPathComponent("mpirun.log"), shell: MPIRun.shell(ranks: 2, tag: tag))
+    let folder = dir.appendingPathComponent(experiment)
+    SketchProcess.waitFor("step 10 in metrics.jsonl", limit: 120) {
+      TinyRun.metrics(folder).contains { ($0["step"] as? Int ?? 0) >= 10 } || !job.process.isRunning
+    }
+    let stopped = MPIRun.pids(tag: tag, rank: 1)
+    XCTAssertEqual(stopped.count, 1, job.output)
+    for pid in stopped { kill(pid, SIGSTOP) }  // alive, but never reaches the next all-reduce
+    let (status, output) = job.wait(limit: 180)
+    for pid in MPIRun.pids(tag: tag, rank: 1) + MPIRun.pids(tag: tag, rank: 0) {
+      XCTFail("rank process \(pid) outlived the job")
+      kill(pid, SIGKILL)
+    }
+    XCTAssertNotEqual(status, 0, output)
+    XCTAssertTrue(output.contains("rank 0: error: MPI_Allreduce has waited 10 s for the other ranks"), output)
+    let saved = try Checkpoint.read(folder.appendingPathComponent("model.h5").path)
+    XCTAssertGreaterThanOrEqual(saved.position.step, 5)
+  }
+
   func testAKilledRankStopsTheJobAndTheLastCheckpointLoads() throws {
     let tag = UUID().uuidString
     let log = dir.appendingPathComponent("mpirun.log")

@@ -35,6 +35,8 @@ protocol Communicator: AnyObject {
 final class MPIWorld: Communicator {
   let rank: Int
   let size: Int
+  /// Ends this rank when a call waits too long for the others (nil: MPI waits as long as it takes).
+  var watchdog: CollectiveWatchdog?
 
   /// The environment variables an MPI launcher sets in the processes it starts.
   static let launcherVariables = ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"]
@@ -79,46 +81,55 @@ final class MPIWorld: Communicator {
 
   private func check(_ rc: Int32, _ call: String) throws { try Self.check(rc, call, rank: rank) }
 
+  /// Runs the MPI call `call` under the watchdog, and throws its error.
+  private func guarded(_ call: String, _ body: () -> Int32) throws {
+    let rc = watchdog.map { $0.around(call, body) } ?? body()
+    try check(rc, call)
+  }
+
   func sum(_ values: inout [Float]) throws {
-    let rc = values.withUnsafeMutableBufferPointer { sketch_mpi_allreduce_sum_float($0.baseAddress, Int64($0.count)) }
-    try check(rc, "MPI_Allreduce")
+    try guarded("MPI_Allreduce") {
+      values.withUnsafeMutableBufferPointer { sketch_mpi_allreduce_sum_float($0.baseAddress, Int64($0.count)) }
+    }
   }
 
   func max(_ values: inout [Float]) throws {
-    let rc = values.withUnsafeMutableBufferPointer { sketch_mpi_allreduce_max_float($0.baseAddress, Int64($0.count)) }
-    try check(rc, "MPI_Allreduce")
+    try guarded("MPI_Allreduce") {
+      values.withUnsafeMutableBufferPointer { sketch_mpi_allreduce_max_float($0.baseAddress, Int64($0.count)) }
+    }
   }
 
   func sum(_ values: inout [Double]) throws {
-    let rc = values.withUnsafeMutableBufferPointer {
-      sketch_mpi_allreduce_sum_double($0.baseAddress, Int64($0.count))
+    try guarded("MPI_Allreduce") {
+      values.withUnsafeMutableBufferPointer { sketch_mpi_allreduce_sum_double($0.baseAddress, Int64($0.count)) }
     }
-    try check(rc, "MPI_Allreduce")
   }
 
   func gather(_ values: [Float]) throws -> [Float] {
     var all = [Float](repeating: 0, count: values.count * size)
-    let rc = values.withUnsafeBufferPointer { mine in
-      all.withUnsafeMutableBufferPointer {
-        sketch_mpi_allgather_float(mine.baseAddress, $0.baseAddress, Int64(mine.count))
+    try guarded("MPI_Allgather") {
+      values.withUnsafeBufferPointer { mine in
+        all.withUnsafeMutableBufferPointer {
+          sketch_mpi_allgather_float(mine.baseAddress, $0.baseAddress, Int64(mine.count))
+        }
       }
     }
-    try check(rc, "MPI_Allgather")
     return all
   }
 
   func gather(bytes: [UInt8]) throws -> [UInt8] {
     var all = [UInt8](repeating: 0, count: bytes.count * size)
-    let rc = bytes.withUnsafeBufferPointer { mine in
-      all.withUnsafeMutableBufferPointer {
-        sketch_mpi_allgather_bytes(mine.baseAddress, $0.baseAddress, Int64(mine.count))
+    try guarded("MPI_Allgather") {
+      bytes.withUnsafeBufferPointer { mine in
+        all.withUnsafeMutableBufferPointer {
+          sketch_mpi_allgather_bytes(mine.baseAddress, $0.baseAddress, Int64(mine.count))
+        }
       }
     }
-    try check(rc, "MPI_Allgather")
     return all
   }
 
-  func barrier() throws { try check(sketch_mpi_barrier(), "MPI_Barrier") }
+  func barrier() throws { try guarded("MPI_Barrier") { sketch_mpi_barrier() } }
 
   func abort(_ code: Int32) -> Never {
     fflush(nil)

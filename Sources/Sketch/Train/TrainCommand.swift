@@ -94,6 +94,12 @@ struct Train: ParsableCommand {
       "Compute each batch as N shards in this process, summed in shard order (what N ranks with --fixed-reduction compute)."
   )
   var shards: Int?
+  @Option(
+    name: .customLong("mpi-timeout"),
+    help:
+      "With --distributed: stop the job when a rank has waited this many seconds for the others in one MPI call (a rank that hangs)."
+  )
+  var mpiTimeout = 600.0
 
   /// The learning rate: `--lr`, else Graves' with `--graves`, else 1e-4.
   var learningRate: Double { learningRateFlag ?? (graves ? StepMethod.gravesLearningRate : 1e-4) }
@@ -144,6 +150,7 @@ struct Train: ParsableCommand {
       throw ValidationError("--sample needs --model NAME (an experiment folder or model file)")
     }
     if let shards { try FlagCheck.atLeast(shards, 1, "--shards") }
+    try FlagCheck.finite(mpiTimeout, "--mpi-timeout", 0...Double.greatestFiniteMagnitude, aboveLower: true)
     if distributed && shards != nil {
       throw ValidationError("--shards emulates ranks in one process; under mpirun give --distributed alone")
     }
@@ -166,6 +173,7 @@ struct Train: ParsableCommand {
       return
     }
     let world = try MPIWorld.start()
+    world.watchdog = CollectiveWatchdog(limit: mpiTimeout, rank: world.rank)
     let ranks = DistributedRun(world: world)
     do {
       if batchSize < world.size {
