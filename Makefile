@@ -22,7 +22,8 @@ demo: build
 # debug mode, where every compiled function runs on both backends and their outputs are compared
 # (SKETCH_BACKEND=native: a function the native backend cannot build fails the run instead of being
 # compared with the interpreter itself). Then the reference documentation, which fails when a public
-# symbol has no one-line summary.
+# symbol has no one-line summary. The tests of data-parallel training (DistributedProcessTests) run
+# `mpirun -np 2 --oversubscribe` on this machine (deps installs Open MPI).
 test: deps
 	swift build --build-tests
 	swift test --skip-build
