@@ -22,8 +22,9 @@ demo: build
 # with (pygcode, in .build/test-tools/venv: scripts/install-test-tools.sh): once on the default native
 # backend, then once in debug mode, where every compiled function runs on both backends and their
 # outputs are compared (SKETCH_BACKEND=native: a function the native backend cannot build fails the
-# run instead of being compared with the interpreter itself). Then the reference documentation, which fails when a public
-# symbol has no one-line summary.
+# run instead of being compared with the interpreter itself). Then the reference documentation, which
+# fails when a public symbol has no one-line summary. The tests of data-parallel training
+# (DistributedProcessTests) run `mpirun -np 2 --oversubscribe` on this machine (deps installs Open MPI).
 test: deps
 	bash scripts/install-test-tools.sh
 	swift build --build-tests

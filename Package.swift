@@ -31,6 +31,9 @@ let package = Package(
     // The scalar maths both backends run (float32 exp/log/tanh/sigmoid, Philox, pow...): one C header
     // that the interpreter calls and that generated C starts with (its text embedded with #embed).
     .target(name: "CSketchScalar", path: "Sources/Runtime/CSketchScalar"),
+    // MPI for data-parallel training (`sketch train --distributed`): Open MPI's libmpi loaded with
+    // dlopen at run time, so nothing of MPI is needed to build (docs/distributed.md).
+    .target(name: "CSketchMPI", path: "Sources/Runtime/CSketchMPI"),
     // The native backend's worker threads (C: chunks taken from a shared counter, bounded adaptive
     // spinning, then futex sleep); the runtime uses its count of the CPUs available for OpenBLAS's default.
     .target(name: "CWorkerPool", path: "Sources/Codegen/CWorkerPool"),
@@ -40,7 +43,7 @@ let package = Package(
       dependencies: [
         "CBLAS", "CSketchScalar", "CWorkerPool", .product(name: "RealModule", package: "swift-numerics"),
       ],
-      path: "Sources/Runtime", exclude: ["CBLAS", "CSketchScalar"]),
+      path: "Sources/Runtime", exclude: ["CBLAS", "CSketchScalar", "CSketchMPI"]),
     .target(name: "Graph", dependencies: ["SketchRuntime"], exclude: ["Training"]),
     // Training helpers beside the graph (like optax beside JAX): step rules, clipping, initialisers.
     .target(name: "Training", dependencies: ["Graph"], path: "Sources/Graph/Training"),
@@ -52,7 +55,9 @@ let package = Package(
       exclude: ["CHDF5", "CPNG"]),
     .executableTarget(
       name: "Sketch",
-      dependencies: ["Codegen", "SketchFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Codegen", "SketchFiles", "CSketchMPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       exclude: ["Files", "Examples"]),
     // Example programs written with the library alone (docs/library.md); built and run by the tests.
     .executableTarget(

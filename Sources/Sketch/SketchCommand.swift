@@ -9,7 +9,10 @@ struct SketchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sketch",
     abstract: "Train and sample the Graves handwriting model with Sketch, a graph compiler for recurrent models.",
-    subcommands: [Train.self, Sample.self, Write.self, Export.self, Bench.self, DataCommand.self, EvalCommand.self, DumpGraph.self, DumpC.self],
+    subcommands: [
+      Train.self, Sample.self, Write.self, Export.self, Bench.self, MPIBench.self, DataCommand.self, EvalCommand.self,
+      DumpGraph.self, DumpC.self,
+    ],
     defaultSubcommand: Train.self)
 
   static func main() {

@@ -79,6 +79,28 @@ struct Train: ParsableCommand {
       "Threads for products and big loops of the native code, and for OpenBLAS (default: OPENBLAS_NUM_THREADS, else the CPUs available)."
   )
   var threads: Int?
+  @Flag(
+    help:
+      "Data-parallel training over the processes of `mpirun -np N sketch train --distributed ...` (Open MPI, found at run time; docs/distributed.md)."
+  )
+  var distributed = false
+  @Flag(
+    name: .customLong("fixed-reduction"),
+    help:
+      "Sum the ranks' gradients in rank order (an all-gather) instead of MPI_Allreduce's order: the same parameters bit for bit as one process with --shards N."
+  )
+  var fixedReduction = false
+  @Option(
+    help:
+      "Compute each batch as N shards in this process, summed in shard order (what N ranks with --fixed-reduction compute)."
+  )
+  var shards: Int?
+  @Option(
+    name: .customLong("mpi-timeout"),
+    help:
+      "With --distributed: stop the job when a rank has waited this many seconds for the others in one MPI call (a rank that hangs)."
+  )
+  var mpiTimeout = 600.0
 
   /// The learning rate: `--lr`, else Graves' with `--graves`, else 1e-4.
   var learningRate: Double { learningRateFlag ?? (graves ? StepMethod.gravesLearningRate : 1e-4) }
@@ -128,13 +150,52 @@ struct Train: ParsableCommand {
     if sample && (oldModel == nil || oldModel == "continue") {
       throw ValidationError("--sample needs --model NAME (an experiment folder or model file)")
     }
+    if let shards { try FlagCheck.atLeast(shards, 1, "--shards") }
+    try FlagCheck.finite(mpiTimeout, "--mpi-timeout", 0...Double.greatestFiniteMagnitude, aboveLower: true)
+    if distributed && shards != nil {
+      throw ValidationError("--shards emulates ranks in one process; under mpirun give --distributed alone")
+    }
+    if fixedReduction && !distributed && shards == nil {
+      throw ValidationError(
+        "--fixed-reduction orders the sum of the ranks' gradients; give --distributed (or --shards N) too")
+    }
+    if sample && (distributed || shards != nil) {
+      throw ValidationError("--sample draws in one process; leave out --distributed and --shards")
+    }
+    if let shards, batchSize < shards { throw ValidationError("--bs \(batchSize) is smaller than --shards \(shards)") }
     if overwrite && oldModel == "continue" {
       throw ValidationError("--overwrite replaces the run that --model continue would continue; give one of them")
     }
   }
 
   func run() throws {
+    guard distributed else {
+      try train(parallel: shards.map { DataParallel(world: nil, shards: $0, fixedOrder: fixedReduction) })
+      return
+    }
+    let world = try MPIWorld.start()
+    world.watchdog = CollectiveWatchdog(limit: mpiTimeout, rank: world.rank)
+    let ranks = DistributedRun(world: world)
+    do {
+      if batchSize < world.size {
+        throw ValidationError(
+          "--bs \(batchSize) is smaller than the number of ranks (\(world.size)): every rank needs lines")
+      }
+      if threads == nil { BLAS.threads = ranks.defaultThreads }
+      try train(parallel: DataParallel(world: world, shards: world.size, fixedOrder: fixedReduction))
+      world.finish()
+    } catch let e as ExitCode {
+      world.finish()
+      throw e
+    } catch {
+      ranks.stop(error)
+    }
+  }
+
+  /// The run, in one process or (with `parallel`) as one shard (or all shards) of data-parallel training.
+  private func train(parallel: DataParallel?) throws {
     if let threads { BLAS.threads = threads }
+    let writes = parallel?.writes ?? true
     let folder = URL(fileURLWithPath: output).appendingPathComponent(experimentName)
     if sample {
       try Sample.draw(model: oldModel!, output: nil, steps: maxLength, grid: grid, seed: seed, bias: 0)
@@ -164,8 +225,10 @@ struct Train: ParsableCommand {
       if let start { try Trainer.checkArchitecture(of: start, matches: config) }
       source = try openBatches(settings, alphabet: SynthesisData.alphabet(of: config))
     }
-    let runFolder = try RunFolder.claim(folder, mode: continuing ? .resume : (overwrite ? .overwrite : .fresh))
-    for p in runFolder.removedTemporaries { print("removed \(p), left by a run that was killed") }
+    // Rank 0 alone claims the folder (the others only read the model file they resume).
+    let runFolder =
+      writes ? try RunFolder.claim(folder, mode: continuing ? .resume : (overwrite ? .overwrite : .fresh)) : nil
+    for p in runFolder?.removedTemporaries ?? [] { print("removed \(p), left by a run that was killed") }
     Interrupts.install()
     var resume: Checkpoint.Contents?
     if continuing {
@@ -188,9 +251,19 @@ struct Train: ParsableCommand {
     print("Running experiment \(experimentName) on \(settings.data)")
     fflush(nil)
     let trainer = try Trainer(
-      settings: settings, config: config, experiment: experimentName, folder: folder, resume: resume, start: start)
+      settings: settings, config: config, experiment: experimentName, folder: folder, resume: resume, start: start,
+      parallel: parallel)
     trainer.sampleGrid = grid
-    if synthesis, let batches = source as? DatasetBatches {
+    if let parallel {
+      let kind = parallel.world == nil ? "shards in this process" : "MPI ranks"
+      let order =
+        parallel.world == nil
+        ? "added in shard order" : (parallel.fixedOrder ? "added in rank order" : "summed by MPI_Allreduce")
+      print(
+        "data-parallel: \(parallel.shards) \(kind), each batch of \(settings.batchSize) cut into shards; gradients \(order)"
+      )
+    }
+    if writes, synthesis, let batches = source as? DatasetBatches {
       try StyleSamples.writeIfMissing(folder: folder, dataset: batches.train.dataset)
     }
     let outcome = try withExtendedLifetime(runFolder) { try trainer.run(source: source!) }

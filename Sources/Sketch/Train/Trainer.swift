@@ -18,7 +18,12 @@ final class Trainer {
   let folder: URL
   private let graphs: TrainingGraphs
   private(set) var position: TrainingPosition
-  private let log: MetricsLog
+  /// The metrics file (nil on the ranks other than 0 of a data-parallel run, which write nothing).
+  private let log: MetricsLog?
+  /// Data-parallel training (MPI ranks, or `--shards`); nil for the fused one-process step.
+  let parallel: DataParallel?
+  /// Whether this process writes the run's files: checkpoints, metrics, samples, plots (rank 0).
+  var writes: Bool { parallel?.writes ?? true }
   /// The position of the model file on disk (nil before the first save of a new run).
   private(set) var savedPosition: TrainingPosition?
   /// The step of the last test evaluation logged (so an epoch's end on a --test-every step logs it once).
@@ -44,7 +49,7 @@ final class Trainer {
   /// come from it (`--model continue`); with `start`, only parameters (`--model NAME`).
   init(
     settings: TrainingSettings, config: ModelConfig, experiment: String, folder: URL,
-    resume: Checkpoint.Contents? = nil, start: Checkpoint.Contents? = nil,
+    resume: Checkpoint.Contents? = nil, start: Checkpoint.Contents? = nil, parallel: DataParallel? = nil,
     output: @escaping (String) -> Void = {
       print($0)
       fflush(nil)
@@ -55,6 +60,7 @@ final class Trainer {
     self.experiment = experiment
     self.folder = folder
     self.output = output
+    self.parallel = parallel
     self.sampleSteps = settings.maxLength
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     if let from = resume ?? start {
@@ -64,7 +70,8 @@ final class Trainer {
       model = Network(config: config, seed: settings.seed).clippingDerivatives(settings.clipsDerivatives)
     }
     graphs = try TrainingGraphs(
-      network: model, rule: settings.stepMethod.rule(learningRate: settings.learningRate), maxGrad: settings.maxGrad)
+      network: model, rule: settings.stepMethod.rule(learningRate: settings.learningRate), maxGrad: settings.maxGrad,
+      split: parallel != nil)
     position = resume?.position ?? TrainingPosition(seed: settings.seed)
     if let resume {
       for v in graphs.optimizerState {
@@ -76,10 +83,17 @@ final class Trainer {
         try v.sharedVariable!.set(t)
       }
     }
-    log = try MetricsLog(path: folder.appendingPathComponent("metrics.jsonl").path, resumeAt: resume?.position.step)
+    log =
+      parallel?.writes ?? true
+      ? try MetricsLog(path: folder.appendingPathComponent("metrics.jsonl").path, resumeAt: resume?.position.step)
+      : nil
     savedPosition = resume?.position
-    lastTestStep = log.testCurve.last?.0
-    if log.droppedOnResume > 0 {
+    lastTestStep = log?.testCurve.last?.0
+    if let parallel, parallel.world != nil {  // every rank must take the same decisions as rank 0
+      let step = try parallel.fromRankZero(Double(lastTestStep ?? -1))
+      lastTestStep = step < 0 ? nil : Int(step)
+    }
+    if let log, log.droppedOnResume > 0 {
       output(
         "metrics.jsonl: dropped \(log.droppedOnResume) lines after step \(position.step) (a partial line, "
           + "or records of steps after the last save, which are recomputed)")
@@ -98,6 +112,10 @@ final class Trainer {
 
   /// Saves parameters, optimizer state and position (atomically).
   func save() throws {
+    guard writes else {
+      savedPosition = position
+      return
+    }
     var params: [String: Tensor] = [:]
     for (n, v) in model.parameters { params[n] = v.sharedVariable!.value }
     var opt: [String: Tensor] = [:]
@@ -107,9 +125,11 @@ final class Trainer {
         config: model.config, parameters: params, optimizerState: opt, training: settings.json(),
         position: position, experiment: experiment, scale: dataScale), to: modelPath)
     savedPosition = position
-    let loss = log.lossCurve()
-    try loss.png().write(to: folder.appendingPathComponent("loss.png").path)
-    try AtomicFile.write(data: Array(loss.svg().utf8), to: folder.appendingPathComponent("loss.svg").path)
+    if let log {
+      let loss = log.lossCurve()
+      try loss.png().write(to: folder.appendingPathComponent("loss.png").path)
+      try AtomicFile.write(data: Array(loss.svg().utf8), to: folder.appendingPathComponent("loss.svg").path)
+    }
   }
 
   /// The mean per-sequence NLL (the original's test_sequence_log_likelihood) and the NLL per point.
@@ -117,11 +137,17 @@ final class Trainer {
     var total = 0.0
     var points = 0.0
     var sequences = 0
-    for b in batches {
+    let ranks = parallel?.world?.size ?? 1
+    let rank = parallel?.rank ?? 0
+    for (i, b) in batches.enumerated() where i % ranks == rank {  // the test batches dealt out to the ranks
       let r = try graphs.testCost(b)
       total += r[0].scalarValue
       points += r[1].scalarValue
       sequences += b.strokes.shape[1]
+    }
+    if let parallel, ranks > 1 {
+      let t = try parallel.sum([total, points, Double(sequences)])
+      (total, points, sequences) = (t[0], t[1], Int(t[2]))
     }
     return (total / Double(Swift.max(sequences, 1)), total / Swift.max(points, 1))
   }
@@ -129,6 +155,7 @@ final class Trainer {
   /// Draws a grid of samples into `dir` (sketch.png, pen.png, sketch.svg, with a suffix); a synthesis
   /// run writes `sampleTexts` instead (``writeTexts(to:suffix:seed:bias:)``).
   func writeSamples(to dir: URL, suffix: String = "", seed: UInt64 = 0, bias: Double = 0) throws {
+    guard writes else { return }
     guard case .prediction(var model) = model else {
       try writeTexts(to: dir, suffix: suffix, seed: settings.seed &+ seed, bias: bias)
       return
@@ -180,11 +207,13 @@ final class Trainer {
       let batches = try source.trainBatches(epoch: position.epoch)
       while position.batchInEpoch < batches.count {
         if let m = settings.maxBatches, position.step >= m { return try finish(.finished, tty) }
-        if interruptRequested { return try finish(.interrupted, tty) }
+        if parallel?.stopRequested ?? interruptRequested { return try finish(.interrupted, tty) }
         let b = try batches.load(position.batchInEpoch)
-        let key = RandomKey(seed: settings.seed).fold(UInt64(position.step)).tensor
+        let key = RandomKey(seed: settings.seed).fold(UInt64(position.step))
         let t0 = Date()
-        let r = try graphs.trainStep(b, key: key)
+        let r =
+          try parallel?.step(b, key: key, graphs: graphs, interrupted: interruptRequested)
+          ?? graphs.trainStep(b, key: key.tensor)
         let cost = r[0].scalarValue
         if !cost.isFinite || !r[1].scalarValue.isFinite {
           output(
@@ -207,6 +236,7 @@ final class Trainer {
             "readout_min": r[3].scalarValue, "readout_max": r[4].scalarValue,
             "seconds": Date().timeIntervalSince(start),
           ]
+          if let parallel, parallel.world != nil { fields["allreduce_seconds"] = parallel.lastReduceSeconds }
           let names = graphs.parameterNames
           for (i, n) in names.enumerated() {
             fields["norm/\(n)"] = r[5 + i].scalarValue
@@ -278,6 +308,9 @@ final class Trainer {
 
   /// ``save()``, with an error that says what was kept when it fails (a full disk, say).
   private func checkedSave() throws {
+    if let parallel {  // before a checkpoint is written: every rank still holds rank 0's parameters
+      try parallel.checkParameters(model.parameters.map { $0.variable.sharedVariable!.value }, step: position.step)
+    }
     do { try save() } catch {
       throw TrainingError(description: "step \(position.step): could not save the model: \(error). \(lastGoodModel)")
     }
@@ -285,6 +318,7 @@ final class Trainer {
 
   /// Appends a metrics record, with an error that says what was kept when it fails.
   private func record(_ fields: [String: Any]) throws {
+    guard let log else { return }
     do { try log.record(fields) } catch {
       throw TrainingError(description: "step \(position.step): \(error); training stopped. \(lastGoodModel)")
     }

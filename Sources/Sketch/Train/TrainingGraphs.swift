@@ -4,8 +4,13 @@ import Codegen
 struct TrainingGraphs {
   /// (strokes, mask, key) → [cost, gradient norm, step norm, readout min, readout max,
   /// parameter norms..., gradient norms...], applying the optimizer's updates; for the synthesis
-  /// network the inputs are (strokes, mask, chars, cmask, key).
-  let train: Function
+  /// network the inputs are (strokes, mask, chars, cmask, key). For a split step (data-parallel
+  /// training) this is the gradient function, `split.gradient`.
+  var train: Function { split?.gradient ?? fused! }
+  /// The one-function step (nil when the step is split).
+  private let fused: Function?
+  /// The step in two functions, for data-parallel training (nil for the fused step).
+  let split: SplitStep?
   /// (strokes, mask) → [total NLL over valid steps, number of valid steps]; for the synthesis network
   /// (strokes, mask, chars, cmask).
   let test: Function
@@ -23,7 +28,9 @@ struct TrainingGraphs {
 
   /// The training step clips the gradients by their total norm `maxGrad` (Blocks' StepClipping),
   /// then applies `rule`.
-  init(network: Network, rule: StepRule, maxGrad: Double) throws {
+  /// With `split`, the step is two functions (``SplitStep``) so that the gradients can be summed
+  /// across processes in between; the fused function is not built then.
+  init(network: Network, rule: StepRule, maxGrad: Double, split: Bool = false) throws {
     let x = input("strokes", .float32, ["T1", "B", 3])
     let mask = input("mask", .float32, ["T", "B"])
     let key = input("key", .int32, [2])
@@ -40,14 +47,23 @@ struct TrainingGraphs {
       (cost, readout) = (r.cost, r.readout)
     }
     let params = network.parameters
-    let grads = try grad(cost, wrt: params.map(\.variable))
-    let (clipped, gradNorm) = clipByGlobalNorm(grads, maxNorm: maxGrad)
-    let step = try stepUpdates(rule, parameters: params.map(\.variable), gradients: clipped)
-    let stepNorm = globalNorm(step.steps)
-    let norms = params.map { sqrt(sum(square($0.variable))) } + grads.map { sqrt(sum(square($0))) }
-    train = try compile(
-      inputs: [x, mask] + texts + [key], outputs: [cost, gradNorm, stepNorm, min(readout), max(readout)] + norms,
-      updates: step.updates)
+    let state: [Var]
+    if split {
+      let s = try SplitStep(
+        cost: cost, readout: readout, inputs: [x, mask] + texts + [key], parameters: params, rule: rule,
+        maxGrad: maxGrad)
+      (self.split, fused, state) = (s, nil, s.optimizerState)
+    } else {
+      let grads = try grad(cost, wrt: params.map(\.variable))
+      let (clipped, gradNorm) = clipByGlobalNorm(grads, maxNorm: maxGrad)
+      let step = try stepUpdates(rule, parameters: params.map(\.variable), gradients: clipped)
+      let stepNorm = globalNorm(step.steps)
+      let norms = params.map { sqrt(sum(square($0.variable))) } + grads.map { sqrt(sum(square($0))) }
+      fused = try compile(
+        inputs: [x, mask] + texts + [key], outputs: [cost, gradNorm, stepNorm, min(readout), max(readout)] + norms,
+        updates: step.updates)
+      (self.split, state) = (nil, step.state)
+    }
     // The test graph is built after the training function (so that the latter's graph is as it was).
     let nll: Var
     switch network {
@@ -56,7 +72,7 @@ struct TrainingGraphs {
     }
     test = try compile(inputs: [x, mask] + texts, outputs: [sum(nll * mask), sum(mask)])
     parameterNames = params.map(\.name)
-    optimizerState = step.state
+    optimizerState = state
     readsText = !texts.isEmpty
   }
 
@@ -69,8 +85,11 @@ struct TrainingGraphs {
     return [b.strokes, b.mask, chars, cmask]
   }
 
-  /// One optimizer step on batch `b` with the dropout key `key`.
-  func trainStep(_ b: StrokeBatch, key: Tensor) throws -> [Tensor] { try train.call(try arguments(b) + [key]) }
+  /// One optimizer step on batch `b` with the dropout key `key` (the fused step).
+  func trainStep(_ b: StrokeBatch, key: Tensor) throws -> [Tensor] {
+    guard let fused else { throw TrainingError(description: "internal: trainStep called on a split training step") }
+    return try fused.call(try arguments(b) + [key])
+  }
 
   /// The test NLL total and valid-step count of batch `b`.
   func testCost(_ b: StrokeBatch) throws -> [Tensor] { try test.call(try arguments(b)) }
