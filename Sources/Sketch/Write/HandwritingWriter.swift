@@ -40,7 +40,8 @@ struct HandwritingWriter {
   private let sampler: Function
   private let primedSampler: Function
 
-  init(model: SynthesisModel, alphabet: [Character]) throws {
+  /// `mode` chooses the backend (nil: `SKETCH_MODE`, else native).
+  init(model: SynthesisModel, alphabet: [Character], mode: Mode? = nil) throws {
     self.model = model
     self.alphabet = alphabet
     let chars = input("chars", .int32, ["B", "U"])
@@ -50,10 +51,11 @@ struct HandwritingWriter {
     let px = input("prime", .float32, ["P", "B", 3])
     let plen = input("primeLength", .int32, ["B"])
     let plain = model.sampler(chars: chars, cmask: cmask, noise: noise, bias: bias)
-    sampler = try compile(inputs: [chars, cmask, noise, bias], outputs: [plain.strokes, plain.stopStep, plain.phi])
+    sampler = try compile(
+      inputs: [chars, cmask, noise, bias], outputs: [plain.strokes, plain.stopStep, plain.phi], mode: mode)
     let primed = model.sampler(chars: chars, cmask: cmask, noise: noise, bias: bias, prime: (px, plen))
     primedSampler = try compile(
-      inputs: [chars, cmask, noise, bias, px, plen], outputs: [primed.strokes, primed.stopStep, primed.phi])
+      inputs: [chars, cmask, noise, bias, px, plen], outputs: [primed.strokes, primed.stopStep, primed.phi], mode: mode)
   }
 
   /// The ids of `text`'s characters; a character outside the alphabet is an error that lists them.
