@@ -105,25 +105,20 @@ final class MPIWorld: Communicator {
     }
   }
 
-  func gather(_ values: [Float]) throws -> [Float] {
-    var all = [Float](repeating: 0, count: values.count * size)
-    try guarded("MPI_Allgather") {
-      values.withUnsafeBufferPointer { mine in
-        all.withUnsafeMutableBufferPointer {
-          sketch_mpi_allgather_float(mine.baseAddress, $0.baseAddress, Int64(mine.count))
-        }
-      }
-    }
-    return all
-  }
+  func gather(_ values: [Float]) throws -> [Float] { try gathered(values, sketch_mpi_allgather_float) }
 
   func gather(bytes: [UInt8]) throws -> [UInt8] {
-    var all = [UInt8](repeating: 0, count: bytes.count * size)
+    try gathered(bytes) { sketch_mpi_allgather_bytes($0, $1, $2) }
+  }
+
+  /// Every rank's `values`, in rank order (MPI_Allgather through `call`: mine, all, count).
+  private func gathered<T: Numeric>(
+    _ values: [T], _ call: (UnsafePointer<T>?, UnsafeMutablePointer<T>?, Int64) -> Int32
+  ) throws -> [T] {
+    var all = [T](repeating: 0, count: values.count * size)
     try guarded("MPI_Allgather") {
-      bytes.withUnsafeBufferPointer { mine in
-        all.withUnsafeMutableBufferPointer {
-          sketch_mpi_allgather_bytes(mine.baseAddress, $0.baseAddress, Int64(mine.count))
-        }
+      values.withUnsafeBufferPointer { mine in
+        all.withUnsafeMutableBufferPointer { call(mine.baseAddress, $0.baseAddress, Int64(mine.count)) }
       }
     }
     return all
