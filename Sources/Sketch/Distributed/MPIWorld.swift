@@ -47,7 +47,7 @@ final class MPIWorld: Communicator {
     var message = [CChar](repeating: 0, count: 1024)
     if sketch_mpi_load(nil, &message, Int32(message.count)) != 0 {
       throw MPIError(
-        description: "--distributed needs Open MPI, and \(String(cString: message)). Install it "
+        description: "--distributed needs Open MPI, and \(cText(message)). Install it "
           + "(`apt-get install openmpi-bin libopenmpi-dev`, or `bash scripts/install-deps.sh`), or set "
           + "SKETCH_MPI_LIBRARY to the path of libmpi.so.40; without --distributed, sketch trains in one process")
     }
@@ -75,7 +75,7 @@ final class MPIWorld: Communicator {
     sketch_mpi_error_string(rc, &text, Int32(text.count))
     let who = rank.map { "rank \($0)" } ?? "this process"
     throw MPIError(
-      description: "\(call) failed on \(who): \(String(cString: text)) (a rank died or the network failed; "
+      description: "\(call) failed on \(who): \(cText(text)) (a rank died or the network failed; "
         + "the last checkpoint stays loadable: resume with --model continue, with any number of ranks)")
   }
 
@@ -134,4 +134,9 @@ final class MPIWorld: Communicator {
 
   /// MPI_Finalize, at the end of a run that every rank finished.
   func finish() { _ = sketch_mpi_finalize() }
+}
+
+/// The text of a NUL-terminated C string in `buffer` (UTF-8).
+private func cText(_ buffer: [CChar]) -> String {
+  String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
