@@ -49,6 +49,13 @@ def main():
             p.kill()
 
 
+def record(rows, config, **figures):
+    """Appends one round's figures to the config's lists (a figure not given this round stays empty)."""
+    r = rows.setdefault(config, {})
+    for k, v in figures.items():
+        r.setdefault(k, []).append(v)
+
+
 def compare_synthesis(args, env, rnd, rows):
     """One round of config S: Sketch's step and sampler, then JAX's split and fused steps and sampler."""
     bench = os.path.join(args.peers, "bench_synthesis.py")
@@ -58,17 +65,9 @@ def compare_synthesis(args, env, rnd, rows):
     fused = run_json([args.python, bench, "--mode", "train", "--variant", "fused", "--steps", "3"],
                      env=env, prefix="RESULT_JSON ")
     js = run_json([args.python, bench, "--mode", "sample", "--steps", "3"], env=env, prefix="RESULT_JSON ")
-    r = rows.setdefault("S", {k: [] for k in ["train", "split", "fused", "sample", "sample_jax", "cold",
-                                              "jax_compile", "rss", "rss_jax"]})
-    r["train"].append(s["train_step_s"])
-    r["split"].append(split["step_median_s"])
-    r["fused"].append(fused["step_median_s"])
-    r["sample"].append(s["sample_s"])
-    r["sample_jax"].append(js["run_median_s"])
-    r["cold"].append(s["compile_cold_s"])
-    r["jax_compile"].append(split["compile_s"])
-    r["rss"].append(s["peak_rss_mb"])
-    r["rss_jax"].append(split["peak_rss_mb"])
+    record(rows, "S", train=s["train_step_s"], split=split["step_median_s"], fused=fused["step_median_s"],
+           sample=s["sample_s"], sample_jax=js["run_median_s"], cold=s["compile_cold_s"],
+           jax_compile=split["compile_s"], rss=s["peak_rss_mb"], rss_jax=split["peak_rss_mb"])
     if args.raw:
         print(json.dumps(dict(round=rnd, config="S", sketch=s, jax_split=split, jax_fused=fused, jax_sample=js)))
     print(f"round {rnd + 1} S: train {s['train_step_s']:.3f} s vs JAX split {split['step_median_s']:.3f} s, "
@@ -94,20 +93,10 @@ def compare(args):
                           env=env, prefix="RESULT_JSON ")
             js = run_json([args.python, bench_jax, "--config", c, "--mode", "sample", "--steps", "5"],
                           env=env, prefix="RESULT_JSON ") if sample else None
-            r = rows.setdefault(c, {k: [] for k in [
-                "train", "train_jax", "bound", "sample", "sample_jax", "cold", "warm", "jax_compile",
-                "rss", "rss_jax"]})
-            r["train"].append(s["train_step_s"])
-            r["train_jax"].append(jt["step_median_s"])
-            r["bound"].append(s["gemm_bound_s"])
-            r["cold"].append(s["compile_cold_s"])
-            r["warm"].append(s["compile_warm_s"])
-            r["jax_compile"].append(jt["compile_s"])
-            r["rss"].append(s["peak_rss_mb"])
-            r["rss_jax"].append(jt["peak_rss_mb"])
-            if sample:
-                r["sample"].append(s["sample_s"])
-                r["sample_jax"].append(js["run_median_s"])
+            record(rows, c, train=s["train_step_s"], train_jax=jt["step_median_s"], bound=s["gemm_bound_s"],
+                   cold=s["compile_cold_s"], warm=s["compile_warm_s"], jax_compile=jt["compile_s"],
+                   rss=s["peak_rss_mb"], rss_jax=jt["peak_rss_mb"],
+                   **(dict(sample=s["sample_s"], sample_jax=js["run_median_s"]) if sample else {}))
             if args.raw:
                 print(json.dumps(dict(round=rnd, config=c, sketch=s, jax_train=jt, jax_sample=js)))
             print(f"round {rnd + 1} {c}: train {s['train_step_s']:.3f} s vs JAX {jt['step_median_s']:.3f} s",
@@ -123,7 +112,7 @@ def compare(args):
         if c == "S":
             continue
         t, tj, b = med(r["train"]), med(r["train_jax"]), med(r["bound"])
-        sm = f"{med(r['sample']):.3f} s | {med(r['sample_jax']):.3f} s" if r["sample"] else "- | -"
+        sm = f"{med(r['sample']):.3f} s | {med(r['sample_jax']):.3f} s" if r.get("sample") else "- | -"
         print(f"| {c} | {t:.3f} s | {tj:.3f} s | {t / tj:.2f} | {b:.3f} s | {100 * b / t:.0f}% | {sm} "
               f"| {med(r['cold']):.2f} / {med(r['warm']):.3f} s | {med(r['jax_compile']):.2f} s "
               f"| {med(r['rss']):.0f} / {med(r['rss_jax']):.0f} MB |")

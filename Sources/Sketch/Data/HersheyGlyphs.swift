@@ -1,19 +1,7 @@
 import Foundation
 
 /// A point in font units (x to the right, y downward).
-struct FontPoint {
-  var x: Double
-  var y: Double
-
-  init(_ x: Double, _ y: Double) {
-    self.x = x
-    self.y = y
-  }
-
-  func distance(to other: FontPoint) -> Double {
-    ((x - other.x) * (x - other.x) + (y - other.y) * (y - other.y)).squareRoot()
-  }
-}
+typealias FontPoint = PlanePoint
 
 /// A glyph of a Hershey font prepared for handwriting.
 struct HandGlyph {

@@ -1,20 +1,7 @@
 import Foundation
 
 /// A point on a plotter page, in millimetres from the page's top-left corner (y downward, as in SVG).
-struct PagePoint: Hashable {
-  var x: Double
-  var y: Double
-
-  init(_ x: Double, _ y: Double) {
-    self.x = x
-    self.y = y
-  }
-
-  /// The straight-line distance to `other`, in millimetres.
-  func distance(to other: PagePoint) -> Double {
-    ((x - other.x) * (x - other.x) + (y - other.y) * (y - other.y)).squareRoot()
-  }
-}
+typealias PagePoint = PlanePoint
 
 /// A page for a pen plotter, and the placing of written lines on it: one common scale for all lines,
 /// the first line at the top margin, each line's ink starting at the left margin.
