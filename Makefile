@@ -26,6 +26,7 @@ demo: build
 # fails when a public symbol has no one-line summary. The tests of data-parallel training
 # (DistributedProcessTests) run `mpirun -np 2 --oversubscribe` on this machine (deps installs Open MPI).
 test: deps
+	@bash scripts/install-deps.sh --test
 	bash scripts/install-test-tools.sh
 	swift build --build-tests
 	swift test --skip-build

@@ -14,6 +14,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    // `sketch serve`: the local web page's HTTP server (SwiftNIO underneath).
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     // `make docs`: DocC reference of the library (the plugin only; nothing links it).
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
   ],
@@ -37,6 +40,9 @@ let package = Package(
     // The native backend's worker threads (C: chunks taken from a shared counter, bounded adaptive
     // spinning, then futex sleep); the runtime uses its count of the CPUs available for OpenBLAS's default.
     .target(name: "CWorkerPool", path: "Sources/Codegen/CWorkerPool"),
+    // The files of `sketch serve`'s page (HTML, JavaScript, CSS), embedded in the executable at build
+    // time (C23 #embed): the server reads nothing from disk to serve them.
+    .target(name: "CSketchPage", path: "Sources/Sketch/Serve/Page"),
     // The module built from Sources/Runtime is SketchRuntime (the toolchain has a module named Runtime).
     .target(
       name: "SketchRuntime",
@@ -56,9 +62,12 @@ let package = Package(
     .executableTarget(
       name: "Sketch",
       dependencies: [
-        "Codegen", "SketchFiles", "CSketchMPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Codegen", "SketchFiles", "CSketchMPI", "CSketchPage",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
       ],
-      exclude: ["Files", "Examples"]),
+      exclude: ["Files", "Examples", "Serve/Page"]),
     // Example programs written with the library alone (docs/library.md); built and run by the tests.
     .executableTarget(
       name: "CharLanguageModel", dependencies: ["Codegen"], path: "Sources/Sketch/Examples/CharLanguageModel"),

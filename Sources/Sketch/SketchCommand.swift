@@ -10,7 +10,7 @@ struct SketchCommand: ParsableCommand {
     commandName: "sketch",
     abstract: "Train and sample the Graves handwriting model with Sketch, a graph compiler for recurrent models.",
     subcommands: [
-      Train.self, Sample.self, Write.self, Export.self, Bench.self, MPIBench.self, DataCommand.self, EvalCommand.self,
+      Train.self, Sample.self, Write.self, Serve.self, Export.self, Bench.self, MPIBench.self, DataCommand.self, EvalCommand.self,
       DumpGraph.self, DumpC.self,
     ],
     defaultSubcommand: Train.self)

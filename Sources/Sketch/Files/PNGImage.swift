@@ -248,6 +248,31 @@ public struct PNGImage: Sendable, Hashable {
     }
   }
 
+  /// The image as the bytes of an 8-bit PNG file (for a server's response; ``write(to:)`` for files).
+  public func encoded() throws -> [UInt8] {
+    guard width <= Self.maxDimension, height <= Self.maxDimension else {
+      throw PNGError(path: "(in memory)", message: "the image is \(width)x\(height) pixels; PNG is limited to \(Self.maxDimension) a side")
+    }
+    var image = png_image()
+    image.version = UInt32(PNG_IMAGE_VERSION)
+    image.width = UInt32(width)
+    image.height = UInt32(height)
+    image.format = PNGImage.pngFormat(format)
+    // The first call measures (no buffer), the second writes into a buffer of that size.
+    var size = 0
+    var ok = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }
+    var bytes = [UInt8](repeating: 0, count: size)
+    if ok != 0 {
+      ok = bytes.withUnsafeMutableBytes { out in
+        pixels.withUnsafeBytes { png_image_write_to_memory(&image, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+      }
+    }
+    let message = PNGImage.message(of: image)
+    png_image_free(&image)
+    guard ok != 0 else { throw PNGError(path: "(in memory)", message: message) }
+    return Array(bytes.prefix(size))
+  }
+
   /// Reads a PNG file, converting it to `format` (libpng's simplified API; alpha is composited on black).
   public static func read(from path: String, format: Format = .gray) throws -> PNGImage {
     var image = png_image()

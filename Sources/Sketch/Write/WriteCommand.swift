@@ -57,20 +57,13 @@ struct Write: ParsableCommand {
     } else {
       texts = [text!]
     }
-    let file = Sample.modelFile(model)
-    let contents = try Checkpoint.read(file)
-    guard contents.config.synthesis, let codes = contents.config.alphabet else {
-      throw ValidationError(
-        "\(file) is a prediction model: it draws handwriting but cannot write a given text; "
-          + "train a synthesis model with `sketch train --synthesis`")
-    }
-    let alphabet = codes.compactMap { Unicode.Scalar($0).map(Character.init) }
-    var writer = try HandwritingWriter(model: SynthesisModel(config: contents.config, values: contents.parameters), alphabet: alphabet)
+    let loaded = try WritingModel(path: model)
+    var writer = try loaded.writer()
     writer.maxDraws = maxDraws
     var written: [HandwritingWriter.Line] = []
     var styleOf: [String?] = []
     if let style {
-      let known = try StyleSamples.load(besides: file)
+      let known = try loaded.styles()
       let names = style == "all" ? known.samples.map(\.name) : style.split(separator: ",").map(String.init)
       let primers = try names.map { ($0, try known.primer($0)) }  // every name checked before writing
       for (name, primer) in primers {
@@ -81,8 +74,7 @@ struct Write: ParsableCommand {
       written = try writer.write(texts, bias: bias, seed: seed, primer: try prime.map { try PrimerFile.load($0, text: primeText) })
       styleOf = texts.map { _ in nil }
     }
-    let scale = contents.scale ?? (1, 1)
-    let strokes = written.map { WritingOutput.strokes($0.offsets, scale: scale) }
+    let strokes = written.map(loaded.strokes)
     let images = plotter.format == .pngSVG
     if images {
       try WritingOutput.png(strokes).write(to: output + ".png")
@@ -96,7 +88,7 @@ struct Write: ParsableCommand {
       if line.draws > 1 { report += ", drawn \(line.draws) times (" + line.refusals.joined(separator: "; ") + ")" }
       print(report + ": \(line.text)")
     }
-    if contents.scale == nil { print("note: the model file does not record its data's scale; drawn in model units") }
+    if loaded.scale == nil { print("note: the model file does not record its data's scale; drawn in model units") }
     if images {
       print("wrote \(output).png, \(output).svg and the attention image\(written.count == 1 ? "" : "s")")
     } else {
