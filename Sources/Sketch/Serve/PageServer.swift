@@ -12,6 +12,8 @@ struct PageServer: Sendable {
   let service: WritingService
   let host: String
   let port: Int
+  /// The server's own log (to standard output): warnings and errors by default.
+  var logLevel = Logger.Level.warning
 
   /// The router of the page and the API.
   func router() -> Router<BasicRequestContext> {
@@ -57,7 +59,7 @@ struct PageServer: Sendable {
   /// listened on once the server accepts connections.
   func run(ready: @escaping @Sendable (Int) -> Void) async throws {
     var logger = Logger(label: "sketch.serve")
-    logger.logLevel = .warning
+    logger.logLevel = logLevel
     let app = Application(
       router: router(),
       configuration: .init(address: .hostname(host, port: port), serverName: "sketch"),
