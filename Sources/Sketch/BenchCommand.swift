@@ -87,6 +87,8 @@ struct Bench: ParsableCommand {
     let trainTimes = try Bench.time(repeats) { _ = try graphs.train(x, mask, key.tensor) }
     result["train_step_s"] = Bench.median(trainTimes)
     result["train_step_min_s"] = trainTimes.min()!
+    // The training step's memory, before the sampler and the GEMM bound's own operands are made.
+    result.merge(try Bench.memory(of: graphs.train, arguments: [x, mask, key.tensor])) { $1 }
     if sampleSteps > 0 {
       let sampler = try compileSampler(model: model, steps: sampleSteps, batch: sampleBatch)
       let st = try Bench.time(Swift.min(repeats, 3)) { _ = try sampler(key.tensor, Tensor(scalar: Float(0))) }
@@ -106,6 +108,20 @@ struct Bench: ParsableCommand {
     result["gflops"] = flops / 1e9 / Bench.median(trainTimes)
     result["fraction_of_gemm_bound"] = bound / Bench.median(trainTimes)
     try report(finished(result))
+  }
+
+  /// The peak RSS so far (MB) and, from the memory plan of `function` for `arguments`: its arena, the
+  /// bytes live at its peak, and the bytes stored for the gradient (what BPTT must keep: the lower
+  /// bound of a training step that does not recompute).
+  static func memory(of function: Function, arguments: [Tensor]) throws -> [String: Any] {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let plan = try function.memoryPlan(arguments: arguments)
+    let mb = { (bytes: Int) in Double(bytes) / 1_048_576 }
+    return [
+      "train_peak_rss_mb": Double(usage.ru_maxrss) / 1024, "train_arena_mb": mb(plan.arenaBytes),
+      "train_peak_live_mb": mb(plan.peakLiveBytes), "bptt_stored_mb": mb(plan.storedForGradientBytes),
+    ]
   }
 
   /// `result` with the peak RSS and the worker pool's counters.

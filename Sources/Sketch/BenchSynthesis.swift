@@ -38,6 +38,7 @@ extension Bench {
     ]
     let trainTimes = try Bench.time(repeats) { _ = try graphs.train.call(args) }
     result["train_step_s"] = Bench.median(trainTimes)
+    result.merge(try Bench.memory(of: graphs.train, arguments: args)) { $1 }
     result["train_step_min_s"] = trainTimes.min()!
     let flops = Bench.synthesisMatmulFlops(batch: s.B, steps: s.T)
     result["matmul_gflop"] = flops.total / 1e9
