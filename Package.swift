@@ -40,6 +40,9 @@ let package = Package(
     // The native backend's worker threads (C: chunks taken from a shared counter, bounded adaptive
     // spinning, then futex sleep); the runtime uses its count of the CPUs available for OpenBLAS's default.
     .target(name: "CWorkerPool", path: "Sources/Codegen/CWorkerPool"),
+    // The float32 product generated code calls (packed panels, an AVX-512 micro-kernel; OpenBLAS where
+    // it does not apply), built once with the executable and handed to each loaded library.
+    .target(name: "CSketchGemm", path: "Sources/Codegen/CSketchGemm"),
     // The files of `sketch serve`'s page (HTML, JavaScript, CSS), embedded in the executable at build
     // time (C23 #embed): the server reads nothing from disk to serve them.
     .target(name: "CSketchPage", path: "Sources/Sketch/Serve/Page"),
@@ -54,7 +57,9 @@ let package = Package(
     // Training helpers beside the graph (like optax beside JAX): step rules, clipping, initialisers.
     .target(name: "Training", dependencies: ["Graph"], path: "Sources/Graph/Training"),
     .target(name: "Optimizer", dependencies: ["Graph"]),
-    .target(name: "Codegen", dependencies: ["Optimizer", "Training", "CWorkerPool"], exclude: ["CWorkerPool"]),
+    .target(
+      name: "Codegen", dependencies: ["Optimizer", "Training", "CWorkerPool", "CSketchGemm"],
+      exclude: ["CWorkerPool", "CSketchGemm"]),
     // HDF5 and PNG files: the app's datasets, checkpoints and images (the library links neither).
     .target(
       name: "SketchFiles", dependencies: ["SketchRuntime", "CHDF5", "CPNG"], path: "Sources/Sketch/Files",

@@ -18,11 +18,20 @@ struct CEmitter {
   let filledConcats: Set<Int>
   /// Whether each node call is timed (`SKETCH_PROFILE`; see ``NativeProfile``).
   let profile: Bool
+  /// The constant slots of every loop body: values that do not change while the loop runs (a product
+  /// with one as its B operand keeps it packed across the steps: ``CGemmKernel``).
+  let loopConstants: Set<Int>
 
   init(layout: NativeLayout, profile: Bool = false) {
     self.layout = layout
     self.profile = profile
     (views, concatParts, filledConcats) = Self.aliasing(layout)
+    var constants = Set<Int>()
+    for (g, graph) in layout.graphs.enumerated() {
+      guard let spec = layout.specs[g] else { continue }
+      constants.formUnion(spec.bodyRoles(of: graph.inputs.map { layout.id(g, $0) }).constants)
+    }
+    loopConstants = constants
   }
 
   static func ctype(_ d: DType) -> String { d.cName }
@@ -101,6 +110,7 @@ struct CEmitter {
         out.line("const double* sk_error(void) { return sk_err; }")
         out.line("sk_parallel_fn sk_par_impl = 0;")
         out.line("int64_t sk_threads = 1;")
+        out.raw(CGemmKernel.definitions)
         out.block("int sk_main(void** B, const int64_t* P, sk_parallel_fn par, int64_t threads)") { w in
           w.line("sk_par_impl = par; sk_threads = threads;")
           w.line("int rc = 0; (void)rc;")

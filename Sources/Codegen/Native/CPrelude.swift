@@ -28,7 +28,7 @@ enum CPrelude {
 
   /// The scalar functions shared with the interpreter (CSketchScalar's sketch_scalar.h, its exact
   /// text), then the rest.
-  static let text = String(cString: sk_scalar_source()) + rest
+  static let text = String(cString: sk_scalar_source()) + rest + "\n" + CGemmKernel.text + products
 
   private static let rest = #"""
     #include <stdlib.h>
@@ -82,33 +82,38 @@ enum CPrelude {
     static inline void sk_parallel(sk_task_fn f, void* a, int64_t n, double work) {
       sk_parallel_by(f, a, n, work, SK_CHUNKS_PER_THREAD);
     }
+    """#
+
+  /// The products: `sk_sgemm` and `sk_dgemm` split a product across the threads; float32 chunks run
+  /// the executable's kernel (``CGemmKernel``), float64 ones OpenBLAS.
+  private static let products = #"""
     /* C = alpha op(A) op(B) + beta C, row-major, split by blocks of 16 columns (or of 8 rows when C is
        narrow) across the threads. */
     #define SK_GEMM(T, NAME, BLAS) \
-    typedef struct { int ta, tb, m, n, k, lda, ldb, ldc, rows; T alpha, beta; const T* A; const T* B; T* C; } NAME##_job; \
+    typedef struct { int ta, tb, m, n, k, lda, ldb, ldc, rows, constant; T alpha, beta; const T* A; const T* B; T* C; } NAME##_job; \
     static void NAME##_part(void* v, int64_t lo, int64_t hi) { \
       const NAME##_job* j = (const NAME##_job*)v; \
       if (j->rows) { \
         int r0 = (int)(lo * 8), r1 = (int)(hi * 8 < j->m ? hi * 8 : j->m); \
         BLAS(101, j->ta ? 112 : 111, j->tb ? 112 : 111, r1 - r0, j->n, j->k, j->alpha, \
-          j->ta ? j->A + r0 : j->A + (int64_t)r0 * j->lda, j->lda, j->B, j->ldb, j->beta, j->C + (int64_t)r0 * j->ldc, j->ldc); \
+          j->ta ? j->A + r0 : j->A + (int64_t)r0 * j->lda, j->lda, j->B, j->ldb, j->beta, j->C + (int64_t)r0 * j->ldc, j->ldc, j->constant); \
       } else { \
         int c0 = (int)(lo * 16), c1 = (int)(hi * 16 < j->n ? hi * 16 : j->n); \
         BLAS(101, j->ta ? 112 : 111, j->tb ? 112 : 111, j->m, c1 - c0, j->k, j->alpha, j->A, j->lda, \
-          j->tb ? j->B + (int64_t)c0 * j->ldb : j->B + c0, j->ldb, j->beta, j->C + c0, j->ldc); \
+          j->tb ? j->B + (int64_t)c0 * j->ldb : j->B + c0, j->ldb, j->beta, j->C + c0, j->ldc, j->constant); \
       } \
     } \
-    static void NAME(int ta, int tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb, T beta, T* C, int ldc) { \
-      NAME##_job j = {ta, tb, m, n, k, lda, ldb, ldc, 0, alpha, beta, A, B, C}; \
+    static void NAME(int ta, int tb, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb, T beta, T* C, int ldc, int constant) { \
+      NAME##_job j = {ta, tb, m, n, k, lda, ldb, ldc, 0, constant, alpha, beta, A, B, C}; \
       const double work = 2.0 * m * n * k / SK_FLOPS_PER_WORK; \
       if (sk_threads > 1 && work >= 2 * SK_CHUNK_WORK) { \
         if (n >= 32 * sk_threads) { sk_parallel_by(NAME##_part, &j, (n + 15) / 16, work, SK_GEMM_CHUNKS_PER_THREAD); return; } \
         if (m >= 16 * sk_threads) { j.rows = 1; sk_parallel_by(NAME##_part, &j, (m + 7) / 8, work, SK_GEMM_CHUNKS_PER_THREAD); return; } \
       } \
-      BLAS(101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); \
+      BLAS(101, ta ? 112 : 111, tb ? 112 : 111, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, constant); \
     }
-    SK_GEMM(float, sk_sgemm, cblas_sgemm)
-    SK_GEMM(double, sk_dgemm, cblas_dgemm)
+    SK_GEMM(float, sk_sgemm, sk_sgemm_cpu)
+    SK_GEMM(double, sk_dgemm, sk_dgemm_cpu)
 
     /* Row-major strides of dims. */
     static inline void sk_strides(int r, const int64_t* d, int64_t* s) {

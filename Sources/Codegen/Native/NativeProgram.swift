@@ -1,3 +1,4 @@
+import CSketchGemm
 import CWorkerPool
 import Foundation
 import Graph
@@ -58,6 +59,9 @@ final class NativeProgram: @unchecked Sendable {
     libraryPath = path
     self.cached = cached
     entry = unsafeBitCast(try lib.symbol("sk_main"), to: Entry.self)
+    // The executable's float32 product (Sources/Codegen/CSketchGemm), for the library's products.
+    typealias SetGemm = @convention(c) (sk_gemm_fn_t?, sk_loop_fn_t?) -> Void
+    unsafeBitCast(try lib.symbol("sk_set_gemm"), to: SetGemm.self)(sk_gemm_f32, sk_gemm_loop_start)
     if profile {
       typealias Getter = @convention(c) () -> UnsafeRawPointer
       let seconds = unsafeBitCast(try lib.symbol("sk_profile_seconds"), to: Getter.self)()

@@ -107,7 +107,7 @@ extension CEmitter {
         w.line("if (k == 0) { memset(ci, 0, sizeof(*ci) * m * n); continue; }")
         w.line(
           "\(gemm)(\(ta ? 1 : 0), \(tb ? 1 : 0), (int)m, (int)n, (int)k, 1, \(b(a)) + i * m * k, lda, "
-            + "\(b(bb)) + \(rb > 2 ? "i * k * n" : "0"), ldb, 0, ci, ldc);")
+            + "\(b(bb)) + \(rb > 2 ? "i * k * n" : "0"), ldb, 0, ci, ldc, \(loopConstants.contains(bb) && rb == 2 ? 1 : 0));")
       }
     }
   }

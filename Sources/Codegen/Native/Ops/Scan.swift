@@ -60,6 +60,7 @@ extension CEmitter {
         })
       // A carry whose new value is another carry's slot is staged first (the updates are simultaneous).
       let staged = (0..<nC).filter { j in outs[j] != carrySlots[j] && carrySlots.contains(outs[j]) }
+      w.line("sk_loop_starts();  /* a new generation: earlier packings of loop constants are stale */")
       try w.block("for (int64_t it = 0; it < T; it++)") { w in
         w.line("const int64_t t = \(spec.reverse ? "T - 1 - it" : "it");")
         w.line("\(b(slot[0]))[0] = (int32_t)t;")
