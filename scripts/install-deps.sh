@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Sketch needs, if any is missing (as root, or with sudo).
 set -euo pipefail
-packages=(libopenblas-dev libhdf5-dev libpng-dev pkg-config hdf5-tools hershey-fonts-data wordnet-base tesseract-ocr tesseract-ocr-eng python3-venv openmpi-bin libopenmpi-dev)
+packages=(libopenblas-dev libhdf5-dev libpng-dev pkg-config hdf5-tools hershey-fonts-data wordnet-base tesseract-ocr tesseract-ocr-eng python3-venv openmpi-bin libopenmpi-dev libcairo2-dev poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
