@@ -14,9 +14,17 @@ final class PageLayoutTests: XCTestCase {
   func testParagraphsAreSeparatedByBlankLinesAndNewlinesAreSpaces() {
     let text = "Dear Anna,\n\n  thank you\tfor the\r\nlovely letter.\n \t \n\n\nWith love,\nTom\n"
     XCTAssertEqual(
-      PageLayout.paragraphs(text),
+      PageLayout.paragraphs(text).map(\.words),
       [["Dear", "Anna,"], ["thank", "you", "for", "the", "lovely", "letter."], ["With", "love,", "Tom"]])
     XCTAssertEqual(PageLayout.paragraphs(" \n\n\t\n"), [])
+    // Hard line breaks (a backslash or two spaces at the end of a line) end a block, not a paragraph.
+    let letter = "Thanks.\n\nWith love,\\\nTom  \nand Kit\n\nPS\n"
+    XCTAssertEqual(
+      PageLayout.paragraphs(letter),
+      [
+        .init(words: ["Thanks."]), .init(words: ["With", "love,"]), .init(words: ["Tom"], startsParagraph: false),
+        .init(words: ["and", "Kit"], startsParagraph: false), .init(words: ["PS"]),
+      ])
     let cut = PageLayout.splitLongWords(["a", "abcdefghij", "bc"], maxCharacters: 4)
     XCTAssertEqual(cut.words, ["a", "abcd", "efgh", "ij", "bc"])
     XCTAssertEqual(cut.cut, ["abcdefghij"])

@@ -45,13 +45,13 @@ final class ShippedPageTests: XCTestCase {
     XCTAssertGreaterThan(result.pageCount, 1, "the text does not fit on one page")
     XCTAssertEqual(
       result.lines.map(\.text).joined(separator: " "),
-      PageLayout.paragraphs(Self.text).flatMap { $0 }.joined(separator: " "))
+      PageLayout.paragraphs(Self.text).flatMap(\.words).joined(separator: " "))
     let (left, right) = (Self.page.margin, Self.page.width - Self.page.margin)
     for (k, line) in result.lines.enumerated() {
       let points = line.strokes.flatMap { $0 }
       let xs = points.map(\.x)
       let ys = points.map(\.y)
-      XCTAssertGreaterThanOrEqual(xs.min()!, left + (line.index == 0 ? settings.indent : 0) - 1e-9, line.text)
+      XCTAssertGreaterThanOrEqual(xs.min()!, left + (line.firstOfParagraph ? settings.indent : 0) - 1e-9, line.text)
       XCTAssertLessThanOrEqual(xs.max()!, right + 1e-9, line.text)
       XCTAssertGreaterThanOrEqual(ys.min()!, Self.page.margin - 1e-9, line.text)
       XCTAssertLessThanOrEqual(ys.max()!, Self.page.height - Self.page.margin + 1e-9, line.text)
@@ -60,7 +60,7 @@ final class ShippedPageTests: XCTestCase {
       if !ends && words > 1 {
         XCTAssertEqual(xs.max()!, right, accuracy: 1e-6, "a justified line reaches the right margin: \(line.text)")
       }
-      XCTAssertEqual(xs.min()!, left + (line.index == 0 ? settings.indent : 0), accuracy: 1e-6, line.text)
+      XCTAssertEqual(xs.min()!, left + (line.firstOfParagraph ? settings.indent : 0), accuracy: 1e-6, line.text)
       // Carried style: every piece was primed with the calibration line.
       for piece in line.segments {
         XCTAssertTrue(piece.windowText.hasPrefix(result.calibration.text + " "), piece.windowText)

@@ -90,9 +90,9 @@ struct PageFlags: ParsableArguments {
     return s
   }
 
-  /// The text of --file as paragraphs of words; an error for a file that cannot be read, is not UTF-8
+  /// The text of --file as blocks of words (``PageLayout/paragraphs(_:)``); an error for a file that cannot be read, is not UTF-8
   /// or has no words.
-  static func paragraphs(file: String) throws -> [[String]] {
+  static func paragraphs(file: String) throws -> [PageLayout.Block] {
     let bytes: Data
     do { bytes = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
       throw ValidationError("--file \(file): cannot read it (\(error.localizedDescription))")

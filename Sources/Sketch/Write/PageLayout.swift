@@ -18,23 +18,41 @@ enum PageLayout {
     case justify
   }
 
-  /// The paragraphs of `text`, each a list of words: paragraphs are separated by blank lines (lines
-  /// holding only spaces or tabs count as blank; "\r\n" is a newline), a single newline inside a paragraph is a space, and
-  /// runs of spaces and tabs are one space (as in Markdown).
-  static func paragraphs(_ text: String) -> [[String]] {
-    var result: [[String]] = []
-    var current: [String] = []
+  /// A run of words set as lines: a paragraph, or what follows a hard line break inside one.
+  struct Block: Equatable {
+    var words: [String]
+    /// A paragraph's first block: its first line is indented and has the paragraph spacing above it.
+    var startsParagraph = true
+  }
+
+  /// The blocks of `text`: paragraphs are separated by blank lines (lines holding only spaces or tabs
+  /// count as blank; "\r\n" is a newline), a single newline inside a paragraph is a space, runs of
+  /// spaces and tabs are one space, and a line that ends with a backslash or with two spaces ends a
+  /// line of writing there (a hard line break, as in Markdown: "With love,\" then "Tom").
+  static func paragraphs(_ text: String) -> [Block] {
+    var result: [Block] = []
+    var current = Block(words: [])
+    func end(startsNext: Bool) {
+      if !current.words.isEmpty { result.append(current) }
+      current = Block(words: [], startsParagraph: startsNext || current.words.isEmpty && current.startsParagraph)
+    }
     // "\r\n" is one Character, a newline like "\n".
     for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-      let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+      var words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
       if words.isEmpty {
-        if !current.isEmpty { result.append(current) }
-        current = []
-      } else {
-        current += words
+        end(startsNext: true)
+        continue
       }
+      var hardBreak = line.hasSuffix("  ")
+      if words[words.count - 1].hasSuffix("\\") {
+        hardBreak = true
+        words[words.count - 1].removeLast()
+        if words[words.count - 1].isEmpty { words.removeLast() }
+      }
+      current.words += words
+      if hardBreak { end(startsNext: false) }
     }
-    if !current.isEmpty { result.append(current) }
+    end(startsNext: true)
     return result
   }
 

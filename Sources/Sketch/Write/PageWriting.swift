@@ -23,8 +23,11 @@ struct PageSettings: Equatable {
   static let defaultLineHeight = 8.0
   static let defaultMaxCharacters = 30
 
-  /// The width of the k-th line of a paragraph in mm (the first is indented unless centred).
-  func width(line k: Int) -> Double { page.usable.width - (k == 0 && alignment != .center ? indent : 0) }
+  /// The width of a line in mm: a paragraph's first line is indented (unless centred).
+  func width(firstOfParagraph: Bool) -> Double { page.usable.width - indent(firstOfParagraph: firstOfParagraph) }
+
+  /// The indent of a line in mm.
+  func indent(firstOfParagraph: Bool) -> Double { firstOfParagraph && alignment != .center ? indent : 0 }
 }
 
 /// Whole pages of handwriting: the text wrapped to the width between the margins, written by the
@@ -63,8 +66,12 @@ struct PageWriting {
   static let wrapAllowance = 1.05
   /// Rounds of rewrapping and rewriting before an overflowing line is written smaller.
   static let maxRounds = 6
-  /// Marks at the start of a line smaller than this fraction of its ink's height are not ink (``shape(_:slant:unit:)``).
+  /// Marks at the start of a line that are not ink (``shape(_:slant:unit:)``): smaller than
+  /// `startMark` of the line's height, or smaller than `startTick` of it and more than `startGap` of
+  /// it left of the rest of the line.
   static let startMark = 0.05
+  static let startTick = 0.25
+  static let startGap = 0.5
 
   /// The larger side of the box around `stroke`.
   static func extent(_ stroke: [PagePoint]) -> Double {
@@ -119,9 +126,11 @@ struct PageWriting {
 
   /// One line of the pages.
   struct PageLine {
-    var paragraph: Int
-    /// The line's k within its paragraph.
+    /// The block (paragraph, or part after a hard line break) the line is in, and its k there.
+    var block: Int
     var index: Int
+    /// The first line of a paragraph (indented, with the paragraph spacing above it).
+    var firstOfParagraph: Bool
     var text: String
     /// The line as written: one or more pieces of at most ``PageSettings/maxCharacters`` characters,
     /// set one after the other a word space apart.
@@ -150,10 +159,12 @@ struct PageWriting {
 
   /// Writes `paragraphs` (words) on pages, in the style of `primer` (nil: carried from the
   /// calibration line).
-  func write(_ paragraphs: [[String]], primer: HandwritingWriter.Primer?) throws -> Result {
+  func write(_ paragraphs: [PageLayout.Block], primer: HandwritingWriter.Primer?) throws -> Result {
     guard !paragraphs.isEmpty else { throw WriteError("--file: the file has no text") }
+    let starts = paragraphs.map(\.startsParagraph)
+    func width(_ p: Int, _ k: Int) -> Double { settings.width(firstOfParagraph: k == 0 && starts[p]) }
     var notes: [String] = []
-    let words = paragraphs.map { PageLayout.splitLongWords($0, maxCharacters: settings.maxCharacters) }
+    let words = paragraphs.map { PageLayout.splitLongWords($0.words, maxCharacters: settings.maxCharacters) }
     for cut in words.flatMap(\.cut) {
       notes.append("the word \"\(cut)\" is longer than \(settings.maxCharacters) characters: written in pieces")
     }
@@ -182,7 +193,7 @@ struct PageWriting {
     // 2-3. Wrap, write, measure; rewrap and rewrite what runs past the margin.
     var estimate = [Double](repeating: measuredCharacter * Self.wrapAllowance, count: text.count)
     var ranges = text.indices.map { p in
-      PageLayout.wrap(text[p], characterWidth: estimate[p], maxCharacters: .max, width: settings.width(line:))
+      PageLayout.wrap(text[p], characterWidth: estimate[p], maxCharacters: .max, width: { width(p, $0) })
     }
     // A line's pieces, as word ranges of its paragraph.
     func pieces(_ p: Int, _ r: Range<Int>) -> [Range<Int>] {
@@ -211,14 +222,14 @@ struct PageWriting {
       for p in text.indices {
         guard
           let j = ranges[p].indices.first(where: {
-            shapes[p][$0].width > settings.width(line: $0) + 1e-9 && ranges[p][$0].count > 1
+            shapes[p][$0].width > width(p, $0) + 1e-9 && ranges[p][$0].count > 1
           })
         else { continue }
         let written = text[p][ranges[p][j]].joined(separator: " ").count
         estimate[p] = Swift.max(estimate[p], shapes[p][j].width / Double(written) * Self.wrapAllowance)
         let rest = PageLayout.wrap(
           Array(text[p][ranges[p][j].lowerBound...]), characterWidth: estimate[p], maxCharacters: .max,
-          width: { settings.width(line: $0 + j) })
+          width: { width(p, $0 + j) })
         let start = ranges[p][j].lowerBound
         ranges[p] = Array(ranges[p][..<j]) + rest.map { ($0.lowerBound + start)..<($0.upperBound + start) }
         changed = true
@@ -235,10 +246,10 @@ struct PageWriting {
     for p in text.indices {
       for (j, r) in ranges[p].enumerated() {
         var line = PageLine(
-          paragraph: p, index: j, text: text[p][r].joined(separator: " "),
+          block: p, index: j, firstOfParagraph: j == 0 && starts[p], text: text[p][r].joined(separator: " "),
           segments: pieces(p, r).map { cache[key(p, $0)]! })
         var shape = shapes[p][j]
-        let room = settings.width(line: j)
+        let room = width(p, j)
         if shape.width > room {
           let f = room / shape.width * (1 - 1e-9)
           shape = shape.scaled(f)
@@ -254,7 +265,7 @@ struct PageWriting {
     let drift = settings.drift.values(lines.count)
     let boxes = zip(lines, flat).enumerated().map { k, pair in
       PageLayout.LineBox(
-        ascent: pair.1.ascent, descent: pair.1.descent, startsParagraph: pair.0.index == 0 && k > 0,
+        ascent: pair.1.ascent, descent: pair.1.descent, startsParagraph: pair.0.firstOfParagraph && k > 0,
         offset: drift[k].offset)
     }
     let placements: [PageLayout.Placement]
@@ -269,9 +280,10 @@ struct PageWriting {
     let paragraphEnds = Set(lines.indices.filter { $0 + 1 == lines.count || lines[$0 + 1].index == 0 })
     for k in lines.indices {
       let shape = flat[k]
-      let indent = lines[k].index == 0 && settings.alignment != .center ? settings.indent : 0
+      let first = lines[k].firstOfParagraph
       let shift = PageLayout.shifts(
-        shape.groups, left: settings.page.margin + indent, width: settings.width(line: lines[k].index),
+        shape.groups, left: settings.page.margin + settings.indent(firstOfParagraph: first),
+        width: settings.width(firstOfParagraph: first),
         alignment: settings.alignment, last: paragraphEnds.contains(k))
       lines[k].page = placements[k].page
       lines[k].strokes = zip(shape.strokes, shape.group).map { stroke, g in
@@ -321,12 +333,20 @@ struct PageWriting {
         return PagePoint(s[j] * unit - y * shear, y)
       }
     }
-    // A line's first point is where the pen is before the first letter: the model often lifts it
-    // there at once and jumps to the first letter, which would leave a dot before every line. Leading
-    // marks smaller than ``startMark`` of the line's height are dropped.
-    let height = (ys.last ?? 0) - (ys.first ?? 0)
+    // A line's first point is where the pen is before the first letter: the model often draws a dot
+    // or a short tick there and jumps to the first letter, which would leave a mark before every
+    // line. Leading marks smaller than ``startMark`` of the line's height, or smaller than
+    // ``startTick`` of it and more than ``startGap`` of it left of the rest of the ink, are dropped.
+    let height = ((ys.last ?? 0) - (ys.first ?? 0)) * unit
     var first = 0
-    while first < strokes.count - 1, Self.extent(strokes[first]) < Self.startMark * height * unit { first += 1 }
+    while first < strokes.count - 1 {
+      let size = Self.extent(strokes[first])
+      let gap = strokes[(first + 1)...].flatMap { $0 }.map(\.x).min()! - strokes[first].map(\.x).max()!
+      guard size < Self.startMark * height || (size < Self.startTick * height && gap > Self.startGap * height) else {
+        break
+      }
+      first += 1
+    }
     strokes.removeFirst(first)
     // Each character's word (spaces with the word before them), and each stroke's.
     let characters = Array(line.text)

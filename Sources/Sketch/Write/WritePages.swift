@@ -5,7 +5,7 @@ extension Write {
   /// data's `scale`), in the style of --style or --prime (else carried from the calibration line),
   /// the files written and reported.
   func writePages(
-    _ paragraphs: [[String]], writer: HandwritingWriter, modelFile: String, scale: (x: Double, y: Double)?
+    _ paragraphs: [PageLayout.Block], writer: HandwritingWriter, modelFile: String, scale: (x: Double, y: Double)?
   ) throws {
     let primer: HandwritingWriter.Primer?
     if let style {
