@@ -64,6 +64,8 @@ struct PageWriting {
   /// The wrap estimates a line's width as its characters times the measured width per character
   /// times this (writing varies from line to line; fewer lines need a second draw).
   static let wrapAllowance = 1.05
+  /// The most pieces written in one batch.
+  static let batchSize = 32
   /// Rounds of rewrapping and rewriting before an overflowing line is written smaller.
   static let maxRounds = 6
   /// Marks at the start of a line that are not ink (``shape(_:slant:unit:)``): smaller than
@@ -210,10 +212,14 @@ struct PageWriting {
         .filter { cache[key($0.0, $0.1)] == nil }
       if round > 0 { rewritten += missing.count }
       if !missing.isEmpty {
-        let texts = missing.map { text[$0.0][$0.1].joined(separator: " ") }
-        let lines = try writer.write(
-          texts, bias: bias, seed: seed &+ UInt64(round + 1) &* 0x1_0000, primer: linePrimer)
-        for (m, line) in zip(missing, lines) { cache[key(m.0, m.1)] = line }
+        // In batches of at most ``batchSize`` pieces (each batch's trace is steps x pieces x characters).
+        for start in stride(from: 0, to: missing.count, by: Self.batchSize) {
+          let batch = Array(missing[start..<Swift.min(start + Self.batchSize, missing.count)])
+          let lines = try writer.write(
+            batch.map { text[$0.0][$0.1].joined(separator: " ") }, bias: bias,
+            seed: seed &+ UInt64(round + 1) &* 0x1_0000 &+ UInt64(start), primer: linePrimer)
+          for (m, line) in zip(batch, lines) { cache[key(m.0, m.1)] = line }
+        }
       }
       shapes = measure(
         text.indices.map { p in ranges[p].map { r in pieces(p, r).map { cache[key(p, $0)]! } } }, unit: unit,
