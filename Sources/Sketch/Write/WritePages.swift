@@ -1,3 +1,4 @@
+import Codegen
 import Foundation
 
 extension Write {
@@ -7,6 +8,9 @@ extension Write {
   func writePages(
     _ paragraphs: [PageLayout.Block], writer: HandwritingWriter, modelFile: String, scale: (x: Double, y: Double)?
   ) throws {
+    // A folder that is missing or a target that cannot be replaced is found before any writing.
+    let ext = plotter.format.plotterExtension ?? "svg"
+    try AtomicFile.checkTarget(PageOutput.pageFile(output, 0, ext), inputs: [pages.file ?? ""])
     let primer: HandwritingWriter.Primer?
     if let style {
       primer = try StyleSamples.load(besides: modelFile).primer(style)
