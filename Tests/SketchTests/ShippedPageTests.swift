@@ -67,6 +67,35 @@ final class ShippedPageTests: XCTestCase {
       }
     }
     XCTAssertEqual(result.calibration.text, PageWriting.calibrationText)
+    // The window finds the words: no more groups than words, and most spaces between words found.
+    let words = result.lines.map { $0.text.split(separator: " ").count }
+    let groups = result.lines.map(\.wordGroups)
+    print("word groups found: \(groups) of words \(words)")
+    XCTAssertTrue(zip(groups, words).allSatisfy { $0 >= 1 && $0 <= $1 }, "\(groups) of \(words)")
+    let gaps = zip(groups, words).map { (found: $0 - 1, all: $1 - 1) }
+    XCTAssertGreaterThanOrEqual(
+      Double(gaps.map(\.found).reduce(0, +)), 0.6 * Double(gaps.map(\.all).reduce(0, +)), "\(groups) of \(words)")
+  }
+
+  /// A word wider than the line is written smaller to fit, and reported; never clipped.
+  func testAWordWiderThanTheLineIsWrittenSmaller() throws {
+    let (writer, scale) = try Self.writer()
+    var settings = PageSettings()
+    settings.page = PlotterPage(width: 40, height: 40, margin: 5)
+    settings.lineHeight = 8
+    let writing = PageWriting(writer: writer, settings: settings, bias: 0.75, seed: 1, dataScale: scale ?? (1, 1))
+    let result = try writing.write([PageLayout.Block(words: ["a", "notwithstanding", "b"])], primer: nil)
+    print(result.notes)
+    XCTAssertEqual(result.lines.map(\.text), ["a", "notwithstanding", "b"])
+    let wide = result.lines[1]
+    let f = try XCTUnwrap(wide.shrunk, "at 8 mm line height the word is wider than 30 mm")
+    XCTAssertLessThan(f, 1)
+    let xs = wide.strokes.flatMap { $0 }.map(\.x)
+    XCTAssertEqual(xs.min()!, 5, accuracy: 1e-6)
+    XCTAssertEqual(xs.max()!, 35, accuracy: 1e-6, "the word spans the line exactly")
+    XCTAssertTrue(
+      result.notes.contains { $0.contains("\"notwithstanding\" is") && $0.contains("written at") }, "\(result.notes)")
+    XCTAssertNil(result.lines[0].shrunk)
   }
 
   /// `sketch write --file` as a user runs it: the SVG and PNG pages, the PDF with as many pages

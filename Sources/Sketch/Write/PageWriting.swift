@@ -85,6 +85,8 @@ struct PageWriting {
     var strokes: [[PagePoint]] = []
     /// Set when the line was written smaller to fit (the factor).
     var shrunk: Double? = nil
+    /// The word groups found in the line's ink (at most its words; words whose ink overlaps are one).
+    var wordGroups = 0
   }
 
   struct Result {
@@ -207,6 +209,7 @@ struct PageWriting {
             "\"\(line.text)\" is \(PageLayout.mm(shapes[p][j].width)) mm wide once written, and a line holds "
               + "\(PageLayout.mm(room)) mm: written at " + String(format: "%.1f", f * 100) + "% of the size")
         }
+        line.wordGroups = shape.groups.count
         lines.append(line)
         flat.append(shape)
       }
