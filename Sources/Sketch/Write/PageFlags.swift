@@ -15,11 +15,14 @@ struct PageFlags: ParsableArguments {
     help: "Extra space before a paragraph, in line heights (--file). (default: \(PageSettings().paragraphSpacing))")
   var paragraphSpacing: Double?
   @Option(help: "Indent of a paragraph's first line in mm (--file). (default: 0)") var indent: Double?
-  @Option(help: "left, center or justify (--file). (default: left)") var align: PageLayout.Alignment?
+  @Option(help: "How lines sit between the margins (--file). (default: left)") var align: PageLayout.Alignment?
   @Option(
     help: "Drift of baseline and slant from line to line, 0 (off) to 5 (--file; 1: within ±1 mm and ±2°). (default: 1)")
   var drift: Double?
-  @Option(help: "The most characters of one written line (--file). (default: \(PageSettings.defaultMaxCharacters))")
+  @Option(
+    help:
+      "The most characters the model writes in one piece; longer lines go in pieces (--file). (default: \(PageSettings.defaultMaxCharacters))"
+  )
   var lineCharacters: Int?
   @Option(help: "Pixels per inch of the page PNGs (--file, png-svg). (default: \(Int(PageOutput.defaultDPI)))")
   var dpi: Double?
