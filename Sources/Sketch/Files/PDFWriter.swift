@@ -3,10 +3,13 @@ import SketchRuntime
 
 /// A failure to make a PDF: cairo's status message.
 public struct PDFError: Error, CustomStringConvertible, Sendable {
+  /// What went wrong (cairo's status text).
   public let message: String
 
+  /// An error saying `message`.
   public init(_ message: String) { self.message = message }
 
+  /// `PDF: MESSAGE`.
   public var description: String { "PDF: \(message)" }
 }
 
