@@ -31,6 +31,10 @@ let package = Package(
     .systemLibrary(
       name: "CPNG", path: "Sources/Sketch/Files/CPNG", pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]),
+    // Cairo draws the PDF of `sketch write --file` (all pages in one file).
+    .systemLibrary(
+      name: "CCairo", path: "Sources/Sketch/Files/CCairo", pkgConfig: "cairo",
+      providers: [.apt(["libcairo2-dev"])]),
     // The scalar maths both backends run (float32 exp/log/tanh/sigmoid, Philox, pow...): one C header
     // that the interpreter calls and that generated C starts with (its text embedded with #embed).
     .target(name: "CSketchScalar", path: "Sources/Runtime/CSketchScalar"),
@@ -60,10 +64,10 @@ let package = Package(
     .target(
       name: "Codegen", dependencies: ["Optimizer", "Training", "CWorkerPool", "CSketchGemm"],
       exclude: ["CWorkerPool", "CSketchGemm"]),
-    // HDF5 and PNG files: the app's datasets, checkpoints and images (the library links neither).
+    // HDF5, PNG and PDF files: the app's datasets, checkpoints and images (the library links none of them).
     .target(
-      name: "SketchFiles", dependencies: ["SketchRuntime", "CHDF5", "CPNG"], path: "Sources/Sketch/Files",
-      exclude: ["CHDF5", "CPNG"]),
+      name: "SketchFiles", dependencies: ["SketchRuntime", "CHDF5", "CPNG", "CCairo"], path: "Sources/Sketch/Files",
+      exclude: ["CHDF5", "CPNG", "CCairo"]),
     .executableTarget(
       name: "Sketch",
       dependencies: [

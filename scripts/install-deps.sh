@@ -2,7 +2,7 @@
 # Installs the Debian packages Sketch needs, if any is missing (as root, or with sudo); with --test,
 # also those only the tests need (headless Chromium and its WebDriver, for the page of `sketch serve`).
 set -euo pipefail
-packages=(libopenblas-dev libhdf5-dev libpng-dev pkg-config hdf5-tools hershey-fonts-data wordnet-base tesseract-ocr tesseract-ocr-eng python3-venv openmpi-bin libopenmpi-dev)
+packages=(libopenblas-dev libhdf5-dev libpng-dev pkg-config hdf5-tools hershey-fonts-data wordnet-base tesseract-ocr tesseract-ocr-eng python3-venv openmpi-bin libopenmpi-dev libcairo2-dev poppler-utils)
 if [ "${1:-}" = "--test" ]; then packages+=(chromium chromium-driver); fi
 missing=()
 for p in "${packages[@]}"; do

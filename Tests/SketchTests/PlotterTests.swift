@@ -151,7 +151,6 @@ final class PlotterTests: XCTestCase {
     XCTAssertEqual(z.gcode, GCodeWriter(pen: .z(up: 2, down: -1), feed: 500, travelFeed: 3_000))
     XCTAssertEqual(z.page.width, 100)
     let refused: [([String], String)] = [
-      (["--margin", "5"], "--margin applies to the plotter formats; add --format svg-plotter, gcode or hpgl"),
       (["--format", "hpgl", "--feed", "100"], "--feed applies to G-code only; add --format gcode"),
       (["--format", "gcode", "--pen-z-up", "3"], "give --pen-z-up and --pen-z-down together"),
       (["--format", "gcode", "--pen-z-up", "0", "--pen-z-down", "2"], "must be above --pen-z-down"),
@@ -165,6 +164,14 @@ final class PlotterTests: XCTestCase {
         let text = PlotterFlags.message(for: error)
         XCTAssertTrue(text.contains(message), "\(args): \(text)")
       }
+    }
+    // A page flag without a plotter format (and without --file) is refused by the command, which
+    // knows about --file.
+    XCTAssertThrowsError(try Write.parse(["hi", "--model", "m", "--margin", "5"])) { error in
+      let text = Write.message(for: error)
+      XCTAssertTrue(
+        text.contains("--margin applies to the plotter formats and to --file; add --format svg-plotter, gcode or hpgl"),
+        text)
     }
   }
 

@@ -12,11 +12,13 @@ private func mm(_ x: Double) -> String { String(format: "%g", x) }
 struct PlotterFlags: ParsableArguments {
   @Option(help: "Output: png-svg (PNG, SVG, attention PNG), svg-plotter (SVG in mm), gcode or hpgl.")
   var format = WritingFormat.pngSVG
-  @Option(help: "Page width in mm (plotter formats). (default: \(mm(PlotterPage().width)))") var pageWidth: Double?
-  @Option(help: "Page height in mm (plotter formats). (default: \(mm(PlotterPage().height)))") var pageHeight: Double?
-  @Option(help: "Margin on every side in mm (plotter formats). (default: \(mm(PlotterPage().margin)))") var margin:
+  @Option(help: "Page width in mm (plotter formats, --file). (default: \(mm(PlotterPage().width)))") var pageWidth:
     Double?
-  @Option(help: "Height of one line of writing in mm (default: the widest line fills the width).")
+  @Option(help: "Page height in mm (plotter formats, --file). (default: \(mm(PlotterPage().height)))") var pageHeight:
+    Double?
+  @Option(help: "Margin on every side in mm (plotter formats, --file). (default: \(mm(PlotterPage().margin)))")
+  var margin: Double?
+  @Option(help: "Height of one line of writing in mm (default: the widest line fills the width; --file: 8).")
   var lineHeight: Double?
   @Option(help: "G-code that lowers the pen (servo style). (default: \(GCodeWriter().penDown[0]))") var penDown: String?
   @Option(help: "G-code that lifts the pen (servo style). (default: \(GCodeWriter().penUp[0]))") var penUp: String?
@@ -37,9 +39,6 @@ struct PlotterFlags: ParsableArguments {
       ("--pen-down", penDown != nil), ("--pen-up", penUp != nil), ("--pen-z-up", penZUp != nil),
       ("--pen-z-down", penZDown != nil), ("--feed", feed != nil), ("--travel-feed", travelFeed != nil),
     ]
-    if format == .pngSVG, let given = pageFlags.first(where: { $0.1 != nil }) {
-      throw ValidationError("\(given.0) applies to the plotter formats; add --format svg-plotter, gcode or hpgl")
-    }
     if format != .gcode, let given = gcodeFlags.first(where: \.1) {
       throw ValidationError("\(given.0) applies to G-code only; add --format gcode")
     }
@@ -66,6 +65,18 @@ struct PlotterFlags: ParsableArguments {
       }
     }
     do { try page.validate() } catch { throw ValidationError("\(error)") }
+  }
+
+  /// Refuses a page flag with png-svg, whose images are not pages (unless `sketch write --file` makes
+  /// pages: ``PageFlags/validate(text:lines:style:plotter:)`` calls this without it).
+  func refusePageFlagsWithoutPlotter() throws {
+    let given = [
+      ("--page-width", pageWidth), ("--page-height", pageHeight), ("--margin", margin), ("--line-height", lineHeight),
+    ]
+    if format == .pngSVG, let flag = given.first(where: { $0.1 != nil }) {
+      throw ValidationError(
+        "\(flag.0) applies to the plotter formats and to --file; add --format svg-plotter, gcode or hpgl, or --file")
+    }
   }
 
   /// The page the flags describe (A4 portrait with 15 mm margins by default).

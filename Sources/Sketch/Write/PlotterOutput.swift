@@ -31,10 +31,15 @@ struct PlotterOutput {
 
   /// Places `lines` (strokes in data units, one entry per line of writing) on `page` and orders them.
   init(lines: [[[Double]]], page: PlotterPage) throws {
-    let placed = try page.place(lines)
-    strokes = StrokeOrder.order(placed, from: page.home)
-    travelBefore = StrokeOrder.travel(placed.flatMap { $0 }, from: page.home)
-    travelAfter = StrokeOrder.travel(strokes, from: page.home)
+    self.init(placed: try page.place(lines), home: page.home)
+  }
+
+  /// Orders strokes already placed on a page (millimetres, one entry per line of writing, in reading
+  /// order), for a pen starting at `home`.
+  init(placed: [[[PagePoint]]], home: PagePoint) {
+    strokes = StrokeOrder.order(placed, from: home)
+    travelBefore = StrokeOrder.travel(placed.flatMap { $0 }, from: home)
+    travelAfter = StrokeOrder.travel(strokes, from: home)
   }
 
   /// The file's text in `format` (a plotter format).

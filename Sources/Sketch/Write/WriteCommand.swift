@@ -16,10 +16,12 @@ struct Write: ParsableCommand {
       dataset line DATASET.h5:INDEX, with --prime-text saying what it shows. --format svg-plotter, gcode \
       or hpgl writes one file for a pen plotter instead (STEM.svg, STEM.gcode, STEM.hpgl): the lines on \
       a page in millimetres (A4 portrait, 15 mm margins by default), one pen-down move per stroke, the \
-      strokes ordered to shorten the pen-up travel (reported); see docs/writing.md.
+      strokes ordered to shorten the pen-up travel (reported); see docs/writing.md. --file TEXT.txt writes \
+      whole pages: paragraphs word-wrapped between the margins, aligned, one style on every line, as \
+      SVG and PNG pages and one PDF, or one plotter file per page (docs/writing.md, "Pages").
       """)
 
-  @Argument(help: "The text to write (or give --lines FILE).") var text: String?
+  @Argument(help: "The text to write (or give --lines FILE or --file FILE).") var text: String?
   @Option(help: "The experiment folder or model file of a synthesis model.") var model: String
   @Option(
     name: [.customShort("o"), .customLong("output")],
@@ -35,9 +37,10 @@ struct Write: ParsableCommand {
   @Option(help: "Seed of the draws.") var seed: UInt64 = 0
   @Option(help: "Draws per line before the last is kept.") var maxDraws = 4
   @OptionGroup var plotter: PlotterFlags
+  @OptionGroup var pages: PageFlags
 
   func validate() throws {
-    if (text == nil) == (lines == nil) { throw ValidationError("give the text to write, or --lines FILE (one of them)") }
+    try pages.validate(text: text, lines: lines, style: style, plotter: plotter)
     try FlagCheck.finite(bias, "--bias", 0...100, "0 samples the model as trained; larger is neater")
     if maxDraws < 1 { throw ValidationError("--max-draws must be at least 1, got \(maxDraws)") }
     if primeText != nil && prime == nil { throw ValidationError("--prime-text needs --prime") }
@@ -55,11 +58,13 @@ struct Write: ParsableCommand {
         .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
       guard !texts.isEmpty else { throw ValidationError("--lines \(lines) has no text") }
     } else {
-      texts = [text!]
+      texts = text.map { [$0] } ?? []
     }
+    let paragraphs = try pages.file.map(PageFlags.paragraphs(file:))
     let loaded = try WritingModel(path: model)
     var writer = try loaded.writer()
     writer.maxDraws = maxDraws
+    if let paragraphs { return try writePages(paragraphs, writer: writer, modelFile: loaded.file, scale: loaded.scale) }
     var written: [HandwritingWriter.Line] = []
     var styleOf: [String?] = []
     if let style {

@@ -5,22 +5,29 @@ import SketchFiles
 /// stroke, and a PNG of the attention (the window phi over points and characters, Graves fig. 13).
 enum WritingOutput {
   /// A line's strokes as absolute polylines (x, y interleaved; y downward), its offsets multiplied by
-  /// the dataset's scale (digitiser units), starting at the origin.
+  /// the dataset's scale (digitiser units), starting at the origin: one per ``strokeRanges(_:)``.
   static func strokes(_ offsets: [(dx: Double, dy: Double, pen: Double)], scale: (x: Double, y: Double)) -> [[Double]] {
     var (x, y) = (0.0, 0.0)
-    var strokes: [[Double]] = []
-    var current: [Double] = []
+    var points: [Double] = []
     for o in offsets {
       x += o.dx * scale.x
       y += o.dy * scale.y
-      current += [x, y]
-      if o.pen > 0.5 {
-        strokes.append(current)
-        current = []
-      }
+      points += [x, y]
     }
-    if !current.isEmpty { strokes.append(current) }
-    return strokes.filter { !$0.isEmpty }
+    return strokeRanges(offsets).map { Array(points[(2 * $0.lowerBound)..<(2 * $0.upperBound)]) }
+  }
+
+  /// The points (indices of `offsets`) of each stroke: a stroke ends with a point whose pen is lifted
+  /// (pen > 0.5); points after the last lift make a last stroke. No range is empty.
+  static func strokeRanges(_ offsets: [(dx: Double, dy: Double, pen: Double)]) -> [Range<Int>] {
+    var ranges: [Range<Int>] = []
+    var start = 0
+    for (k, o) in offsets.enumerated() where o.pen > 0.5 {
+      ranges.append(start..<(k + 1))
+      start = k + 1
+    }
+    if start < offsets.count { ranges.append(start..<offsets.count) }
+    return ranges
   }
 
   /// The lines one under the other, black on white, `width` pixels wide.
