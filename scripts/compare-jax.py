@@ -67,7 +67,7 @@ def compare_synthesis(args, env, rnd, rows):
     js = run_json([args.python, bench, "--mode", "sample", "--steps", "3"], env=env, prefix="RESULT_JSON ")
     record(rows, "S", train=s["train_step_s"], split=split["step_median_s"], fused=fused["step_median_s"],
            sample=s["sample_s"], sample_jax=js["run_median_s"], cold=s["compile_cold_s"],
-           jax_compile=split["compile_s"], rss=s["peak_rss_mb"], rss_jax=split["peak_rss_mb"])
+           jax_compile=split["compile_s"], rss=s.get("train_peak_rss_mb", s["peak_rss_mb"]), rss_jax=split["peak_rss_mb"])
     if args.raw:
         print(json.dumps(dict(round=rnd, config="S", sketch=s, jax_split=split, jax_fused=fused, jax_sample=js)))
     print(f"round {rnd + 1} S: train {s['train_step_s']:.3f} s vs JAX split {split['step_median_s']:.3f} s, "
@@ -93,9 +93,9 @@ def compare(args):
                           env=env, prefix="RESULT_JSON ")
             js = run_json([args.python, bench_jax, "--config", c, "--mode", "sample", "--steps", "5"],
                           env=env, prefix="RESULT_JSON ") if sample else None
-            record(rows, c, train=s["train_step_s"], train_jax=jt["step_median_s"], bound=s["gemm_bound_s"],
+            record(rows, c, train=s["train_step_s"], train_jax=jt["step_median_s"], bound=s["product_reference_s"],
                    cold=s["compile_cold_s"], warm=s["compile_warm_s"], jax_compile=jt["compile_s"],
-                   rss=s["peak_rss_mb"], rss_jax=jt["peak_rss_mb"],
+                   rss=s.get("train_peak_rss_mb", s["peak_rss_mb"]), rss_jax=jt["peak_rss_mb"],
                    **(dict(sample=s["sample_s"], sample_jax=js["run_median_s"]) if sample else {}))
             if args.raw:
                 print(json.dumps(dict(round=rnd, config=c, sketch=s, jax_train=jt, jax_sample=js)))
@@ -105,8 +105,8 @@ def compare(args):
     print(f"machine: {s['machine']}, {s['cores']} cores, OpenBLAS threads {s['blas_threads']}; "
           f"medians of {args.rounds} alternating rounds, {args.busy} busy processes beside\n")
     if any(c != "S" for c in rows):
-        print("| config | training step: Sketch | JAX | Sketch / JAX | GEMM bound | Sketch at % of bound "
-              "| sampling 64x600: Sketch | JAX | compile cold / warm | JAX compile | peak RSS Sketch / JAX |")
+        print("| config | training step: Sketch | JAX | Sketch / JAX | products alone | products alone / step "
+              "| sampling 64x600: Sketch | JAX | compile cold / warm | JAX compile | peak RSS (training) Sketch / JAX |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
     for c, r in rows.items():
         if c == "S":
