@@ -122,10 +122,15 @@ final class BrowserPageTests: XCTestCase {
     XCTAssertNotEqual(again.status, 0)
     XCTAssertTrue(again.output.contains("cannot serve on 127.0.0.1:\(url.port ?? 0)"), again.output)
     XCTAssertTrue(again.output.contains("give another --port"), again.output)
-    server.signal(SIGINT)
-    let end = server.wait(limit: 60)
-    XCTAssertEqual(end.status, 0, end.output)
-    XCTAssertTrue(end.output.contains("sketch serve: stopped"), end.output)
+    assertStops(server, on: SIGINT)
+  }
+
+  /// Sends `signal` to the server and checks it stops gracefully: exit 0, and says so.
+  func assertStops(_ server: SketchProcess.Running, on signal: Int32, file: StaticString = #filePath, line: UInt = #line) {
+    server.signal(signal)
+    let end = server.wait(limit: 60, file: file, line: line)
+    XCTAssertEqual(end.status, 0, end.output, file: file, line: line)
+    XCTAssertTrue(end.output.contains("sketch serve: stopped"), end.output, file: file, line: line)
   }
 
   func testServingBeyondLoopbackIsSaidAndSIGTERMStopsIt() throws {
@@ -135,10 +140,7 @@ final class BrowserPageTests: XCTestCase {
     XCTAssertTrue(server.output.contains("warning: listening on 0.0.0.0: anyone who can reach this machine"), server.output)
     let info = try HTTPFetch.get(url.appendingPathComponent("api/model"))
     XCTAssertTrue(info.contains("\"styles\":[\"scripts\""), info)
-    server.signal(SIGTERM)
-    let end = server.wait(limit: 60)
-    XCTAssertEqual(end.status, 0, end.output)
-    XCTAssertTrue(end.output.contains("sketch serve: stopped"), end.output)
+    assertStops(server, on: SIGTERM)
   }
 
   func testBadServeFlagsAreUsageErrors() throws {

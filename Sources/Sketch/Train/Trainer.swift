@@ -203,6 +203,10 @@ final class Trainer {
     let samplesDir = folder.appendingPathComponent("samples")
     let tty = isatty(1) == 1
     var recent: [Double] = []
+    // The terminal's progress line is redrawn at most 10 times a second: a tiny model trains hundreds
+    // of batches a second, and a terminal (or mpirun's forwarding of a rank's output) that cannot keep
+    // up would block the writer.
+    var lastRedraw = Date.distantPast
     while position.epoch < settings.epochs {
       let batches = try source.trainBatches(epoch: position.epoch)
       while position.batchInEpoch < batches.count {
@@ -258,7 +262,10 @@ final class Trainer {
           position.epoch + 1, position.batchInEpoch, batches.count, position.step, cost, rate,
           Trainer.duration(left / Swift.max(rate, 1e-9)) as NSString)
         if tty {
-          FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
+          if Date().timeIntervalSince(lastRedraw) >= 0.1 || position.batchInEpoch == batches.count {
+            FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
+            lastRedraw = Date()
+          }
         } else if position.step % 10 == 0 {
           output(line)
         }
