@@ -18,8 +18,10 @@ demo: build
 	.build/release/sketch write --lines models/demo.txt --model models/writer --style all --bias 0.75 -o demo/written
 	.build/release/sketch train $(DEMO_FLAGS) --output demo
 
-# Every test (XCTest and Swift Testing), debug build, after the Python tools the tests check output
-# with (pygcode, in .build/test-tools/venv: scripts/install-test-tools.sh): once on the default native
+# Every test (XCTest and Swift Testing), debug build, after the Debian packages only the tests need
+# (headless Chromium and its WebDriver, for the page of `sketch serve`: install-deps.sh --test) and the
+# Python tools the tests check output with (pygcode and selenium, in .build/test-tools/venv:
+# scripts/install-test-tools.sh): once on the default native
 # backend, then once in debug mode, where every compiled function runs on both backends and their
 # outputs are compared (SKETCH_BACKEND=native: a function the native backend cannot build fails the
 # run instead of being compared with the interpreter itself). Then the reference documentation, which
