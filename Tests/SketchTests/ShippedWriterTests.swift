@@ -37,10 +37,10 @@ final class ShippedWriterTests: XCTestCase {
     })
   }
 
-  /// Issue 14's target is stricter (within 25% of the style's own rate, and not within 25% of the
-  /// other's); the shipped model, trained for 80 minutes, writes 0.87 strokes per character primed
-  /// with `scripts` (dataset 0.67) and 1.18 primed with `futural` (dataset 1.67): the styles are told
-  /// apart, not yet matched (docs/synthesis.md). This test asserts what holds.
+  /// Issue 14's target: primed with a style's line, the writing lifts the pen within 25% as often per
+  /// character as that style's own lines do, and not within 25% of the other style's rate. The shipped
+  /// model (3 h 17 min of training in two runs) writes 0.67 strokes per character primed with
+  /// `scripts` (dataset 0.67) and 1.64 primed with `futural` (dataset 1.67; docs/synthesis.md).
   func testPrimingWithAStyleMovesTheWritingTowardsThatStyle() throws {
     XCTAssertTrue(FileManager.default.fileExists(atPath: Self.modelFile), "the shipped model \(Self.modelFile) is missing")
     let contents = try Checkpoint.read(Self.modelFile)
@@ -66,9 +66,9 @@ final class ShippedWriterTests: XCTestCase {
       rate[style] = Double(strokes) / Double(characters)
       print("primed with \(style): \(rate[style]!) strokes per character (dataset: \(expected[style]!))")
     }
-    // Primed with script, the writing is nearer script's rate than print's; primed with print, it
-    // lifts the pen clearly more often than primed with script.
-    XCTAssertLessThan(abs(rate["scripts"]! - expected["scripts"]!), abs(rate["scripts"]! - expected["futural"]!))
-    XCTAssertGreaterThan(rate["futural"]!, 1.2 * rate["scripts"]!)
+    for (style, other) in [("scripts", "futural"), ("futural", "scripts")] {
+      XCTAssertLessThan(abs(rate[style]! / expected[style]! - 1), 0.25, "primed with \(style): \(rate[style]!) strokes per character")
+      XCTAssertGreaterThan(abs(rate[style]! / expected[other]! - 1), 0.25, "primed with \(style), not \(other)'s rate")
+    }
   }
 }
