@@ -39,8 +39,8 @@ final class ShippedWriterTests: XCTestCase {
 
   /// Issue 14's target: primed with a style's line, the writing lifts the pen within 25% as often per
   /// character as that style's own lines do, and not within 25% of the other style's rate. The shipped
-  /// model (3 h 17 min of training in two runs) writes 0.67 strokes per character primed with
-  /// `scripts` (dataset 0.67) and 1.64 primed with `futural` (dataset 1.67; docs/synthesis.md).
+  /// model (3 h 34 min of training in two runs) writes 0.67 strokes per character primed with
+  /// `scripts` (dataset 0.67) and 1.82 primed with `futural` (dataset 1.67; docs/synthesis.md).
   func testPrimingWithAStyleMovesTheWritingTowardsThatStyle() throws {
     XCTAssertTrue(FileManager.default.fileExists(atPath: Self.modelFile), "the shipped model \(Self.modelFile) is missing")
     let contents = try Checkpoint.read(Self.modelFile)
