@@ -5,9 +5,9 @@ import SketchRuntime
 /// `x[t]·W` for every t becomes one matrix product `X·W` before the loop (X reshaped to
 /// `[T·B, I]`), read back in the loop as a new sequence.
 ///
-/// Only what feeds such a product is moved (elementwise ops, casts, slices, transposes, reshapes and
-/// reductions of the slices, lifted to carry the time axis in front): elementwise work alone is as
-/// cheap inside the loop and would cost a stored `[T, ...]` value outside.
+/// Only what feeds such a product is moved (elementwise ops, casts, slices, transposes, reshapes,
+/// concatenations and reductions of the slices, lifted to carry the time axis in front): elementwise
+/// work alone is as cheap inside the loop and would cost a stored `[T, ...]` value outside.
 enum HoistSequences {
   static let pass = Pass("hoist-sequences", "move sequence-only products out of loops as one batched matmul") {
     g, ctx in
@@ -82,11 +82,15 @@ enum HoistSequences {
       return lift[n.inputs[0]]
     case .reshape:
       return lift[n.inputs[0]]
+    case .concat(let axis):
+      // The parts of a layer's input `[x, hˡ⁻¹, w]` (sequences once the loops are split): every part
+      // lifted, joined along the same axis after the time axis.
+      return axis >= 0 && n.inputs.allSatisfy { lift[$0] }
     case .matmul(false, _):
       return lift[n.inputs[0]] && !variant[n.inputs[1]] && body.nodes[n.inputs[0]].type.rank == 2
         && body.nodes[n.inputs[1]].type.rank == 2
     // Not lifted (yet): a new op starts here until its lifted form is written in liftNode.
-    case .matmul(true, _), .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concat, .concatPart,
+    case .matmul(true, _), .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concatPart,
       .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size, .stopGradient, .clipGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
       return false
     }
@@ -113,6 +117,8 @@ enum HoistSequences {
       return try e.add(.slice([.all] + r), ins, location: loc)
     case .transpose(let p):
       return try e.add(.transpose([0] + p.map { $0 + 1 }), ins, location: loc)
+    case .concat(let axis):
+      return try e.add(.concat(axis: axis + 1), ins, location: loc)
     case .reduce(let f, let axes, let keep):
       return try e.add(.reduce(f, axes: axes.map { $0 + 1 }, keepDims: keep), ins, location: loc)
     case .reshape(let items):
@@ -135,7 +141,7 @@ enum HoistSequences {
       let last: ShapeItem = nDim.fixedValue.map { .fixed($0) } ?? .dimOf(input: 2, axis: tb ? 0 : 1)
       return try e.add(
         .reshape([.dimOf(input: 1, axis: 0), .dimOf(input: 1, axis: 1), last]), [p, x, ins[1]], location: loc)
-    case .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concat, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size,
+    case .input, .constant, .shared, .argmax, .broadcast, .updateSlice, .concatPart, .take, .takeGrad, .takeAlong, .takeAlongGrad, .oneHot, .arange, .cumsum, .size,
       .stopGradient, .clipGradient, .random, .foldKey, .scan, .tupleElement, .fused, .gemm:
       throw OptimizerError("hoist-sequences: \(node.op.name) cannot be lifted")
     }

@@ -10,7 +10,7 @@ import XCTest
 final class ScanGradientTests: XCTestCase {
   typealias F = ScanFixtures
   let T = 3, B = 2, I = 2, H = 2
-  let policies: [ScanPolicy] = [.store, .recompute]
+  let policies: [ScanPolicy] = [.store, .storeAll, .recompute]
 
   /// Reports which policy failed, with the checker's mismatches.
   private func check(

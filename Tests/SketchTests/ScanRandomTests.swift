@@ -102,7 +102,7 @@ final class ScanRandomTests: XCTestCase {
       ScanFixtures.rnd([T, B, H], 1, std: 1), ScanFixtures.rnd([H, H], 2), ScanFixtures.rnd([B, H], 3),
       Tensor(scalar: 0.3),
     ]
-    for policy in [ScanPolicy.store, .recompute] {
+    for policy in [ScanPolicy.store, .storeAll, .recompute] {
       do {
         try checkGradient(at: pts, names: ["xs", "U", "h0", "sigma"]) { v in
           let key = randomKey(seed: 99)

@@ -41,7 +41,7 @@ final class ScanSmokeTests: XCTestCase {
     XCTAssertEqual(out[0].shape, [T, B, D])
     for (a, b) in zip(out[0].doubles, out[1].doubles) { XCTAssertEqual(a, b, accuracy: 1e-12) }
     print(debugprint(r["h"]))
-    for policy in [ScanPolicy.store, .recompute] {
+    for policy in [ScanPolicy.store, .storeAll, .recompute] {
       for rev in [false, true] {
         try checkGradient(at: [xs0, W0, U0, h00]) { v in
           let r = scan(

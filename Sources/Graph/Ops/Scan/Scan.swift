@@ -3,8 +3,16 @@ import SketchRuntime
 
 /// Which forward values the gradient of a scan keeps from the forward loop.
 public enum ScanPolicy: String, Sendable, Hashable {
-  /// Keep every per-step value the backward step reads (the default: no recomputation).
+  /// The default: keep the fewest bytes per step from which the backward step gets every value it
+  /// reads, recomputing cheap values (elementwise, shape and reduction ops) from stored ones where
+  /// that keeps less: a minimum cut of the forward step (``storedValues``). Products, loops and
+  /// random draws are never recomputed. For an LSTM this keeps the pre-activation `[B, 4H]` instead of
+  /// the four gates and `tanh(c)` (`[B, 5H]`), and lets the gradient loop write the gates' gradients
+  /// over it.
   case store
+  /// Keep every per-step value the backward step reads, as the forward step computed it (no
+  /// recomputation at all; more memory).
+  case storeAll
   /// Keep only the carries of each step; the backward step recomputes the rest from them.
   case recompute
 }

@@ -112,7 +112,9 @@ private func outputName(_ spec: ScanSpec, _ k: Int) -> String {
 /// The forward values of one step that the backward step reads, in a fixed order (by variable id).
 ///
 /// Walks from the step's gradients back towards the forward body. A carry slot is always kept (the
-/// carries at the start of each step). Under `store`, so is every forward value that varies by step;
+/// carries at the start of each step). Under `storeAll`, so is every forward value that varies by
+/// step; under `store` these are the values to get, from the fewest stored bytes
+/// (``fewestStoredBytes(needed:isFree:isSlot:)``, `ScanStoring.swift`);
 /// under `recompute` the walk goes on through them (the backward step recomputes them), except the
 /// outputs of nested loops made by their own gradient (a nested forward loop is not run twice).
 /// Sequence slots, constants and the index need no storing: the backward loop reads them itself.
@@ -155,7 +157,7 @@ private func storedValues(_ spec: ScanSpec, gradients: [Var]) -> [Var] {
     let id = ObjectIdentifier(v)
     guard visited.insert(id).inserted, !directSlots.contains(id) else { continue }
     let storable = forward.contains(id) && stepDependent.contains(id)
-    if carrySlotSet.contains(id) || (storable && spec.policy == .store && !isTuple(v)) {
+    if carrySlotSet.contains(id) || (storable && spec.policy != .recompute && !isTuple(v)) {
       frontier.append(v)
       continue
     }
@@ -167,5 +169,16 @@ private func storedValues(_ spec: ScanSpec, gradients: [Var]) -> [Var] {
     }
     stack.append(contentsOf: v.inputs)
   }
-  return frontier.sorted { $0.id < $1.id }
+  guard spec.policy == .store else { return frontier.sorted { $0.id < $1.id } }
+  // The values the backward step reads of the forward step, stored with the fewest bytes.
+  let needed = frontier.filter { forward.contains(ObjectIdentifier($0)) }
+  let others = frontier.filter { !forward.contains(ObjectIdentifier($0)) }
+  let free = Set((spec.constantSlots + [spec.index]).map(ObjectIdentifier.init))
+  let sequences = Set(spec.sequenceSlots.map(ObjectIdentifier.init))
+  let cut = fewestStoredBytes(
+    needed: needed, isFree: { free.contains($0) || !stepDependent.contains($0) },
+    isSlot: { carrySlotSet.contains($0) || sequences.contains($0) })
+  // A sequence slot in the cut is read by the backward loop itself.
+  let stored = cut.filter { !sequences.contains(ObjectIdentifier($0)) }
+  return (stored + others).sorted { $0.id < $1.id }
 }
