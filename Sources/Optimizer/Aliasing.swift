@@ -12,6 +12,8 @@ import Graph
 ///   that concatenation is such a result, are written straight into it (the gate gradients of an
 ///   LSTM's backward step into one [B, 4H] matrix); the concatenation is then not copied and lives
 ///   from its first part on.
+/// - A loop's per-step output may be written over one of the loop's sequences whose buffer dies there
+///   (``overSequence``, `Aliasing+Loops.swift`).
 public struct Aliasing: Sendable {
   /// Slices read in place: node → (the node it reads, its ranges).
   public var views: [Int: (source: Int, ranges: [SliceRange])] = [:]
@@ -21,6 +23,9 @@ public struct Aliasing: Sendable {
   public var filledConcats = Set<Int>()
   /// Per node, the node that owns the buffer its value is in (itself for most).
   public var owner: [Int] = []
+  /// Loop results written over a sequence of their loop: the result's `tupleElement` node → the
+  /// sequence operand, its index among the loop's sequences, and how the body writes it.
+  public var overSequence: [Int: (sequence: Int, index: Int, how: InPlaceWrite)] = [:]
 
   /// The aliasing of `graph`'s own nodes (not of its loop bodies).
   public init(_ graph: FunctionGraph) {
@@ -58,6 +63,7 @@ public struct Aliasing: Sendable {
       if node.op.isSameBytes || views[i] != nil { owner[i] = owner[node.inputs[0]] }
       if let (c, _) = concatParts[i] { owner[i] = c }
     }
+    findOverSequence(graph)
   }
 
   /// Whether node `i` has no storage of its own (it reads or writes another node's buffer).

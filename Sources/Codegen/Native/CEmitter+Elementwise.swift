@@ -62,11 +62,18 @@ extension CEmitter {
     var outBuffers: [Int] = []
     for (b, _) in stores where !outBuffers.contains(b) { outBuffers.append(b) }
     let ctype = { (id: Int) in Self.ctype(self.layout.dtype[id]) }
+    // An input read where it is written: an output itself, or a slice of a loop's sequence that this
+    // loop overwrites element by element (``inPlaceReads``), read through the output's pointer.
+    let readsOutput = { (id: Int) -> Int? in
+      if outBuffers.contains(id) { return id }
+      if let b = self.inPlaceReads[id], outBuffers.contains(b) { return b }
+      return nil
+    }
     var access: [Access] = []
     for id in ins {
       let t = layout.types[id]
       let stretchesLast = t.rank > 0 && R > 0 && t.shape[t.rank - 1].isOne && !outType.shape[R - 1].isOne
-      if outBuffers.contains(id) {
+      if readsOutput(id) != nil {
         access.append(.flat)  // read in place, at the index it is written
       } else if let v = views[id] {
         if t.rank == 0 {
@@ -95,8 +102,8 @@ extension CEmitter {
     var loads: [String] = []
     for (k, id) in ins.enumerated() {
       let ct = ctype(id)
-      if outBuffers.contains(id) {
-        loads.append("const \(ct) x\(k) = \(q(id))[j];")
+      if let o = readsOutput(id) {
+        loads.append("const \(ct) x\(k) = \(q(o))[j];")
         continue
       }
       switch access[k] {
@@ -123,7 +130,7 @@ extension CEmitter {
           }
         })
     let moving = ins.indices.filter { k in
-      if outBuffers.contains(ins[k]) { return false }
+      if readsOutput(ins[k]) != nil { return false }
       if case .scalar = access[k] { return false }
       return true
     }
@@ -139,7 +146,7 @@ extension CEmitter {
       let task = "sk_task_" + suffix
       let args = "sk_args_" + suffix
       var fields = outBuffers.map { "\(ctype($0))* \(q($0));" }
-      for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
+      for (k, id) in ins.enumerated() where readsOutput(id) == nil {
         switch access[k] {
         case .scalar: fields.append("\(ctype(id)) x\(k);")
         default: fields.append("const \(ctype(id))* p\(k);" + (flat ? "" : " int64_t s\(k)[\(Swift.max(R, 1))];"))
@@ -154,7 +161,7 @@ extension CEmitter {
       // Loop arguments: `count` elements, each output from `output(its name)`, inputs at `offset(k)`.
       func arguments(_ count: String, _ output: (String) -> String, _ offset: (Int) -> String) -> String {
         var a = [count] + outBuffers.map { output(q($0)) }
-        for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
+        for (k, id) in ins.enumerated() where readsOutput(id) == nil {
           switch access[k] {
           case .scalar: a.append("a->x\(k)")
           case .strided(.zero): a.append("a->p\(k)[\(offset(k))]")
@@ -220,7 +227,7 @@ extension CEmitter {
         }
       }
       let od = dims(shapeOf)
-      for (k, id) in ins.enumerated() where !outBuffers.contains(id) {
+      for (k, id) in ins.enumerated() where readsOutput(id) == nil {
         let p = "((const \(ctype(id))*)B[\(views[id]?.source ?? id)])"
         let base = views[id] != nil ? "vb\(k)" : "0"
         switch access[k] {

@@ -22,10 +22,35 @@ struct CEmitter {
   /// with one as its B operand keeps it packed across the steps: ``CGemmKernel``).
   let loopConstants: Set<Int>
 
+  /// Loop results written over a sequence of their loop (``Aliasing/overSequence``): the result's
+  /// buffer → the sequence operand's.
+  let overSequence: [Int: Int]
+  /// Products accumulated in place over their C operand (``InPlaceWrite/gemm(node:)``).
+  let inPlaceProducts: Set<Int>
+  /// Slices a loop kernel reads at the elements it writes (``InPlaceWrite/kernel(node:reads:)``): the
+  /// slice → the output buffer it reads from instead.
+  let inPlaceReads: [Int: Int]
+
   init(layout: NativeLayout, profile: Bool = false) {
     self.layout = layout
     self.profile = profile
     (views, concatParts, filledConcats) = Self.aliasing(layout)
+    var over: [Int: Int] = [:]
+    var products = Set<Int>()
+    var reads: [Int: Int] = [:]
+    for (g, graph) in layout.graphs.enumerated() {
+      for (te, o) in layout.aliasing[g].overSequence {
+        over[layout.id(g, te)] = layout.id(g, o.sequence)
+        guard case .scan(let spec) = graph.nodes[graph.nodes[te].inputs[0]].op else { continue }
+        let body = layout.bodyOf[ObjectIdentifier(spec)]!
+        switch o.how {
+        case .gemm(let node): products.insert(layout.id(body, node))
+        case .kernel(_, let r): for (v, part) in r { reads[layout.id(body, v)] = layout.id(body, part) }
+        case .afterStep, .afterReads: break
+        }
+      }
+    }
+    (overSequence, inPlaceProducts, inPlaceReads) = (over, products, reads)
     var constants = Set<Int>()
     for (g, graph) in layout.graphs.enumerated() {
       guard let spec = layout.specs[g] else { continue }
@@ -39,7 +64,7 @@ struct CEmitter {
   /// Buffers that never need storage of their own: slice views, reshapes (which point at their
   /// input's buffer) and loop results written into a concatenation.
   var unallocated: Set<Int> {
-    var ids = Set(views.keys).union(concatParts.keys)
+    var ids = Set(views.keys).union(concatParts.keys).union(overSequence.keys)
     for (g, graph) in layout.graphs.enumerated() {
       for (i, node) in graph.nodes.enumerated() where node.op.isSameBytes { ids.insert(layout.id(g, i)) }
     }

@@ -11,6 +11,14 @@ extension CEmitter {
 
   /// `alpha·op(A)·op(B)`, then `+ beta·C` in the interpreter's order of operations.
   func emitGemm(_ gm: Gemm, id: Int, ins: [Int], into w: inout CWriter) {
+    if inPlaceProducts.contains(id) {
+      // The result is the C operand's buffer (a loop output written over its sequence): BLAS's
+      // `C = αAB + βC` in place.
+      emitMatmul(
+        id, ins[0], ins[1], gm.transposeA, gm.transposeB, alpha: Self.literal(gm.alpha, layout.dtype[id]),
+        beta: Self.literal(gm.beta, layout.dtype[id]), into: &w)
+      return
+    }
     if emitSmallKProduct(id, ins, gm, into: &w) { return }
     emitMatmul(id, ins[0], ins[1], gm.transposeA, gm.transposeB, into: &w)
     let t = layout.dtype[id]
@@ -89,7 +97,10 @@ extension CEmitter {
     return true
   }
 
-  func emitMatmul(_ c: Int, _ a: Int, _ bb: Int, _ ta: Bool, _ tb: Bool, into w: inout CWriter) {
+  func emitMatmul(
+    _ c: Int, _ a: Int, _ bb: Int, _ ta: Bool, _ tb: Bool, alpha: String = "1", beta: String = "0",
+    into w: inout CWriter
+  ) {
     let ra = layout.rank[a]
     let rb = layout.rank[bb]
     let t = layout.dtype[c]
@@ -104,10 +115,14 @@ extension CEmitter {
       )
       w.block("for (int64_t i = 0; i < batch; i++)") { w in
         w.line("\(Self.ctype(t))* ci = \(b(c)) + i * m * n;")
-        w.line("if (k == 0) { memset(ci, 0, sizeof(*ci) * m * n); continue; }")
+        if beta == "0" {
+          w.line("if (k == 0) { memset(ci, 0, sizeof(*ci) * m * n); continue; }")
+        } else {
+          w.line("if (k == 0) { for (int64_t e = 0; e < m * n; e++) ci[e] = \(beta) * ci[e]; continue; }")
+        }
         w.line(
-          "\(gemm)(\(ta ? 1 : 0), \(tb ? 1 : 0), (int)m, (int)n, (int)k, 1, \(b(a)) + i * m * k, lda, "
-            + "\(b(bb)) + \(rb > 2 ? "i * k * n" : "0"), ldb, 0, ci, ldc, \(loopConstants.contains(bb) && rb == 2 ? 1 : 0));")
+          "\(gemm)(\(ta ? 1 : 0), \(tb ? 1 : 0), (int)m, (int)n, (int)k, \(alpha), \(b(a)) + i * m * k, lda, "
+            + "\(b(bb)) + \(rb > 2 ? "i * k * n" : "0"), ldb, \(beta), ci, ldc, \(loopConstants.contains(bb) && rb == 2 ? 1 : 0));")
       }
     }
   }

@@ -60,6 +60,10 @@ extension CEmitter {
         })
       // A carry whose new value is another carry's slot is staged first (the updates are simultaneous).
       let staged = (0..<nC).filter { j in outs[j] != carrySlots[j] && carrySlots.contains(outs[j]) }
+      // Results written over a sequence of the loop point at its buffer (step t over step t).
+      for (k, r) in result.sorted(by: { $0.key < $1.key }) {
+        if let q = overSequence[r] { w.line("B[\(r)] = B[\(q)];  /* output \(k) over a sequence */") }
+      }
       w.line("sk_loop_starts();  /* a new generation: earlier packings of loop constants are stale */")
       try w.block("for (int64_t it = 0; it < T; it++)") { w in
         w.line("const int64_t t = \(spec.reverse ? "T - 1 - it" : "it");")
