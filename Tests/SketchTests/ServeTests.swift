@@ -48,6 +48,25 @@ final class ServeTests: XCTestCase {
     XCTAssertEqual(r.headers["content-type"], "application/json")
   }
 
+  /// A damaged styles.json stops the server with what is wrong, instead of serving no styles.
+  func testADamagedStyleFileIsAnError() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sketch-serve-styles-\(getpid())")
+    try? FileManager.default.removeItem(at: dir)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = dir.appendingPathComponent("model.h5").path
+    try FileManager.default.copyItem(atPath: ShippedWriterTests.modelFile, toPath: file)
+    try Data("{\"dataset\": 3".utf8).write(to: dir.appendingPathComponent("styles.json"))
+    let limits = ServeLimits()
+    XCTAssertThrowsError(try WritingService(model: try WritingModel(path: file), limits: limits, mode: .interpreter)) {
+      XCTAssertTrue("\($0)".contains("is not a style file written by `sketch train`"), "\($0)")
+    }
+    // Without the file the model has no named styles.
+    try FileManager.default.removeItem(at: dir.appendingPathComponent("styles.json"))
+    let service = try WritingService(model: try WritingModel(path: file), limits: limits, mode: .interpreter)
+    XCTAssertEqual(service.styles.samples.count, 0)
+  }
+
   func testWritingGivesStrokesThatGrowWithTheTextAndRepeatForASeed() async throws {
     let port = try await Self.port()
     func write(_ text: String, seed: UInt64) async throws -> WriteResponse {

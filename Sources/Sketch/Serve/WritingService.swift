@@ -20,7 +20,8 @@ final class WritingService: @unchecked Sendable {
   init(model: WritingModel, limits: ServeLimits, mode: Mode? = nil) throws {
     self.model = model
     self.limits = limits
-    styles = (try? model.styles()) ?? StyleSamples(dataset: "", samples: [])
+    // No styles.json: no named styles; a damaged one stops the server (as `sketch write --style`).
+    styles = try StyleSamples.loadIfPresent(besides: model.file) ?? StyleSamples(dataset: "", samples: [])
     let samples = styles.samples.filter { !$0.text.isEmpty }
     let density = samples.map { Double($0.rows.count / 3) / Double($0.text.count) }
     pointsPerCharacter = density.isEmpty ? 24 : density.reduce(0, +) / Double(density.count)

@@ -72,8 +72,17 @@ struct StyleSamples: Codable, Equatable {
     do {
       return try JSONDecoder().decode(StyleSamples.self, from: data)
     } catch {
-      throw WriteError("--style: \(path) is not a style file written by `sketch train` (\(error))")
+      throw WriteError(
+        "\(path) is not a style file written by `sketch train` (\(error)); train again to rewrite it, or remove it "
+          + "and prime with a sample instead")
     }
+  }
+
+  /// The style file next to `modelFile`, or nil when there is none; a damaged one is an error.
+  static func loadIfPresent(besides modelFile: String) throws -> StyleSamples? {
+    let path = URL(fileURLWithPath: modelFile).deletingLastPathComponent().appendingPathComponent(fileName).path
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    return try load(besides: modelFile)
   }
 
   /// The primer of the style `name`; an error listing the styles there are when it is not one of them.
