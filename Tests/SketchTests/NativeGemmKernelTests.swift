@@ -42,8 +42,12 @@ final class NativeGemmKernelTests: XCTestCase {
   }
 
   func testProductsAcrossBlockEdgesWithEveryTranspose() throws {
-    // Rows past 8 and 128 (the panels and blocks of A), columns past 16, 32 and 512 (of B), k past 256.
-    let shapes = [(8, 16, 16), (9, 17, 33), (64, 400, 1600), (137, 300, 529), (300, 33, 47), (16, 600, 40), (7, 64, 64)]
+    // Rows past 8 and 128 (the panels and blocks of A), columns past 16, 32 and 2048 (of B), k in one
+    // block, two (600) and three (1030: blocks of 344, 344, 342).
+    let shapes = [
+      (8, 16, 16), (9, 17, 33), (64, 400, 1600), (137, 300, 529), (300, 33, 47), (16, 600, 40), (7, 64, 64),
+      (9, 1030, 2085),
+    ]
     for (s, (m, k, n)) in shapes.enumerated() {
       for ta in [false, true] {
         for tb in [false, true] { try check(m: m, k: k, n: n, ta: ta, tb: tb, seed: UInt64(10 * s + (ta ? 2 : 0) + (tb ? 1 : 0))) }
@@ -91,8 +95,14 @@ final class NativeGemmKernelTests: XCTestCase {
   }
 
   func testTheProductIsTheSameBitsWithOneThreadOrTwo() throws {
-    var rng = SeededGenerator(seed: 3)
-    let (m, k, n) = (64, 400, 1600)
+    // Split by columns (64 x 1600) and, tall, by rows (2000 x 120).
+    for (seed, (m, k, n)) in [(64, 400, 1600), (2000, 300, 120)].enumerated() {
+      try checkThreadCounts(m: m, k: k, n: n, seed: UInt64(3 + seed))
+    }
+  }
+
+  func checkThreadCounts(m: Int, k: Int, n: Int, seed: UInt64) throws {
+    var rng = SeededGenerator(seed: seed)
     let args = [
       Tensor(shape: [m, k], rng.uniform(m * k).map { Float($0 - 0.5) }),
       Tensor(shape: [k, n], rng.uniform(k * n).map { Float($0 - 0.5) }),
@@ -104,6 +114,6 @@ final class NativeGemmKernelTests: XCTestCase {
     let one = try f.call(args)[0].array(Float.self)
     BLAS.threads = 2
     let two = try f.call(args)[0].array(Float.self)
-    XCTAssertEqual(one, two, "the columns each thread computes do not depend on where its chunk starts")
+    XCTAssertEqual(one, two, "the parts each thread computes do not depend on where its chunk starts (\(m)x\(n))")
   }
 }

@@ -8,22 +8,26 @@
 
    Why by hand: Debian's OpenBLAS 0.3.21 must run its Haswell (AVX2) kernels on this project's
    processors (OPENBLAS_CORETYPE=Haswell), and these cores run 512-bit FMAs at twice the rate of
-   256-bit ones. Every element of C is one chain of FMAs over k in order (k in blocks of SK_KC),
-   whatever the blocking of rows and columns: the result does not depend on how a product is cut
-   across threads. */
+   256-bit ones. Every element of C is one chain of FMAs over k in order (k in blocks that depend on
+   k alone), whatever the blocking of rows and columns: the result does not depend on how a product
+   is cut across threads. */
 #include "sketch_gemm.h"
 #include <immintrin.h>
 #include <stdlib.h>
 
 void cblas_sgemm(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
 
-#define SK_AVX512 __attribute__((target("avx512f")))
+/* Tuned for an AVX-512 core: with gcc 12's generic tuning (what the package build gets, having no
+   -march or -mtune) the same code ran at 60% of the speed (docs/native.md, "Products"). */
+#define SK_AVX512 __attribute__((target("avx512f,tune=icelake-server")))
 
 #define SK_MR 8
 #define SK_NR 32
-#define SK_KC 256
+/* k in blocks of at most SK_KC, all of one size (400 stays one block: C is written once, not read
+   back for a second block); B in blocks of SK_NC columns (A is packed again for each). */
+#define SK_KC 512
 #define SK_MC 128
-#define SK_NC 512
+#define SK_NC 2048
 /* Per thread (of each loaded library): the packed blocks, grown to the largest needed. */
 static _Thread_local float* sk_gemm_pa;
 static _Thread_local float* sk_gemm_pb;
@@ -116,8 +120,9 @@ SK_AVX512 static void sk_sgemm_blocked(int ta, int tb, int m, int n, int k, floa
                              float* pa, float* pb) {
   for (int jc = 0; jc < n; jc += SK_NC) {
     const int nc = n - jc < SK_NC ? n - jc : SK_NC;
-    for (int pc = 0; pc < k; pc += SK_KC) {
-      const int kc = k - pc < SK_KC ? k - pc : SK_KC;
+    const int kblocks = (k + SK_KC - 1) / SK_KC, kcb = (k + kblocks - 1) / kblocks;
+    for (int pc = 0; pc < k; pc += kcb) {
+      const int kc = k - pc < kcb ? k - pc : kcb;
       const float* bp;
       int64_t step;  /* the kc x SK_NR block of the panel at column jc + jr is at bp + jr * step */
       if (full) {

@@ -87,8 +87,9 @@ enum CPrelude {
   /// The products: `sk_sgemm` and `sk_dgemm` split a product across the threads; float32 chunks run
   /// the executable's kernel (``CGemmKernel``), float64 ones OpenBLAS.
   private static let products = #"""
-    /* C = alpha op(A) op(B) + beta C, row-major, split by blocks of 16 columns (or of 8 rows when C is
-       narrow) across the threads. */
+    /* C = alpha op(A) op(B) + beta C, row-major, split across the threads by blocks of 8 rows when C is
+       tall (each part packs only its rows of A, and all of B, which is the smaller), else by blocks of
+       16 columns (or of 8 rows when C is narrow). */
     #define SK_GEMM(T, NAME, BLAS) \
     typedef struct { int ta, tb, m, n, k, lda, ldb, ldc, rows, constant; T alpha, beta; const T* A; const T* B; T* C; } NAME##_job; \
     static void NAME##_part(void* v, int64_t lo, int64_t hi) { \
@@ -107,6 +108,7 @@ enum CPrelude {
       NAME##_job j = {ta, tb, m, n, k, lda, ldb, ldc, 0, constant, alpha, beta, A, B, C}; \
       const double work = 2.0 * m * n * k / SK_FLOPS_PER_WORK; \
       if (sk_threads > 1 && work >= 2 * SK_CHUNK_WORK) { \
+        if (m > n && m >= 16 * sk_threads) { j.rows = 1; sk_parallel_by(NAME##_part, &j, (m + 7) / 8, work, SK_GEMM_CHUNKS_PER_THREAD); return; } \
         if (n >= 32 * sk_threads) { sk_parallel_by(NAME##_part, &j, (n + 15) / 16, work, SK_GEMM_CHUNKS_PER_THREAD); return; } \
         if (m >= 16 * sk_threads) { j.rows = 1; sk_parallel_by(NAME##_part, &j, (m + 7) / 8, work, SK_GEMM_CHUNKS_PER_THREAD); return; } \
       } \
