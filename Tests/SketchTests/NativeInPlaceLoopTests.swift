@@ -14,12 +14,7 @@ final class NativeInPlaceLoopTests: XCTestCase {
 
   /// An LSTM's cost and gradients (float32 or float64), the inputs and their values.
   func lstm(_ dtype: DType, policy: ScanPolicy = .store) throws -> (outputs: [Var], inputs: [Var], args: [Tensor]) {
-    let xs = input("xs", dtype, ["T", "B", .fixed(I)])
-    let W = input("W", dtype, [.fixed(I), .fixed(4 * H)])
-    let U = input("U", dtype, [.fixed(H), .fixed(4 * H)])
-    let b = input("b", dtype, [.fixed(4 * H)])
-    let h0 = input("h0", dtype, ["B", .fixed(H)])
-    let c0 = input("c0", dtype, ["B", .fixed(H)])
+    let (xs, W, U, b, h0, c0) = F.lstmInputs(dtype, I: I, H: H)
     // The input projection with its bias before the loop, h·U added in the step (as the handwriting
     // models build it: `RecurrentLayer`).
     let gx = reshape(matmul(reshape(xs, [-1, .n(I)]), W) + b, [.dim(xs, 0), .dim(xs, 1), .n(4 * H)])

@@ -13,12 +13,7 @@ final class OptimizerLoopTests: XCTestCase {
   func lstmGraph(reverse: Bool = false, mask: Bool = false, policy: ScanPolicy = .store) throws -> (
     [Var], [Var], [Tensor]
   ) {
-    let xs = input("xs", .float64, ["T", "B", .fixed(I)])
-    let W = input("W", .float64, [.fixed(I), .fixed(4 * H)])
-    let U = input("U", .float64, [.fixed(H), .fixed(4 * H)])
-    let b = input("b", .float64, [.fixed(4 * H)])
-    let h0 = input("h0", .float64, ["B", .fixed(H)])
-    let c0 = input("c0", .float64, ["B", .fixed(H)])
+    let (xs, W, U, b, h0, c0) = F.lstmInputs(I: I, H: H)
     let mk = input("mask", .float64, ["T", "B"])
     let r = F.lstmScan(
       xs, h0: h0, c0: c0, W: W, U: U, b: b, H: H, reverse: reverse, mask: mask ? mk : nil, policy: policy)

@@ -17,12 +17,7 @@ final class ScanMergeTests: XCTestCase {
   }
 
   func lstm(policy: ScanPolicy = .store, maskBatch: Dim = "B") -> LSTM {
-    let xs = input("xs", .float64, ["T", "B", .fixed(I)])
-    let W = input("W", .float64, [.fixed(I), .fixed(4 * H)])
-    let U = input("U", .float64, [.fixed(H), .fixed(4 * H)])
-    let b = input("b", .float64, [.fixed(4 * H)])
-    let h0 = input("h0", .float64, ["B", .fixed(H)])
-    let c0 = input("c0", .float64, ["B", .fixed(H)])
+    let (xs, W, U, b, h0, c0) = F.lstmInputs(I: I, H: H)
     let mk = input("mask", .float64, ["T", maskBatch])
     let r = F.lstmScan(xs, h0: h0, c0: c0, W: W, U: U, b: b, H: H, mask: mk, policy: policy)
     let m = Tensor(shape: [T, B], (0..<(T * B)).map { i in i / B < T - (i % B) ? 1.0 : 0.0 })

@@ -8,6 +8,18 @@ import XCTest
 
 /// Cells, data and reference implementations shared by the Scan*Tests files.
 enum ScanFixtures {
+  /// The inputs of an LSTM layer of H units over xs [T, B, I]: xs, W [I, 4H], U [H, 4H], b [4H],
+  /// h0 and c0 [B, H].
+  static func lstmInputs(_ dtype: DType = .float64, I: Int, H: Int) -> (
+    xs: Var, W: Var, U: Var, b: Var, h0: Var, c0: Var
+  ) {
+    (
+      input("xs", dtype, ["T", "B", .fixed(I)]), input("W", dtype, [.fixed(I), .fixed(4 * H)]),
+      input("U", dtype, [.fixed(H), .fixed(4 * H)]), input("b", dtype, [.fixed(4 * H)]),
+      input("h0", dtype, ["B", .fixed(H)]), input("c0", dtype, ["B", .fixed(H)])
+    )
+  }
+
   /// Deterministic normal data (Runtime's Philox stream), converted to `dtype`.
   static func rnd(_ shape: [Int], _ seed: UInt64, std: Double = 0.5, dtype: DType = .float64) -> Tensor {
     let t = Random.normal(key: RandomKey(seed: seed), shape: shape, dtype: .float64, std: std)

@@ -13,12 +13,7 @@ final class ScanStoringTests: XCTestCase {
 
   /// The per-step values the forward loops keep for their gradients: their element counts per step.
   func storedSizes(_ policy: ScanPolicy) throws -> (sizes: [Int], values: [Tensor]) {
-    let xs = input("xs", .float64, ["T", "B", .fixed(I)])
-    let W = input("W", .float64, [.fixed(I), .fixed(4 * H)])
-    let U = input("U", .float64, [.fixed(H), .fixed(4 * H)])
-    let b = input("b", .float64, [.fixed(4 * H)])
-    let h0 = input("h0", .float64, ["B", .fixed(H)])
-    let c0 = input("c0", .float64, ["B", .fixed(H)])
+    let (xs, W, U, b, h0, c0) = F.lstmInputs(I: I, H: H)
     let r = F.lstmScan(xs, h0: h0, c0: c0, W: W, U: U, b: b, H: H, policy: policy)
     let cost = sum(r["h"] * r["h"]) + sum(r.final["c"])
     let grads = try grad(cost, wrt: [xs, W, U, b, h0, c0])
