@@ -132,6 +132,14 @@ final class PlotterTests: XCTestCase {
         "G0 X5 Y45 F3000", "M3 S30", "G1 X35 Y15 F1000", "G1 X65 Y45", "M5",
         "G0 X95 Y45 F3000", "M3 S30", "M5",
       ])
+    // A servo that needs time to settle: a dwell after each pen command, in seconds or milliseconds.
+    var settle = GCodeWriter()
+    settle.penDelay = 0.15
+    let dwelling = plot.text(.gcode, page: page, gcode: settle)
+    XCTAssertTrue(dwelling.contains("G0 X5 Y45 F3000\nM3 S30\nG4 P0.15\nG1 X35 Y15 F1000\nG1 X65 Y45\nM5\nG4 P0.15\n"), dwelling)
+    XCTAssertEqual(dwelling.components(separatedBy: "G4 P0.15").count - 1, 5, "after the first lift and 2 strokes' 2")
+    settle.dwellInMilliseconds = true
+    XCTAssertTrue(plot.text(.gcode, page: page, gcode: settle).contains("M3 S30\nG4 P150\n"))
     var z = GCodeWriter()
     z.pen = .z(up: 3, down: -0.5)
     z.feed = 600
@@ -150,7 +158,13 @@ final class PlotterTests: XCTestCase {
       ["--format", "gcode", "--pen-z-up", "2", "--pen-z-down", "-1", "--feed", "500", "--page-width", "100"])
     XCTAssertEqual(z.gcode, GCodeWriter(pen: .z(up: 2, down: -1), feed: 500, travelFeed: 3_000))
     XCTAssertEqual(z.page.width, 100)
+    let delayed = try PlotterFlags.parse(["--format", "gcode", "--pen-delay", "0.2", "--dwell-milliseconds"])
+    XCTAssertEqual(delayed.gcode.penDelay, 0.2)
+    XCTAssertEqual(delayed.gcode.dwell, ["G4 P200"])
     let refused: [([String], String)] = [
+      (["--format", "hpgl", "--pen-delay", "0.1"], "--pen-delay applies to G-code only; add --format gcode"),
+      (["--format", "gcode", "--dwell-milliseconds"], "--dwell-milliseconds applies to a pen delay; add --pen-delay"),
+      (["--format", "gcode", "--pen-delay", "70"], "--pen-delay must be a finite number in [0, 60] (seconds)"),
       (["--format", "hpgl", "--feed", "100"], "--feed applies to G-code only; add --format gcode"),
       (["--format", "gcode", "--pen-z-up", "3"], "give --pen-z-up and --pen-z-down together"),
       (["--format", "gcode", "--pen-z-up", "0", "--pen-z-down", "2"], "must be above --pen-z-down"),

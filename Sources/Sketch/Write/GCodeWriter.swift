@@ -19,20 +19,31 @@ struct GCodeWriter: Equatable {
   /// The travel feed rate, in mm per minute, on every `G0` (firmwares that treat `G0` as `G1`, such as
   /// Marlin's, move at it; others move at their rapid rate).
   var travelFeed = 3_000.0
+  /// Seconds to wait after each pen lift and lowering (`G4`), so that a servo has settled before the
+  /// next move; 0 for none (a Z axis finishes its move before the next one starts).
+  var penDelay = 0.0
+  /// Whether the firmware reads `G4 P` in milliseconds (Marlin, RepRapFirmware) rather than seconds
+  /// (GRBL, LinuxCNC, Smoothieware).
+  var dwellInMilliseconds = false
+
+  /// The dwell after a pen command (none without a delay).
+  var dwell: [String] {
+    penDelay > 0 ? ["G4 P\(number(dwellInMilliseconds ? penDelay * 1_000 : penDelay))"] : []
+  }
 
   /// The lines that lift the pen.
   var penUp: [String] {
     switch pen {
-    case .commands(_, let up): return [up]
-    case .z(let up, _): return ["G0 Z\(number(up))"]
+    case .commands(_, let up): return [up] + dwell
+    case .z(let up, _): return ["G0 Z\(number(up))"] + dwell
     }
   }
 
   /// The lines that lower the pen.
   var penDown: [String] {
     switch pen {
-    case .commands(let down, _): return [down]
-    case .z(_, let down): return ["G1 Z\(number(down)) F\(number(feed))"]
+    case .commands(let down, _): return [down] + dwell
+    case .z(_, let down): return ["G1 Z\(number(down)) F\(number(feed))"] + dwell
     }
   }
 

@@ -30,6 +30,10 @@ struct PlotterFlags: ParsableArguments {
   @Option(help: "Drawing feed rate in mm/min (G-code). (default: \(mm(GCodeWriter().feed)))") var feed: Double?
   @Option(help: "Travel feed rate in mm/min (G-code, on G0). (default: \(mm(GCodeWriter().travelFeed)))")
   var travelFeed: Double?
+  @Option(help: "Seconds to wait (G4) after each pen lift and lowering, for a servo to settle (G-code). (default: 0)")
+  var penDelay: Double?
+  @Flag(help: "Write the pen delay's G4 P in milliseconds (Marlin, RepRapFirmware) instead of seconds (GRBL, LinuxCNC).")
+  var dwellMilliseconds = false
 
   func validate() throws {
     let pageFlags: [(String, Double?)] = [
@@ -38,6 +42,7 @@ struct PlotterFlags: ParsableArguments {
     let gcodeFlags: [(String, Bool)] = [
       ("--pen-down", penDown != nil), ("--pen-up", penUp != nil), ("--pen-z-up", penZUp != nil),
       ("--pen-z-down", penZDown != nil), ("--feed", feed != nil), ("--travel-feed", travelFeed != nil),
+      ("--pen-delay", penDelay != nil), ("--dwell-milliseconds", dwellMilliseconds),
     ]
     if format != .gcode, let given = gcodeFlags.first(where: \.1) {
       throw ValidationError("\(given.0) applies to G-code only; add --format gcode")
@@ -48,6 +53,10 @@ struct PlotterFlags: ParsableArguments {
     if let lineHeight { try FlagCheck.finite(lineHeight, "--line-height", 0...10_000, aboveLower: true, "millimetres") }
     for (flag, value) in [("--feed", feed), ("--travel-feed", travelFeed)] {
       if let value { try FlagCheck.finite(value, flag, 0...1e6, aboveLower: true, "mm per minute") }
+    }
+    if let penDelay { try FlagCheck.finite(penDelay, "--pen-delay", 0...60, "seconds") }
+    if dwellMilliseconds && (penDelay ?? 0) == 0 {
+      throw ValidationError("--dwell-milliseconds applies to a pen delay; add --pen-delay SECONDS")
     }
     for (flag, value) in [("--pen-z-up", penZUp), ("--pen-z-down", penZDown)] {
       if let value { try FlagCheck.finite(value, flag, -10_000...10_000, "millimetres") }
@@ -97,6 +106,8 @@ struct PlotterFlags: ParsableArguments {
     }
     writer.feed = feed ?? writer.feed
     writer.travelFeed = travelFeed ?? writer.travelFeed
+    writer.penDelay = penDelay ?? writer.penDelay
+    writer.dwellInMilliseconds = dwellMilliseconds
     return writer
   }
 }
