@@ -2,7 +2,7 @@ import Graph
 
 /// How a loop body writes a per-step output over the sequence slot it reads (``Aliasing/overSequence``):
 /// what the emitter must do so that no element is written before it is read.
-public enum InPlaceWrite: Sendable, Equatable {
+public enum InPlaceWrite: Sendable {
   /// The output is copied into the stacked result after the step (every read of the slot is done).
   case afterStep
   /// Every node reading the slot runs before the first node writing the output.
