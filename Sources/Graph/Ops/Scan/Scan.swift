@@ -67,38 +67,25 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
   /// ``init(optimizedBody:sequenceNames:carryNames:constantNames:outputNames:reverse:hasSteps:maskIndex:policy:location:timeDim:)``).
   public let isOptimized: Bool
 
-  init(
+  /// A loop built by `scan` (or by the gradient, ``storing(_:)``): its body is the variables
+  /// `bodyOutputs` depend on, over the slots.
+  convenience init(
     sequenceNames: [String], carryNames: [String], constantNames: [String], outputNames: [String],
     reverse: Bool, hasSteps: Bool, maskIndex: Int?, policy: ScanPolicy, location: SourceLocation, index: Var,
     sequenceSlots: [Var], carrySlots: [Var], constantSlots: [Var], bodyOutputs: [Var], timeDim: Dim
   ) {
-    self.sequenceNames = sequenceNames
-    self.carryNames = carryNames
-    self.constantNames = constantNames
-    self.outputNames = outputNames
-    self.reverse = reverse
-    self.hasSteps = hasSteps
-    self.maskIndex = maskIndex
-    self.policy = policy
-    self.location = location
-    self.index = index
-    self.sequenceSlots = sequenceSlots
-    self.carrySlots = carrySlots
-    self.constantSlots = constantSlots
-    self.bodyOutputs = bodyOutputs
-    self.timeDim = timeDim
-    self.isOptimized = false
-    let nC = carrySlots.count
-    self.outputTypes = bodyOutputs.enumerated().map { j, v in
-      j < nC ? v.type : TensorType(v.dtype, [timeDim] + v.shape)
-    }
+    self.init(
+      names: (sequenceNames, carryNames, constantNames, outputNames), reverse: reverse, hasSteps: hasSteps,
+      maskIndex: maskIndex, policy: policy, location: location, index: index,
+      slots: (sequenceSlots, carrySlots, constantSlots), bodyOutputs: bodyOutputs, body: nil,
+      outputTypes: bodyOutputs.map(\.type), timeDim: timeDim)
   }
 
   /// A loop around a body graph made by the optimizer. The body's arguments are the index t, the
   /// sequence slices, the carries and the constants; its outputs are the new carries, then the
   /// per-step outputs (`outputNames` names them all). Such a loop runs and prints like any other, but
   /// it has no gradient: differentiate before compiling.
-  public init(
+  public convenience init(
     optimizedBody body: FunctionGraph, sequenceNames: [String], carryNames: [String], constantNames: [String],
     outputNames: [String], reverse: Bool, hasSteps: Bool, maskIndex: Int?, policy: ScanPolicy,
     location: SourceLocation, timeDim: Dim
@@ -116,27 +103,43 @@ public final class ScanSpec: Hashable, @unchecked Sendable {
     }
     let nS = sequenceNames.count
     let nC = carryNames.count
-    self.sequenceNames = sequenceNames
-    self.carryNames = carryNames
-    self.constantNames = constantNames
-    self.outputNames = outputNames
+    self.init(
+      names: (sequenceNames, carryNames, constantNames, outputNames), reverse: reverse, hasSteps: hasSteps,
+      maskIndex: maskIndex, policy: policy, location: location, index: slot(0, "t"),
+      slots: (
+        sequenceNames.enumerated().map { slot(1 + $0, $1) }, carryNames.enumerated().map { slot(1 + nS + $0, $1) },
+        constantNames.enumerated().map { slot(1 + nS + nC + $0, $1) }
+      ), bodyOutputs: [], body: body, outputTypes: body.outputs.map { body.nodes[$0].type }, timeDim: timeDim)
+  }
+
+  /// Every member from its value: `outputTypes` are the body outputs' types (per step), `body` the
+  /// optimizer's body graph (nil: the graph of `bodyOutputs`, made when first asked for).
+  private init(
+    names: (sequences: [String], carries: [String], constants: [String], outputs: [String]), reverse: Bool,
+    hasSteps: Bool, maskIndex: Int?, policy: ScanPolicy, location: SourceLocation, index: Var,
+    slots: (sequences: [Var], carries: [Var], constants: [Var]), bodyOutputs: [Var], body: FunctionGraph?,
+    outputTypes: [TensorType], timeDim: Dim
+  ) {
+    self.sequenceNames = names.sequences
+    self.carryNames = names.carries
+    self.constantNames = names.constants
+    self.outputNames = names.outputs
     self.reverse = reverse
     self.hasSteps = hasSteps
     self.maskIndex = maskIndex
     self.policy = policy
     self.location = location
-    self.index = slot(0, "t")
-    self.sequenceSlots = sequenceNames.enumerated().map { slot(1 + $0, $1) }
-    self.carrySlots = carryNames.enumerated().map { slot(1 + nS + $0, $1) }
-    self.constantSlots = constantNames.enumerated().map { slot(1 + nS + nC + $0, $1) }
-    self.bodyOutputs = []
+    self.index = index
+    self.sequenceSlots = slots.sequences
+    self.carrySlots = slots.carries
+    self.constantSlots = slots.constants
+    self.bodyOutputs = bodyOutputs
     self._bodyGraph = body
     self.timeDim = timeDim
-    self.isOptimized = true
-    self.outputTypes = body.outputs.enumerated().map { j, o in
-      let t = body.nodes[o].type
-      return j < nC ? t : TensorType(t.dtype, [timeDim] + t.shape)
-    }
+    self.isOptimized = body != nil
+    // Final carries as they are; per-step outputs stacked along a leading time axis.
+    let nC = slots.carries.count
+    self.outputTypes = outputTypes.enumerated().map { j, t in j < nC ? t : TensorType(t.dtype, [timeDim] + t.shape) }
   }
 
   /// The body's placeholders in argument order: the index t, the sequence slices, the carries, the
