@@ -170,6 +170,22 @@ final class ServeTests: XCTestCase {
     XCTAssertEqual(gcode.text, expected, "the same G-code as `sketch write --format gcode` makes of these lines")
   }
 
+  /// `sketch serve`'s G-code flags (`--pen-delay`, `--pen-z-up`, ...) reach the G-code downloads.
+  func testGCodeDownloadsUseTheServersPlotterSettings() throws {
+    let command = try Serve.parse(["--pen-delay", "0.25", "--pen-z-up", "2", "--pen-z-down", "-1"])
+    XCTAssertEqual(command.gcode.writer.pen, .z(up: 2, down: -1))
+    XCTAssertThrowsError(try Serve.parse(["--dwell-milliseconds"])) {
+      XCTAssertTrue(Serve.message(for: $0).contains("add --pen-delay"), Serve.message(for: $0))
+    }
+    let model = try WritingModel(path: ShippedWriterTests.modelFile)
+    let service = try WritingService(
+      model: model, limits: ServeLimits(), gcode: command.gcode.writer, mode: .interpreter)
+    let lines: [Polylines] = [[[0, 0, 10, 5, 20, 0]]]
+    let text = String(decoding: try service.export(ExportRequest(format: "gcode", lines: lines)).bytes, as: UTF8.self)
+    XCTAssertTrue(text.contains("G1 Z-1 F1000\nG4 P0.25\n"), text)
+    XCTAssertEqual(text.components(separatedBy: "G4 P0.25").count - 1, 3, "after the first lift, the stroke's pen down and up")
+  }
+
   func testADrawnLineIsAStyleFileThatWriteReadsAndAPrimer() async throws {
     let port = try await Self.port()
     // A drawn "he": an h and an e, in canvas pixels, densely sampled like pointer events.

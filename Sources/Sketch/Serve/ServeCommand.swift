@@ -23,6 +23,8 @@ struct Serve: ParsableCommand {
   @Option(help: "Seconds a writing request may take, waiting included (then HTTP 503).") var timeout = 60.0
   @Option(help: "Lines of writing per request.") var maxLines = ServeLimits().maxLines
   @Option(help: "Characters per line of writing.") var maxCharacters = ServeLimits().maxCharactersPerLine
+  /// The plotter's settings for G-code downloads (as `sketch write --format gcode` takes them).
+  @OptionGroup var gcode: GCodeFlags
 
   func validate() throws {
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535, got \(port)") }
@@ -50,7 +52,7 @@ struct Serve: ParsableCommand {
 
   func run() throws {
     let loaded = try WritingModel(path: model)
-    let service = try WritingService(model: loaded, limits: limits)
+    let service = try WritingService(model: loaded, limits: limits, gcode: gcode.writer)
     let server = PageServer(service: service, host: host, port: port)
     let loopback = ["127.0.0.1", "localhost", "::1"].contains(host)
     let (host, model) = (self.host, self.model)

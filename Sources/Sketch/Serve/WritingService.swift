@@ -9,6 +9,8 @@ final class WritingService: @unchecked Sendable {
   /// The model's styles by name (empty when its folder has no `styles.json`).
   let styles: StyleSamples
   let limits: ServeLimits
+  /// How G-code downloads lift and lower the pen, their feeds and pen delay.
+  let gcode: GCodeWriter
   /// Points per character of the model's style samples (the density a drawn primer is resampled to).
   let pointsPerCharacter: Double
   let gate: GenerationGate
@@ -16,10 +18,12 @@ final class WritingService: @unchecked Sendable {
 
   static let defaultBias = 0.75
 
-  /// Compiles `limits.maxConcurrent` writers of `model` for `mode` (nil: `SKETCH_MODE`, else native).
-  init(model: WritingModel, limits: ServeLimits, mode: Mode? = nil) throws {
+  /// Compiles `limits.maxConcurrent` writers of `model` for `mode` (nil: `SKETCH_MODE`, else native);
+  /// G-code downloads are written with `gcode`.
+  init(model: WritingModel, limits: ServeLimits, gcode: GCodeWriter = GCodeWriter(), mode: Mode? = nil) throws {
     self.model = model
     self.limits = limits
+    self.gcode = gcode
     // No styles.json: no named styles; a damaged one stops the server (as `sketch write --style`).
     styles = try StyleSamples.loadIfPresent(besides: model.file) ?? StyleSamples(dataset: "", samples: [])
     let samples = styles.samples.filter { !$0.text.isEmpty }
@@ -95,7 +99,7 @@ final class WritingService: @unchecked Sendable {
       do { plot = try PlotterOutput(lines: request.lines, page: page) } catch let misfit as PlotterPage.Misfit {
         throw ServeError(400, misfit.description)
       }
-      let text = plot.text(format, page: page, gcode: GCodeWriter())
+      let text = plot.text(format, page: page, gcode: gcode)
       let ext = format.plotterExtension!
       let type = format == .svgPlotter ? "image/svg+xml" : "text/plain; charset=utf-8"
       return (Array(text.utf8), type, "handwriting" + (format == .svgPlotter ? "-plotter." : ".") + ext)
