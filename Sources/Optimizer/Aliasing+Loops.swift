@@ -26,11 +26,12 @@ extension Aliasing {
   /// A sequence qualifies when its buffer is not a leaf's (an argument, a constant, a parameter), no
   /// graph output and no node after the loop reads it (nor any value in it), the loop reads it once
   /// and through no other operand, and the body can write the output over the slot without reading an
-  /// element it has already written (``inPlaceWrite(body:output:slot:)``).
+  /// element it has already written (``inPlaceWrite(body:aliasing:output:slot:stacked:carries:)``).
   mutating func findOverSequence(_ graph: FunctionGraph) {
     for (i, node) in graph.nodes.enumerated() {
       guard case .scan(let spec) = node.op else { continue }
       let body = spec.bodyGraph
+      let bodyAliasing = Aliasing(body)
       let operands = spec.roles(of: node.inputs)
       let slots = spec.bodyRoles(of: body.inputs).sequences
       let nC = spec.carryNames.count
@@ -44,7 +45,8 @@ extension Aliasing {
         let output = body.outputs[k]
         for (s, q) in operands.sequences.enumerated() where !taken.contains(s) {
           guard body.nodes[output].type == body.nodes[slots[s]].type, dies(q, at: i, in: graph),
-            let how = Aliasing.inPlaceWrite(body: body, output: output, slot: slots[s], stacked: k, carries: nC)
+            let how = Aliasing.inPlaceWrite(
+              body: body, aliasing: bodyAliasing, output: output, slot: slots[s], stacked: k, carries: nC)
           else { continue }
           taken.insert(s)
           overSequence[te] = (q, s, how)
@@ -74,9 +76,9 @@ extension Aliasing {
     return true
   }
 
-  /// How `body` can write its output `output` (output `stacked` of the body, after `carries` new
-  /// carries) over sequence slot `slot`, or nil when it cannot without reading an element it has
-  /// already written.
+  /// How `body` (whose own aliasing is `a`) can write its output `output` (output `stacked` of the
+  /// body, after `carries` new carries) over sequence slot `slot`, or nil when it cannot without
+  /// reading an element it has already written.
   ///
   /// An output the loop writes straight into its stacked result (a node of its own, used once) must
   /// be written after every read of the slot (``InPlaceWrite/afterReads``), or by the node that reads
@@ -84,9 +86,8 @@ extension Aliasing {
   /// output that is copied after the step needs nothing (``InPlaceWrite/afterStep``), unless it is
   /// the slot itself or another output or carry is.
   public static func inPlaceWrite(
-    body: FunctionGraph, output: Int, slot: Int, stacked: Int, carries: Int
+    body: FunctionGraph, aliasing a: Aliasing, output: Int, slot: Int, stacked: Int, carries: Int
   ) -> InPlaceWrite? {
-    let a = Aliasing(body)
     let outputs = body.outputs
     // Copies after the step read other outputs; none may be the slot's buffer.
     for (k, o) in outputs.enumerated() where a.owner[o] == slot && k != stacked { return nil }

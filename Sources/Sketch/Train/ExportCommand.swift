@@ -39,8 +39,8 @@ struct Export: ParsableCommand {
       guard contents.config.synthesis else { throw ValidationError("--styles-from: \(source) is a prediction model") }
       try StyleSamples.write(try StyleSamples.pick(from: StrokeDataset(path: stylesFrom)), to: styles)
     } else {
-      let kept = URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(StyleSamples.fileName)
-      if let data = FileManager.default.contents(atPath: kept.path) { try AtomicFile.write(data: Array(data), to: styles) }
+      let kept = StyleSamples.path(besides: source)
+      if let data = FileManager.default.contents(atPath: kept) { try AtomicFile.write(data: Array(data), to: styles) }
     }
     let bytes = (try? FileManager.default.attributesOfItem(atPath: target)[.size] as? Int) ?? 0
     print(String(format: "wrote %@ (%.1f MB, step %d)", target, Double(bytes) / 1e6, contents.position.step)

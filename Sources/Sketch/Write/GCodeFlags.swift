@@ -12,8 +12,8 @@ struct GCodeFlags: ParsableArguments {
     parsing: .unconditional, help: "Z height in mm with the pen up (with --pen-z-down, instead of servo commands).")
   var penZUp: Double?
   @Option(parsing: .unconditional, help: "Z height in mm with the pen down (with --pen-z-up).") var penZDown: Double?
-  @Option(help: "Drawing feed rate in mm/min (G-code). (default: \(number(GCodeWriter().feed)))") var feed: Double?
-  @Option(help: "Travel feed rate in mm/min (G-code, on G0). (default: \(number(GCodeWriter().travelFeed)))")
+  @Option(help: "Drawing feed rate in mm/min (G-code). (default: \(mm(GCodeWriter().feed)))") var feed: Double?
+  @Option(help: "Travel feed rate in mm/min (G-code, on G0). (default: \(mm(GCodeWriter().travelFeed)))")
   var travelFeed: Double?
   @Option(help: "Seconds to wait (G4) after each pen lift and lowering, for a servo to settle (G-code). (default: 0)")
   var penDelay: Double?
@@ -69,6 +69,3 @@ struct GCodeFlags: ParsableArguments {
     return writer
   }
 }
-
-/// A number for help texts (no trailing zeros).
-private func number(_ x: Double) -> String { String(format: "%g", x) }

@@ -3,8 +3,8 @@ import Foundation
 
 extension WritingFormat: ExpressibleByArgument {}
 
-/// A number of millimetres for help texts (no trailing zeros).
-private func mm(_ x: Double) -> String { String(format: "%g", x) }
+/// A number of millimetres (or mm per minute) for help texts (no trailing zeros).
+func mm(_ x: Double) -> String { String(format: "%g", x) }
 
 /// The flags of `sketch write` for plotter output: the format, the page in millimetres, and the
 /// G-code pen and feed settings. Each applies only to the formats that use it; giving one to another

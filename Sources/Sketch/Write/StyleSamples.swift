@@ -63,7 +63,7 @@ struct StyleSamples: Codable, Equatable {
 
   /// The style samples next to the model file `modelFile`; an error saying what to do when there are none.
   static func load(besides modelFile: String) throws -> StyleSamples {
-    let path = URL(fileURLWithPath: modelFile).deletingLastPathComponent().appendingPathComponent(fileName).path
+    let path = path(besides: modelFile)
     guard let data = FileManager.default.contents(atPath: path) else {
       throw WriteError(
         "--style: no \(fileName) next to \(modelFile) (written by `sketch train --synthesis` for a dataset "
@@ -80,9 +80,13 @@ struct StyleSamples: Codable, Equatable {
 
   /// The style file next to `modelFile`, or nil when there is none; a damaged one is an error.
   static func loadIfPresent(besides modelFile: String) throws -> StyleSamples? {
-    let path = URL(fileURLWithPath: modelFile).deletingLastPathComponent().appendingPathComponent(fileName).path
-    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    guard FileManager.default.fileExists(atPath: path(besides: modelFile)) else { return nil }
     return try load(besides: modelFile)
+  }
+
+  /// The style file's path next to the model file `modelFile`.
+  static func path(besides modelFile: String) -> String {
+    URL(fileURLWithPath: modelFile).deletingLastPathComponent().appendingPathComponent(fileName).path
   }
 
   /// The primer of the style `name`; an error listing the styles there are when it is not one of them.

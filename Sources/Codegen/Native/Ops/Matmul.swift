@@ -98,7 +98,7 @@ extension CEmitter {
   }
 
   func emitMatmul(
-    _ c: Int, _ a: Int, _ bb: Int, _ ta: Bool, _ tb: Bool, alpha: String = "1", beta: String = "0",
+    _ c: Int, _ a: Int, _ bb: Int, _ ta: Bool, _ tb: Bool, alpha: String = "1", beta: String? = nil,
     into w: inout CWriter
   ) {
     let ra = layout.rank[a]
@@ -115,14 +115,14 @@ extension CEmitter {
       )
       w.block("for (int64_t i = 0; i < batch; i++)") { w in
         w.line("\(Self.ctype(t))* ci = \(b(c)) + i * m * n;")
-        if beta == "0" {
-          w.line("if (k == 0) { memset(ci, 0, sizeof(*ci) * m * n); continue; }")
-        } else {
+        if let beta {
           w.line("if (k == 0) { for (int64_t e = 0; e < m * n; e++) ci[e] = \(beta) * ci[e]; continue; }")
+        } else {
+          w.line("if (k == 0) { memset(ci, 0, sizeof(*ci) * m * n); continue; }")
         }
         w.line(
           "\(gemm)(\(ta ? 1 : 0), \(tb ? 1 : 0), (int)m, (int)n, (int)k, \(alpha), \(b(a)) + i * m * k, lda, "
-            + "\(b(bb)) + \(rb > 2 ? "i * k * n" : "0"), ldb, \(beta), ci, ldc, \(loopConstants.contains(bb) && rb == 2 ? 1 : 0));")
+            + "\(b(bb)) + \(rb > 2 ? "i * k * n" : "0"), ldb, \(beta ?? "0"), ci, ldc, \(loopConstants.contains(bb) && rb == 2 ? 1 : 0));")
       }
     }
   }
